@@ -1,0 +1,90 @@
+// The stage interface: what a pipeline step implements, and what it sees.
+//
+// Modelled on Kafka Streams' Processor: init() once, process() per task,
+// close() once. A stage never touches Kafka, never commits and never retries
+// by itself: it reports an Outcome and the engine turns that into output
+// records, a retry or a dead letter. process() is called from the worker's
+// thread; `done` may be called from any thread, exactly once per task, and
+// possibly before process() returns. Exceptions thrown by process() are
+// caught by the engine and become a retryable failure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/status.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice {
+
+inline constexpr const char* kJsonContentType = "application/json";
+
+struct Task {
+  std::string id;      // task id, unique per attempt chain
+  std::string job_id;  // the submitted job this task belongs to
+  std::string key;     // ordering key: same key, same order
+  uint32_t attempt = 1;
+  std::string content_type;
+  std::string payload;
+  std::map<std::string, std::string> headers;
+};
+
+struct Output {
+  std::string payload;
+  std::optional<std::string> key;  // default: the input task's key
+  std::string to;                  // a stage in `next`; empty: all of them
+  std::string content_type;        // empty: same as the input
+};
+
+enum class OutcomeKind {
+  kOk,     // outputs (possibly none) are the result
+  kRetry,  // try again later, up to the retry policy
+  kFail,   // will never succeed: dead-letter now
+};
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::kOk;
+  std::vector<Output> outputs;
+  std::string error_kind;  // "error", "timeout", "crash", "exception", ...
+  std::string error;
+
+  static Outcome ok(std::vector<Output> outputs) {
+    return {OutcomeKind::kOk, std::move(outputs), {}, {}};
+  }
+  static Outcome retry(std::string kind, std::string message) {
+    return {OutcomeKind::kRetry, {}, std::move(kind), std::move(message)};
+  }
+  static Outcome fail(std::string kind, std::string message) {
+    return {OutcomeKind::kFail, {}, std::move(kind), std::move(message)};
+  }
+};
+
+using Completion = std::function<void(Outcome)>;
+
+struct StageContext {
+  std::string pipeline;
+  topics::StageSpec spec;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual Status init(const StageContext& context) { return Status::ok(); }
+  virtual void process(Task task, Completion done) = 0;
+  // Stops the stage. Tasks still in flight get `done` with a retry outcome
+  // or are abandoned; the engine never commits an abandoned task.
+  virtual Status close() { return Status::ok(); }
+};
+
+// For stages whose work is a quick, synchronous function of one task.
+class SyncStage : public Stage {
+ public:
+  virtual Outcome process_sync(const Task& task) = 0;
+  void process(Task task, Completion done) final { done(process_sync(task)); }
+};
+
+}  // namespace sluice

@@ -1,0 +1,79 @@
+// The pipeline spec: the validated, in-memory form of a pipeline YAML file.
+//
+// A PipelineSpec is produced only by load_spec_file()/parse_spec(), which
+// refuse anything invalid with a kUsage Status naming file, line and field.
+// Every stage carries its fully resolved settings (stage fields override
+// `defaults`), so nothing downstream needs to know about defaults.
+// Plain values: copy freely, share read-only between threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sluice/status.h"
+
+namespace sluice::topics {
+
+using Millis = std::chrono::milliseconds;
+
+enum class StageKind { kExec, kHttp, kBuiltin };
+enum class Guarantee { kAtLeastOnce, kExactlyOnce };
+
+struct RetryPolicy {
+  int max_attempts = 5;
+  Millis backoff{1000};
+  Millis max_backoff{300000};
+};
+
+struct BackpressurePolicy {
+  int64_t high_watermark = 10000;
+  int64_t low_watermark = 1000;
+};
+
+struct StageSpec {
+  std::string name;
+  StageKind kind = StageKind::kBuiltin;
+  std::vector<std::string> command;  // exec: argv, never run through a shell
+  std::string builtin;               // builtin: registered name
+  std::string url;                   // http: POST target
+  std::vector<std::string> next;     // empty: outputs go to <pipeline>.done
+  int partitions = 6;
+  int replication = 1;
+  Guarantee guarantee = Guarantee::kAtLeastOnce;
+  int concurrency = 1;
+  Millis timeout{30000};
+  RetryPolicy retry;
+  BackpressurePolicy backpressure;
+  bool state = false;
+};
+
+struct KafkaSpec {
+  std::string brokers = "127.0.0.1:9092";  // "embedded": in-process mock cluster
+  std::map<std::string, std::string> properties;  // passed to librdkafka as-is
+  bool embedded() const { return brokers == "embedded"; }
+};
+
+struct PipelineSpec {
+  std::string file;  // where it was loaded from, for messages
+  std::string pipeline;
+  KafkaSpec kafka;
+  std::vector<StageSpec> stages;  // in file order
+
+  // The stage no other stage names in `next`; validation guarantees one.
+  const StageSpec& entry_stage() const;
+  // nullptr when no stage has that name.
+  const StageSpec* find_stage(const std::string& name) const;
+};
+
+// Parses and validates. Errors are kUsage, one line: "FILE:LINE: FIELD: what".
+Result<PipelineSpec> parse_spec(const std::string& yaml_text,
+                                const std::string& file_name);
+Result<PipelineSpec> load_spec_file(const std::string& path);
+
+// "250ms", "30s", "5m", "1h" -> milliseconds; error text names the problem.
+Result<Millis> parse_duration(const std::string& text);
+
+}  // namespace sluice::topics
