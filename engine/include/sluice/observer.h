@@ -1,0 +1,26 @@
+// WorkerObserver: how a worker reports what it does, for metrics and progress.
+//
+// The engine calls these from its worker thread only, never while holding a
+// lock, and never lets an exception from them escape (observers must not
+// throw). Implementations must be cheap: they run once per task. The default
+// implementation ignores everything.
+#pragma once
+
+#include <cstddef>
+
+namespace sluice {
+
+enum class TaskResult { kOk, kRetried, kDeadLettered };
+
+class WorkerObserver {
+ public:
+  virtual ~WorkerObserver() = default;
+  // A task attempt ended. end_to_end is since the job was submitted.
+  virtual void task_ended(TaskResult result, double duration_seconds,
+                          double end_to_end_seconds) {}
+  virtual void inflight_changed(size_t tasks) {}
+  virtual void paused_changed(bool paused) {}
+  virtual void assignment_changed(size_t partitions) {}
+};
+
+}  // namespace sluice

@@ -1,0 +1,46 @@
+// Worker: one member of a stage's consumer group, running that stage.
+//
+// Lifecycle: create() checks the spec and connects; run() consumes, runs
+// tasks through the stage and produces their outcomes until `stop` becomes
+// true or a fatal error occurs; then it shuts down in a documented order:
+// stop fetching, finish in-flight work within the shutdown deadline, wait for
+// delivery, commit, leave the group, close the producer, close the stage.
+// At-least-once: an input offset is committed only once every record it
+// caused is acknowledged by the broker. run() is called from one thread;
+// `stop` may be set from any thread (e.g. by a signal handler's flag).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "sluice/kafka_options.h"
+#include "sluice/observer.h"
+#include "sluice/stage.h"
+#include "sluice/status.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice {
+
+struct WorkerOptions {
+  topics::PipelineSpec spec;
+  std::string stage;       // name of the stage to run
+  KafkaOptions kafka;      // resolved bootstrap + librdkafka properties
+  std::chrono::milliseconds shutdown_deadline{30000};
+  std::chrono::milliseconds commit_interval{1000};
+  size_t max_buffered_tasks = 10000;  // consumed but unfinished, per worker
+  WorkerObserver* observer = nullptr;  // not owned; may be null
+};
+
+class Worker {
+ public:
+  static Result<std::unique_ptr<Worker>> create(WorkerOptions options,
+                                                std::unique_ptr<Stage> stage);
+  virtual ~Worker() = default;
+  // Runs until `stop` is set (returns ok after a clean shutdown) or a fatal
+  // error (returns it, after shutting down as cleanly as it can).
+  virtual Status run(const std::atomic<bool>& stop) = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,39 @@
+// CompletionQueue: hands stage outcomes from any thread to the worker loop.
+//
+// Stages call their Completion from their own threads (an exec child's
+// reader, a pool); the worker drains the queue on its thread, so all engine
+// state stays single-threaded. push() wakes the worker's blocking poll via the
+// wake hook. The queue must outlive every stage that may still call push():
+// the worker closes (joins) its stage before destroying the queue.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "sluice/stage.h"
+
+namespace sluice::engine {
+
+struct Completed {
+  uint64_t task_id;
+  Outcome outcome;
+};
+
+class CompletionQueue {
+ public:
+  void set_wake_hook(std::function<void()> wake) { wake_ = std::move(wake); }
+
+  void push(uint64_t task_id, Outcome outcome);
+  // Moves everything queued into `out` (cleared first).
+  void drain(std::vector<Completed>& out);
+  bool empty() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Completed> items_;
+  std::function<void()> wake_;
+};
+
+}  // namespace sluice::engine

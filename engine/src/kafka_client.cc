@@ -1,0 +1,114 @@
+#include "kafka_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include "kafka_errors.h"
+
+namespace sluice::engine {
+namespace {
+
+// librdkafka logs from its own threads; this must never throw.
+void log_trampoline(const rd_kafka_t* rk, int level, const char* facility,
+                    const char* message) noexcept {
+  try {
+    // syslog levels: 0-3 are errors, but librdkafka reports every refused
+    // connection at 3; errors that matter reach the caller as Status.
+    auto spd_level = level <= 2   ? spdlog::level::err
+                     : level <= 4 ? spdlog::level::info
+                                  : spdlog::level::debug;
+    spdlog::log(spd_level, "librdkafka {} {}: {}", rd_kafka_name(rk), facility,
+                message);
+  } catch (...) {
+  }
+}
+
+Status set(rd_kafka_conf_t* conf, const std::string& name,
+           const std::string& value) {
+  char error[512];
+  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error,
+                        sizeof(error)) != RD_KAFKA_CONF_OK) {
+    return usage_error("kafka property " + name + "=" + value + ": " + error);
+  }
+  return Status::ok();
+}
+
+Status check_not_contradicted(const Settings& forced, const Settings& user) {
+  for (const auto& [name, value] : forced) {
+    auto it = user.find(name);
+    if (it != user.end() && it->second != value) {
+      return usage_error("kafka.properties." + name + "=" + it->second +
+                         ": Sluice needs " + value +
+                         " for its delivery guarantees; remove it");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+ClientSpec producer_spec() {
+  ClientSpec spec;
+  spec.type = RD_KAFKA_PRODUCER;
+  spec.defaults = {{"linger.ms", "5"},
+                   {"partitioner", "murmur2_random"},  // Java-compatible
+                   {"socket.nagle.disable", "true"}};
+  spec.forced = {{"enable.idempotence", "true"}, {"acks", "all"}};
+  return spec;
+}
+
+ClientSpec consumer_spec(const std::string& group_id) {
+  ClientSpec spec;
+  spec.type = RD_KAFKA_CONSUMER;
+  // librdkafka 2.0.2's cooperative-sticky assignor has known duplicate and
+  // lost-assignment bugs: stay on an eager one.
+  spec.defaults = {{"partition.assignment.strategy", "roundrobin"},
+                   {"auto.offset.reset", "earliest"},
+                   {"session.timeout.ms", "10000"},
+                   {"queued.max.messages.kbytes", "32768"},
+                   {"socket.nagle.disable", "true"}};
+  spec.forced = {{"group.id", group_id},
+                 {"enable.auto.commit", "false"},
+                 {"enable.auto.offset.store", "false"},
+                 {"enable.partition.eof", "false"}};
+  return spec;
+}
+
+Result<KafkaHandle> make_client(const KafkaOptions& options, ClientSpec spec) {
+  if (Status s = check_not_contradicted(spec.forced, options.properties);
+      !s.is_ok()) {
+    return s;
+  }
+  KafkaConf conf(rd_kafka_conf_new());
+  Settings all = spec.defaults;
+  all["bootstrap.servers"] = options.bootstrap;
+  all["client.id"] = options.client_id;
+  for (const auto& [name, value] : options.properties) all[name] = value;
+  for (const auto& [name, value] : spec.forced) all[name] = value;
+  for (const auto& [name, value] : all) {
+    if (Status s = set(conf.get(), name, value); !s.is_ok()) return s;
+  }
+  rd_kafka_conf_set_log_cb(conf.get(), log_trampoline);
+  if (spec.customize) spec.customize(conf.get());
+
+  char error[512];
+  rd_kafka_t* rk = rd_kafka_new(spec.type, conf.get(), error, sizeof(error));
+  if (rk == nullptr) {
+    return usage_error(std::string("cannot create Kafka client: ") + error);
+  }
+  conf.release();  // rd_kafka_new took ownership
+  return KafkaHandle(rk);
+}
+
+Status check_reachable(rd_kafka_t* rk, const KafkaOptions& options) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(
+      rk, 0, nullptr, &raw, static_cast<int>(options.connect_timeout.count()));
+  Metadata metadata(raw);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::ok();
+  return transient_error("cannot reach Kafka at " + options.bootstrap +
+                         " within " +
+                         std::to_string(options.connect_timeout.count() / 1000) +
+                         "s: " + rd_kafka_err2str(err));
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,66 @@
+// KeyDispatcher: runs tasks in parallel across keys and in order within one.
+//
+// Each key has a lane (a FIFO of waiting task ids). A lane is runnable when
+// no task of its key is running; runnable lanes are served round-robin in the
+// order they became runnable, and at most `max_in_flight` tasks run at once.
+// This gives per-key order even inside one partition while unrelated keys
+// overtake a slow one. A task waiting to be retried "parks": it gives back
+// its in-flight slot but keeps its key busy, so later tasks of the same key
+// still wait for it. Single-threaded: the worker loop owns it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace sluice::engine {
+
+class KeyDispatcher {
+ public:
+  using TaskId = uint64_t;
+
+  explicit KeyDispatcher(size_t max_in_flight);
+
+  void enqueue(std::string_view key, TaskId id);
+  // The next task allowed to start, now counted in flight; nullopt if none.
+  std::optional<TaskId> next_ready();
+  // The running task of `key` finished: frees its slot and its key.
+  void finish(std::string_view key);
+  // The running task of `key` waits for a retry: frees its slot, keeps its key.
+  void park();
+  // A parked task wants to run again: takes a slot if one is free.
+  bool try_unpark();
+  // The parked task of `key` finished (or was dropped): frees its key.
+  void finish_parked(std::string_view key);
+  // Removes waiting (not running) tasks for which `drop` is true.
+  void remove_waiting_if(const std::function<bool(TaskId)>& drop);
+
+  size_t in_flight() const { return in_flight_; }
+  size_t waiting() const { return waiting_; }
+  size_t max_in_flight() const { return max_in_flight_; }
+
+ private:
+  struct Lane {
+    std::deque<TaskId> waiting;
+    bool busy = false;
+    bool queued_ready = false;
+  };
+  using Lanes = std::unordered_map<std::string, Lane>;
+
+  void release_key(std::string_view key);
+  void make_ready(Lanes::iterator lane);
+
+  size_t max_in_flight_;
+  size_t in_flight_ = 0;
+  size_t waiting_ = 0;
+  Lanes lanes_;
+  // Runnable lanes in FIFO order. unordered_map never moves its nodes, so
+  // the pointers stay valid until the lane is erased (only when idle).
+  std::deque<Lanes::value_type*> ready_;
+};
+
+}  // namespace sluice::engine

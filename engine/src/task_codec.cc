@@ -1,0 +1,97 @@
+#include "task_codec.h"
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+namespace sluice::engine {
+
+std::string new_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buffer[33];
+  std::snprintf(buffer, sizeof(buffer), "%016llx%016llx",
+                static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buffer;
+}
+
+int64_t now_unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool decode_envelope(const void* data, size_t size, v1::Envelope* envelope) {
+  if (size == 0 || size > static_cast<size_t>(INT32_MAX)) return false;
+  if (!envelope->ParseFromArray(data, static_cast<int>(size))) return false;
+  // Protobuf happily parses many foreign byte strings; an envelope always
+  // names its job, so one without is not ours. (Unknown fields are fine:
+  // they are how newer writers add fields.)
+  return !envelope->job_id().empty();
+}
+
+Task take_task(v1::Envelope& envelope, std::string_view record_key) {
+  Task task;
+  task.id = envelope.task_id();
+  task.job_id = envelope.job_id();
+  task.key = envelope.key().empty() ? std::string(record_key) : envelope.key();
+  task.attempt = envelope.attempt() == 0 ? 1 : envelope.attempt();
+  task.content_type = envelope.content_type();
+  task.payload = std::move(*envelope.mutable_payload());
+  envelope.clear_payload();
+  task.headers.insert(envelope.headers().begin(), envelope.headers().end());
+  return task;
+}
+
+v1::Envelope output_envelope(const v1::Envelope& input, const Task& task,
+                             const Output& output,
+                             const OutputAddress& address) {
+  v1::Envelope out;
+  out.set_job_id(input.job_id());
+  out.set_task_id(new_id());
+  out.set_parent_task_id(input.task_id());
+  out.set_correlation_id(input.correlation_id().empty() ? input.job_id()
+                                                        : input.correlation_id());
+  out.set_causation_id(input.task_id());
+  out.set_pipeline(address.pipeline);
+  out.set_destination_stage(address.destination_stage);
+  out.set_source_stage(address.source_stage);
+  out.set_attempt(1);
+  out.set_submitted_at_unix_ms(input.submitted_at_unix_ms());
+  out.set_deadline_unix_ms(input.deadline_unix_ms());
+  out.set_content_type(output.content_type.empty() ? task.content_type
+                                                   : output.content_type);
+  out.set_payload(output.payload);
+  out.mutable_headers()->insert(input.headers().begin(), input.headers().end());
+  out.set_key(output.key ? *output.key : task.key);
+  return out;
+}
+
+void append_error(v1::Envelope& envelope, const Failure& failure) {
+  v1::ErrorRecord* record = envelope.add_errors();
+  record->set_stage(failure.stage);
+  record->set_attempt(failure.attempt);
+  record->set_kind(failure.kind);
+  record->set_message(failure.message);
+  record->set_time_unix_ms(now_unix_ms());
+}
+
+v1::Envelope undecodable_envelope(std::string_view pipeline,
+                                  std::string_view stage,
+                                  std::string_view bytes,
+                                  std::string_view record_key) {
+  v1::Envelope envelope;
+  envelope.set_job_id("");
+  envelope.set_task_id(new_id());
+  envelope.set_pipeline(std::string(pipeline));
+  envelope.set_destination_stage(std::string(stage));
+  envelope.set_attempt(1);
+  envelope.set_content_type("application/octet-stream");
+  envelope.set_payload(std::string(bytes));
+  envelope.set_key(std::string(record_key));
+  append_error(envelope, {std::string(stage), 1, "undecodable",
+                          "record value is not a sluice.v1.Envelope"});
+  return envelope;
+}
+
+}  // namespace sluice::engine

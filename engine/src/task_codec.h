@@ -1,0 +1,52 @@
+// Between Kafka records and tasks: envelope decoding and the envelopes a task
+// produces (outputs to next stages, dead letters).
+//
+// Pure functions over protobuf values; no Kafka calls. Ids are random 128-bit
+// hex strings, unique without coordination between workers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "envelope.pb.h"
+#include "sluice/stage.h"
+
+namespace sluice::engine {
+
+std::string new_id();
+int64_t now_unix_ms();
+
+// False when the bytes are not a Sluice envelope (foreign or corrupt).
+bool decode_envelope(const void* data, size_t size, v1::Envelope* envelope);
+
+// Moves the payload out of `envelope` into the task. `record_key` is used
+// when the envelope carries no key (records from older or foreign producers).
+Task take_task(v1::Envelope& envelope, std::string_view record_key);
+
+struct OutputAddress {
+  std::string pipeline;
+  std::string source_stage;
+  std::string destination_stage;  // empty: <pipeline>.done
+};
+
+// The envelope of one output of `task`, which came in as `input`.
+v1::Envelope output_envelope(const v1::Envelope& input, const Task& task,
+                             const Output& output, const OutputAddress& address);
+
+struct Failure {
+  std::string stage;
+  uint32_t attempt;
+  std::string kind;
+  std::string message;
+};
+void append_error(v1::Envelope& envelope, const Failure& failure);
+
+// A record that could not be decoded, wrapped so it can be dead-lettered
+// with its original bytes as payload.
+v1::Envelope undecodable_envelope(std::string_view pipeline,
+                                  std::string_view stage,
+                                  std::string_view bytes,
+                                  std::string_view record_key);
+
+}  // namespace sluice::engine

@@ -1,0 +1,228 @@
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "kafka_client.h"
+#include "kafka_errors.h"
+#include "sluice/topics/names.h"
+#include "worker_impl.h"
+
+namespace sluice {
+
+Result<std::unique_ptr<Worker>> Worker::create(WorkerOptions options,
+                                               std::unique_ptr<Stage> stage) {
+  auto worker =
+      std::make_unique<engine::WorkerImpl>(std::move(options), std::move(stage));
+  if (Status s = worker->start(); !s.is_ok()) return s;
+  return std::unique_ptr<Worker>(std::move(worker));
+}
+
+namespace engine {
+namespace {
+
+WorkerObserver& null_observer() {
+  static WorkerObserver observer;
+  return observer;
+}
+
+// librdkafka calls these from the worker thread's poll calls. Nothing may
+// unwind through librdkafka: a throw here is a bug, so we stop hard.
+void rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* partitions,
+                          void* opaque) noexcept {
+  static_cast<WorkerImpl*>(opaque)->on_rebalance(err, partitions);
+}
+void commit_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t* offsets,
+                       void* opaque) noexcept {
+  static_cast<WorkerImpl*>(opaque)->on_commit(err, offsets);
+}
+void delivery_trampoline(rd_kafka_t*, const rd_kafka_message_t* message,
+                         void* opaque) noexcept {
+  static_cast<WorkerImpl*>(opaque)->on_delivery(message);
+}
+void error_trampoline(rd_kafka_t*, int err, const char* reason,
+                      void* opaque) noexcept {
+  static_cast<WorkerImpl*>(opaque)->on_producer_error(err, reason);
+}
+
+}  // namespace
+
+WorkerImpl::WorkerImpl(WorkerOptions options, std::unique_ptr<Stage> stage)
+    : options_(std::move(options)),
+      stage_(std::move(stage)),
+      observer_(options_.observer ? options_.observer : &null_observer()),
+      spec_(options_.spec.find_stage(options_.stage)),
+      dispatcher_(spec_ ? static_cast<size_t>(spec_->concurrency) : 1) {}
+
+WorkerImpl::~WorkerImpl() {
+  // Fallback only: run() closes everything in order. The stage goes first so
+  // no thread of it can still push into completions_.
+  if (stage_) (void)stage_->close();
+}
+
+Status WorkerImpl::start() {
+  if (spec_ == nullptr) {
+    return usage_error(options_.spec.file + ": no stage named '" +
+                       options_.stage + "'");
+  }
+  const std::string& pipeline = options_.spec.pipeline;
+  input_topic_ = topics::input_topic(options_.spec, *spec_);
+  dlq_topic_ = topics::dlq_topic(pipeline, spec_->name);
+  for (const std::string& next : spec_->next) {
+    next_topics_[next] = topics::stage_topic(pipeline, next);
+  }
+  default_output_topics_ = topics::output_topics(options_.spec, *spec_);
+  if (Status s = create_clients(); !s.is_ok()) return s;
+  if (Status s = check_topics(); !s.is_ok()) return s;
+  if (Status s = stage_->init({pipeline, *spec_}); !s.is_ok()) {
+    return Status(s.code(), "stage " + spec_->name + ": " + s.message());
+  }
+  PartitionList topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), input_topic_.c_str(),
+                                    RD_KAFKA_PARTITION_UA);
+  return kafka_status(rd_kafka_subscribe(consumer_.get(), topics.get()),
+                      "subscribe to " + input_topic_);
+}
+
+Status WorkerImpl::create_clients() {
+  ClientSpec consumer =
+      consumer_spec(topics::group_id(options_.spec.pipeline, spec_->name));
+  consumer.customize = [this](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_trampoline);
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_trampoline);
+  };
+  auto made_consumer = make_client(options_.kafka, std::move(consumer));
+  if (!made_consumer.is_ok()) return made_consumer.status();
+  consumer_ = std::move(made_consumer).value();
+  rd_kafka_poll_set_consumer(consumer_.get());
+  consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
+  completions_.set_wake_hook(
+      [queue = consumer_queue_.get()] { rd_kafka_queue_yield(queue); });
+
+  ClientSpec producer = producer_spec();
+  producer.customize = [this](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
+    rd_kafka_conf_set_error_cb(conf, error_trampoline);
+  };
+  auto made_producer = make_client(options_.kafka, std::move(producer));
+  if (!made_producer.is_ok()) return made_producer.status();
+  producer_ = std::move(made_producer).value();
+  return check_reachable(producer_.get(), options_.kafka);
+}
+
+Status WorkerImpl::check_topics() {
+  std::vector<std::string> needed = {input_topic_, dlq_topic_};
+  needed.insert(needed.end(), default_output_topics_.begin(),
+                default_output_topics_.end());
+  for (const std::string& topic : needed) {
+    KafkaHandle& rk = producer_;
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
+    const rd_kafka_metadata_t* raw = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(
+        rk.get(), 0, handle, &raw,
+        static_cast<int>(options_.kafka.connect_timeout.count()));
+    Metadata metadata(raw);
+    rd_kafka_topic_destroy(handle);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return kafka_status(err, "metadata for " + topic);
+    }
+    if (metadata->topic_cnt != 1 || metadata->topics[0].err) {
+      return not_found("topic " + topic + " does not exist on " +
+                       options_.kafka.bootstrap +
+                       "; create it with `sluice topics apply -f " +
+                       options_.spec.file + "`");
+    }
+  }
+  return Status::ok();
+}
+
+Status WorkerImpl::run(const std::atomic<bool>& stop) {
+  spdlog::info("stage {}: consuming {} as group {}", spec_->name, input_topic_,
+               topics::group_id(options_.spec.pipeline, spec_->name));
+  next_commit_ = Clock::now() + options_.commit_interval;
+  while (!stop.load(std::memory_order_relaxed) && fatal_.is_ok()) {
+    run_once(stop);
+  }
+  Status closed = shutdown();
+  return fatal_.is_ok() ? closed : fatal_;
+}
+
+void WorkerImpl::run_once(const std::atomic<bool>& stop) {
+  consume_phase(poll_wait_ms());
+  dispatch_phase();
+  completion_phase();
+  delivery_phase(0);
+  if (Status s = recover_phase(); !s.is_ok()) fatal_ = s;
+  if (Clock::now() >= next_commit_) commit_phase(false);
+  flow_control_phase();
+}
+
+// How long consume_phase may block: not at all when work is ready, briefly
+// while waiting on acks or retries, longer when idle. A stage completion
+// wakes the poll early (CompletionQueue's wake hook).
+int WorkerImpl::poll_wait_ms() const {
+  if (!completions_.empty()) return 0;
+  if (dispatcher_.waiting() > 0 && dispatcher_.in_flight() < dispatcher_.max_in_flight()) {
+    return 0;
+  }
+  int wait = records_.empty() ? 100 : 5;
+  if (!retries_.empty()) {
+    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+        retries_.top().at - Clock::now());
+    wait = std::clamp<int>(static_cast<int>(until.count()), 0, wait);
+  }
+  return wait;
+}
+
+// Shutdown order: stop fetching, finish in-flight work within the deadline,
+// wait for delivery, commit, leave the group, close producer, close stage.
+Status WorkerImpl::shutdown() {
+  stopping_ = true;
+  spdlog::info("stage {}: shutting down ({} tasks in flight)", spec_->name,
+               records_.size());
+  set_paused(true);
+  auto deadline = Clock::now() + options_.shutdown_deadline;
+  drop_records([](const TaskRecord& r) { return r.state == TaskState::kWaiting; });
+  drain_until(deadline, [](const TaskRecord&) { return true; });
+  commit_phase(true);
+  Status status = kafka_status(rd_kafka_consumer_close(consumer_.get()),
+                               "leave group");  // revoke callback commits too
+  consumer_queue_.reset();
+  int left_ms = static_cast<int>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+  if (rd_kafka_flush(producer_.get(), left_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("stage {}: {} records undelivered at shutdown; their inputs "
+                 "were not committed and will be processed again",
+                 spec_->name, rd_kafka_outq_len(producer_.get()));
+  }
+  Status stage_closed = stage_->close();
+  stage_.reset();
+  consumer_.reset();
+  producer_.reset();
+  spdlog::info("stage {}: stopped", spec_->name);
+  return status.is_ok() ? stage_closed : status;
+}
+
+// Runs the outcome and delivery phases until no record selected by `counts`
+// is running or awaiting acks, or the deadline passes. Records parked for a
+// retry are dropped: they are not committed, so the next owner reruns them.
+void WorkerImpl::drain_until(Clock::time_point deadline,
+                             const std::function<bool(const TaskRecord&)>& counts) {
+  while (true) {
+    completion_phase();
+    delivery_phase(0);
+    drop_records([&](const TaskRecord& r) {
+      return counts(r) && (r.state == TaskState::kParked || r.state == TaskState::kWaiting);
+    });
+    bool busy = std::any_of(records_.begin(), records_.end(),
+                            [&](const auto& entry) { return counts(entry.second); });
+    if (!busy || Clock::now() >= deadline) return;
+    delivery_phase(5);
+  }
+}
+
+}  // namespace engine
+}  // namespace sluice

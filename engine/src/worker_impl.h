@@ -1,0 +1,137 @@
+// WorkerImpl: the consumer-group member behind sluice::Worker.
+//
+// Everything here runs on the thread that called run(), including librdkafka
+// callbacks (they fire from the poll calls the loop makes) and stage outcomes
+// (stages hand them over through the CompletionQueue). One iteration of the
+// loop is a short list of phases: consume, dispatch, complete, deliver,
+// recover, commit, flow control. Files: worker.cc (lifecycle and loop),
+// worker_intake.cc, worker_outcomes.cc, worker_partitions.cc (rebalance,
+// rewind, flow control), worker_commit.cc.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "completion_queue.h"
+#include "envelope.pb.h"
+#include "kafka_handles.h"
+#include "key_dispatcher.h"
+#include "offset_tracker.h"
+#include "sluice/worker.h"
+
+namespace sluice::engine {
+
+using Clock = std::chrono::steady_clock;
+
+class WorkerImpl final : public Worker {
+ public:
+  WorkerImpl(WorkerOptions options, std::unique_ptr<Stage> stage);
+  ~WorkerImpl() override;
+
+  Status start();
+  Status run(const std::atomic<bool>& stop) override;
+
+  // Entry points for the noexcept librdkafka trampolines.
+  void on_rebalance(rd_kafka_resp_err_t err,
+                    rd_kafka_topic_partition_list_t* partitions);
+  void on_delivery(const rd_kafka_message_t* message);
+  void on_commit(rd_kafka_resp_err_t err,
+                 const rd_kafka_topic_partition_list_t* offsets);
+  void on_producer_error(int err, const char* reason);
+
+ private:
+  enum class TaskState { kWaiting, kRunning, kParked, kProducing };
+  struct TaskRecord {
+    uint64_t id = 0;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    TaskState state = TaskState::kWaiting;
+    int pending_acks = 0;
+    Clock::time_point started;
+    v1::Envelope input;  // payload moved into `task`
+    Task task;
+  };
+  struct RetryDue {
+    Clock::time_point at;
+    uint64_t id;
+    bool operator>(const RetryDue& other) const { return at > other.at; }
+  };
+
+  // worker.cc
+  Status create_clients();
+  Status check_topics();
+  void run_once(const std::atomic<bool>& stop);
+  int poll_wait_ms() const;
+  Status shutdown();
+  void drain_until(Clock::time_point deadline,
+                   const std::function<bool(const TaskRecord&)>& counts);
+
+  // worker_intake.cc
+  void consume_phase(int wait_ms);
+  void intake(const rd_kafka_message_t* message);
+  void dispatch_phase();
+  void start_task(TaskRecord& record);
+
+  // worker_outcomes.cc
+  void completion_phase();
+  void handle_outcome(TaskRecord& record, Outcome outcome);
+  void produce_outputs(TaskRecord& record, std::vector<Output>& outputs);
+  void retry_later(TaskRecord& record, const Outcome& outcome);
+  void dead_letter(TaskRecord& record, const Outcome& outcome);
+  bool produce(const std::string& topic, const v1::Envelope& envelope,
+               uint64_t record_id);
+  void delivery_phase(int wait_ms);
+  void record_acked(TaskRecord& record);
+  void observe(TaskResult result, const TaskRecord& record);
+
+  // worker_partitions.cc
+  void assign(rd_kafka_topic_partition_list_t* partitions);
+  void revoke(rd_kafka_topic_partition_list_t* partitions);
+  void drop_records(const std::function<bool(const TaskRecord&)>& which);
+  Status recover_phase();
+  void rewind_to_committed();
+  void flow_control_phase();
+  void set_paused(bool paused);
+
+  // worker_commit.cc
+  void commit_phase(bool sync);
+
+  WorkerOptions options_;
+  std::unique_ptr<Stage> stage_;
+  WorkerObserver* observer_;
+  const topics::StageSpec* spec_;  // points into options_.spec
+  std::string input_topic_;
+  std::string dlq_topic_;
+  std::map<std::string, std::string> next_topics_;  // stage name -> topic
+  std::vector<std::string> default_output_topics_;
+
+  KafkaHandle consumer_;
+  KafkaQueue consumer_queue_;
+  KafkaHandle producer_;
+  CompletionQueue completions_;
+  std::vector<Completed> completed_scratch_;
+  std::string serialize_scratch_;
+
+  OffsetTracker tracker_;
+  KeyDispatcher dispatcher_;
+  std::unordered_map<uint64_t, TaskRecord> records_;
+  std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
+  uint64_t next_record_id_ = 1;
+  std::vector<int32_t> assignment_;
+
+  bool paused_ = false;
+  bool stopping_ = false;
+  bool revoking_ = false;
+  bool rewind_needed_ = false;
+  bool producer_fatal_ = false;
+  Status fatal_;
+  Clock::time_point next_commit_;
+  std::chrono::milliseconds rewind_backoff_{0};
+};
+
+}  // namespace sluice::engine

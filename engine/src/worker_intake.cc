@@ -1,0 +1,96 @@
+// Intake: consumed records become tracked task records, and ready tasks start.
+#include <spdlog/spdlog.h>
+
+#include "task_codec.h"
+#include "worker_impl.h"
+
+namespace sluice::engine {
+
+namespace {
+constexpr int kMaxBatch = 500;
+}
+
+void WorkerImpl::consume_phase(int wait_ms) {
+  // One blocking poll, then drain what is already fetched without blocking.
+  // (rd_kafka_consume_batch_queue would wait for a full batch.)
+  for (int i = 0; i < kMaxBatch; ++i) {
+    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), i == 0 ? wait_ms : 0));
+    if (!message) return;
+    if (message->err) {
+      spdlog::warn("stage {}: consume: {}", spec_->name,
+                   rd_kafka_message_errstr(message.get()));
+      continue;
+    }
+    intake(message.get());
+    if (paused_ || !fatal_.is_ok()) return;
+  }
+}
+
+void WorkerImpl::intake(const rd_kafka_message_t* message) {
+  int32_t partition = message->partition;
+  if (!tracker_.is_assigned(partition)) return;  // a late record of a revoked partition
+  if (!tracker_.track(partition, message->offset)) {
+    // librdkafka went back in this partition (offset reset): start it over
+    // from here; anything in flight for it is dropped, not committed.
+    drop_records([partition](const TaskRecord& r) { return r.partition == partition; });
+    tracker_.assign(partition);
+    (void)tracker_.track(partition, message->offset);
+  }
+  uint64_t id = next_record_id_++;
+  TaskRecord& record = records_[id];
+  record.id = id;
+  record.partition = partition;
+  record.offset = message->offset;
+  record.started = Clock::now();
+  std::string_view key(static_cast<const char*>(message->key), message->key ? message->key_len : 0);
+  if (!decode_envelope(message->payload, message->len, &record.input)) {
+    record.input = undecodable_envelope(
+        options_.spec.pipeline, spec_->name,
+        std::string_view(static_cast<const char*>(message->payload), message->len), key);
+    record.task = take_task(record.input, key);
+    dead_letter(record, Outcome::fail("undecodable", "not a sluice.v1.Envelope"));
+    return;
+  }
+  record.task = take_task(record.input, key);
+  dispatcher_.enqueue(record.task.key, id);
+}
+
+void WorkerImpl::dispatch_phase() {
+  // Retries whose backoff has passed go first: their keys are blocked.
+  auto now = Clock::now();
+  while (!retries_.empty() && retries_.top().at <= now) {
+    auto it = records_.find(retries_.top().id);
+    if (it == records_.end() || it->second.state != TaskState::kParked) {
+      retries_.pop();  // dropped by a revocation or rewind meanwhile
+      continue;
+    }
+    if (!dispatcher_.try_unpark()) break;
+    retries_.pop();
+    start_task(it->second);
+  }
+  while (auto id = dispatcher_.next_ready()) {
+    auto it = records_.find(*id);
+    SLUICE_CHECK(it != records_.end(), "dispatched an unknown task");
+    start_task(it->second);
+  }
+  observer_->inflight_changed(dispatcher_.in_flight());
+}
+
+void WorkerImpl::start_task(TaskRecord& record) {
+  record.state = TaskState::kRunning;
+  record.started = Clock::now();
+  uint64_t id = record.id;
+  CompletionQueue* queue = &completions_;
+  // User stage code may throw: this is the one guard that maps it to an outcome.
+  try {
+    stage_->process(record.task, [queue, id](Outcome outcome) {
+      queue->push(id, std::move(outcome));
+    });
+  } catch (const std::exception& e) {
+    completions_.push(id, Outcome::retry("exception", e.what()));
+  } catch (...) {
+    completions_.push(id, Outcome::retry("exception", "unknown exception"));
+  }
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,199 @@
+// Outcomes: what a finished task becomes (outputs, a retry, a dead letter),
+// and the delivery reports that make its input offset committable.
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "kafka_errors.h"
+#include "task_codec.h"
+#include "worker_impl.h"
+
+namespace sluice::engine {
+
+void WorkerImpl::completion_phase() {
+  completions_.drain(completed_scratch_);
+  for (Completed& done : completed_scratch_) {
+    auto it = records_.find(done.task_id);
+    // Unknown or not running: dropped by a revocation, rewind or shutdown.
+    if (it == records_.end() || it->second.state != TaskState::kRunning) continue;
+    handle_outcome(it->second, std::move(done.outcome));
+  }
+}
+
+void WorkerImpl::handle_outcome(TaskRecord& record, Outcome outcome) {
+  switch (outcome.kind) {
+    case OutcomeKind::kOk:
+      dispatcher_.finish(record.task.key);
+      produce_outputs(record, outcome.outputs);
+      return;
+    case OutcomeKind::kRetry:
+      if (record.task.attempt < static_cast<uint32_t>(spec_->retry.max_attempts)) {
+        retry_later(record, outcome);
+        return;
+      }
+      dispatcher_.finish(record.task.key);
+      outcome.error = "gave up after " + std::to_string(record.task.attempt) +
+                      " attempts: " + outcome.error;
+      dead_letter(record, outcome);
+      return;
+    case OutcomeKind::kFail:
+      dispatcher_.finish(record.task.key);
+      dead_letter(record, outcome);
+      return;
+  }
+}
+
+namespace {
+struct Target {
+  const Output* output;
+  const std::string* topic;
+  const std::string* stage;  // empty string: <pipeline>.done
+};
+}  // namespace
+
+void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& outputs) {
+  static const std::string kDone;
+  // Resolve every destination first, so a bad `to` dead-letters the task
+  // before any of its outputs is produced.
+  std::vector<Target> targets;
+  for (const Output& output : outputs) {
+    if (!output.to.empty()) {
+      auto it = next_topics_.find(output.to);
+      if (it == next_topics_.end()) {
+        return dead_letter(record, Outcome::fail("bad_output", "output names stage '" + output.to +
+                                                                   "', which is not in next"));
+      }
+      targets.push_back({&output, &it->second, &it->first});
+    } else if (next_topics_.empty()) {
+      targets.push_back({&output, &default_output_topics_.front(), &kDone});
+    } else {
+      for (const auto& [stage, topic] : next_topics_) targets.push_back({&output, &topic, &stage});
+    }
+  }
+  record.state = TaskState::kProducing;
+  record.pending_acks = static_cast<int>(targets.size());
+  observe(TaskResult::kOk, record);
+  if (targets.empty()) return record_acked(record);
+  OutputAddress address{options_.spec.pipeline, spec_->name, ""};
+  for (const Target& target : targets) {
+    address.destination_stage = *target.stage;
+    if (!produce(*target.topic,
+                 output_envelope(record.input, record.task, *target.output, address), record.id)) {
+      return;  // a rewind is pending; the record is gone
+    }
+  }
+}
+
+void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
+  append_error(record.input, {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
+  observe(TaskResult::kRetried, record);
+  // attempt n waits backoff * 2^(n-1), capped, with +-20% jitter so a crowd
+  // of failures does not retry in lockstep.
+  thread_local std::mt19937 rng{std::random_device{}()};
+  double base = static_cast<double>(spec_->retry.backoff.count()) *
+                static_cast<double>(1ULL << std::min<uint32_t>(record.task.attempt - 1, 30));
+  base = std::min(base, static_cast<double>(spec_->retry.max_backoff.count()));
+  double jittered = base * std::uniform_real_distribution<double>(0.8, 1.2)(rng);
+  spdlog::info("stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms",
+               spec_->name, record.task.id, record.task.job_id, record.task.attempt,
+               outcome.error_kind, outcome.error, static_cast<int64_t>(jittered));
+  ++record.task.attempt;
+  record.input.set_attempt(record.task.attempt);
+  record.state = TaskState::kParked;
+  dispatcher_.park();
+  retries_.push({Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(jittered)),
+                 record.id});
+}
+
+void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
+  append_error(record.input, {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
+  spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,
+               record.task.id, record.task.job_id, outcome.error_kind, outcome.error);
+  v1::Envelope letter = record.input;
+  letter.set_payload(record.task.payload);
+  letter.set_key(record.task.key);
+  v1::Origin* origin = letter.mutable_origin();
+  origin->set_topic(input_topic_);
+  origin->set_partition(record.partition);
+  origin->set_offset(record.offset);
+  record.state = TaskState::kProducing;
+  record.pending_acks = 1;
+  observe(TaskResult::kDeadLettered, record);
+  (void)produce(dlq_topic_, letter, record.id);
+}
+
+// Hands one record to the producer. Waits while librdkafka's queue is full
+// (that is backpressure, not an error). Any other error means the broker
+// will never see this record: everything since the last commit is rewound.
+bool WorkerImpl::produce(const std::string& topic, const v1::Envelope& envelope,
+                         uint64_t record_id) {
+  envelope.SerializeToString(&serialize_scratch_);
+  const std::string& key = envelope.key();
+  while (true) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_VALUE(serialize_scratch_.data(), serialize_scratch_.size()),
+        RD_KAFKA_V_HEADER("sluice-job-id", envelope.job_id().data(),
+                          static_cast<ssize_t>(envelope.job_id().size())),
+        RD_KAFKA_V_HEADER("sluice-task-id", envelope.task_id().data(),
+                          static_cast<ssize_t>(envelope.task_id().size())),
+        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      spdlog::error("stage {}: {}", spec_->name,
+                    kafka_status(err, "produce to " + topic).message());
+      rewind_needed_ = true;
+      producer_fatal_ = producer_fatal_ || err == RD_KAFKA_RESP_ERR__FATAL;
+      return false;
+    }
+    rd_kafka_poll(producer_.get(), 10);
+  }
+}
+
+void WorkerImpl::delivery_phase(int wait_ms) { rd_kafka_poll(producer_.get(), wait_ms); }
+
+void WorkerImpl::on_delivery(const rd_kafka_message_t* message) {
+  auto id = reinterpret_cast<uint64_t>(message->_private);
+  auto it = records_.find(id);
+  if (it == records_.end() || it->second.state != TaskState::kProducing) return;
+  if (message->err) {
+    // Not delivered: the input must not be committed. A rewind re-reads
+    // everything since the last commit (duplicates, never loss).
+    spdlog::error("stage {}: {}", spec_->name,
+                  kafka_status(message->err, std::string("delivery to ") +
+                                                 rd_kafka_topic_name(message->rkt))
+                      .message());
+    rewind_needed_ = true;
+    return;
+  }
+  if (--it->second.pending_acks == 0) record_acked(it->second);
+}
+
+void WorkerImpl::record_acked(TaskRecord& record) {
+  tracker_.complete(record.partition, record.offset);
+  records_.erase(record.id);
+}
+
+void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {
+  double duration = std::chrono::duration<double>(Clock::now() - record.started).count();
+  int64_t submitted = record.input.submitted_at_unix_ms();
+  double end_to_end = submitted > 0 ? static_cast<double>(now_unix_ms() - submitted) / 1000.0 : 0;
+  observer_->task_ended(result, duration, end_to_end);
+}
+
+void WorkerImpl::on_producer_error(int err, const char* reason) {
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code != RD_KAFKA_RESP_ERR__FATAL) {
+    spdlog::warn("stage {}: producer: {}", spec_->name, reason);
+    return;
+  }
+  char detail[512];
+  rd_kafka_fatal_error(producer_.get(), detail, sizeof(detail));
+  spdlog::error("stage {}: producer fatal error: {}; rebuilding it", spec_->name, detail);
+  producer_fatal_ = true;
+  rewind_needed_ = true;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,170 @@
+// Partitions: rebalances, rewinds after failed delivery, and flow control.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "kafka_client.h"
+#include "kafka_errors.h"
+#include "worker_impl.h"
+
+namespace sluice::engine {
+
+void WorkerImpl::on_rebalance(rd_kafka_resp_err_t err,
+                              rd_kafka_topic_partition_list_t* partitions) {
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    assign(partitions);
+  } else {
+    revoke(partitions);
+  }
+}
+
+void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
+  for (int i = 0; i < partitions->cnt; ++i) {
+    tracker_.assign(partitions->elems[i].partition);
+    assignment_.push_back(partitions->elems[i].partition);
+  }
+  Status s = kafka_status(rd_kafka_assign(consumer_.get(), partitions), "assign");
+  if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
+  if (paused_) rd_kafka_pause_partitions(consumer_.get(), partitions);
+  spdlog::info("stage {}: assigned {} partitions of {}", spec_->name, partitions->cnt,
+               input_topic_);
+  observer_->assignment_changed(assignment_.size());
+}
+
+// Eager revocation: finish what is running for these partitions (within the
+// shutdown deadline), commit it, and drop the rest uncommitted, so the next
+// owner starts exactly after what was committed: nothing skipped, nothing
+// committed twice.
+void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
+  std::set<int32_t> revoked;
+  for (int i = 0; i < partitions->cnt; ++i) revoked.insert(partitions->elems[i].partition);
+  auto of_revoked = [&](const TaskRecord& r) { return revoked.count(r.partition) != 0; };
+  drop_records([&](const TaskRecord& r) {
+    return of_revoked(r) && r.state == TaskState::kWaiting;
+  });
+  drain_until(Clock::now() + options_.shutdown_deadline, of_revoked);
+  commit_phase(true);
+  size_t abandoned = std::count_if(records_.begin(), records_.end(),
+                                   [&](const auto& e) { return of_revoked(e.second); });
+  if (abandoned > 0) {
+    spdlog::warn("stage {}: {} tasks unfinished at revocation; the next owner reruns them",
+                 spec_->name, abandoned);
+  }
+  drop_records(of_revoked);
+  for (int32_t partition : revoked) tracker_.revoke(partition);
+  std::erase_if(assignment_, [&](int32_t p) { return revoked.count(p) != 0; });
+  Status s = kafka_status(rd_kafka_assign(consumer_.get(), nullptr), "unassign");
+  if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
+  spdlog::info("stage {}: revoked {} partitions", spec_->name, revoked.size());
+  observer_->assignment_changed(assignment_.size());
+}
+
+// Forgets the selected records, uncommitted, releasing what they hold in the
+// dispatcher. A stage may still finish one later: its outcome is ignored.
+void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& which) {
+  std::set<uint64_t> dropped_waiting;
+  for (auto it = records_.begin(); it != records_.end();) {
+    TaskRecord& record = it->second;
+    if (!which(record)) {
+      ++it;
+      continue;
+    }
+    switch (record.state) {
+      case TaskState::kWaiting: dropped_waiting.insert(record.id); break;
+      case TaskState::kRunning: dispatcher_.finish(record.task.key); break;
+      case TaskState::kParked: dispatcher_.finish_parked(record.task.key); break;
+      case TaskState::kProducing: break;  // its key was released already
+    }
+    it = records_.erase(it);
+  }
+  if (!dropped_waiting.empty()) {
+    dispatcher_.remove_waiting_if(
+        [&](uint64_t id) { return dropped_waiting.count(id) != 0; });
+  }
+}
+
+// After a failed delivery: drop everything uncommitted, rebuild the producer
+// if it hit a fatal error, and re-read every partition from its last commit.
+Status WorkerImpl::recover_phase() {
+  if (!rewind_needed_) {
+    rewind_backoff_ = std::chrono::milliseconds(0);
+    return Status::ok();
+  }
+  rewind_needed_ = false;
+  drop_records([](const TaskRecord&) { return true; });
+  if (producer_fatal_) {
+    producer_fatal_ = false;
+    rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    ClientSpec spec = producer_spec();
+    spec.customize = [this](rd_kafka_conf_t* conf) {
+      rd_kafka_conf_set_opaque(conf, this);
+      rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m,
+                                           void* opaque) noexcept {
+        static_cast<WorkerImpl*>(opaque)->on_delivery(m);
+      });
+      rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason,
+                                          void* opaque) noexcept {
+        static_cast<WorkerImpl*>(opaque)->on_producer_error(err, reason);
+      });
+    };
+    auto rebuilt = make_client(options_.kafka, std::move(spec));
+    if (!rebuilt.is_ok()) return rebuilt.status();
+    producer_ = std::move(rebuilt).value();
+  }
+  // Back off between rewinds so a broker that keeps refusing is not hammered.
+  rewind_backoff_ = std::clamp(rewind_backoff_ * 2, std::chrono::milliseconds(100),
+                               std::chrono::milliseconds(30000));
+  std::this_thread::sleep_for(rewind_backoff_);
+  rewind_to_committed();
+  return Status::ok();
+}
+
+void WorkerImpl::rewind_to_committed() {
+  PartitionList positions(rd_kafka_topic_partition_list_new(static_cast<int>(assignment_.size())));
+  for (int32_t partition : assignment_) {
+    rd_kafka_topic_partition_list_add(positions.get(), input_topic_.c_str(), partition);
+    tracker_.assign(partition);
+  }
+  auto timeout = static_cast<int>(options_.kafka.connect_timeout.count());
+  Status s = kafka_status(rd_kafka_committed(consumer_.get(), positions.get(), timeout),
+                          "read committed offsets of " + input_topic_);
+  if (!s.is_ok()) {
+    spdlog::error("stage {}: {}; will try the rewind again", spec_->name, s.message());
+    rewind_needed_ = true;
+    return;
+  }
+  for (int i = 0; i < positions->cnt; ++i) {
+    // No commit yet: the group starts from the beginning (auto.offset.reset).
+    if (positions->elems[i].offset < 0) positions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  KafkaError error(rd_kafka_seek_partitions(consumer_.get(), positions.get(), timeout));
+  Status seek = kafka_status(error.get(), "rewind " + input_topic_);
+  spdlog::warn("stage {}: rewound {} partitions to their last commit{}", spec_->name,
+               positions->cnt, seek.is_ok() ? "" : " (" + seek.message() + ")");
+}
+
+void WorkerImpl::flow_control_phase() {
+  size_t buffered = records_.size();
+  if (!paused_ && buffered >= options_.max_buffered_tasks) {
+    set_paused(true);
+  } else if (paused_ && !stopping_ && buffered <= options_.max_buffered_tasks / 2) {
+    set_paused(false);
+  }
+}
+
+void WorkerImpl::set_paused(bool paused) {
+  if (paused == paused_) return;
+  paused_ = paused;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  PartitionList assigned(raw);
+  if (paused) {
+    rd_kafka_pause_partitions(consumer_.get(), assigned.get());
+  } else {
+    rd_kafka_resume_partitions(consumer_.get(), assigned.get());
+  }
+}
+
+}  // namespace sluice::engine
