@@ -1,14 +1,26 @@
 // Topic and consumer-group names: the contract in DESIGN.md, in one place.
 //
 // Pure functions of the pipeline and stage names; nothing here talks to Kafka.
+// Names are [a-z0-9-]+ so that the '.' separator below is unambiguous and
+// '_' cannot collide with '.' in Kafka's metric names; at most 100 bytes, so
+// the longest topic (<p>.<stage>.changelog) stays under Kafka's 249.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/topics/spec.h"
 
 namespace sluice::topics {
+
+inline constexpr size_t kMaxNameLength = 100;
+
+// A valid pipeline or stage name: 1..kMaxNameLength of [a-z0-9-].
+bool is_valid_name(std::string_view name);
+// "intake" and "done": a stage so named would share <p>.intake or <p>.done.
+bool is_reserved_stage_name(std::string_view name);
 
 std::string intake_topic(const std::string& pipeline);
 std::string done_topic(const std::string& pipeline);
@@ -21,7 +33,9 @@ std::string group_id(const std::string& pipeline, const std::string& stage);
 // The topic a stage consumes: <p>.intake for the entry stage, else <p>.<stage>.
 std::string input_topic(const PipelineSpec& spec, const StageSpec& stage);
 
-// Where a stage's outputs go when it names `to` (or, empty, every next stage).
+// Where a stage's outputs go by default: the input topic of every stage in
+// its `next`, in order, or {<p>.done} when `next` is empty. An output with
+// `to` goes to stage_topic(p, to) alone.
 std::vector<std::string> output_topics(const PipelineSpec& spec,
                                        const StageSpec& stage);
 

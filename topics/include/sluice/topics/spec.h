@@ -68,12 +68,19 @@ struct PipelineSpec {
   const StageSpec* find_stage(const std::string& name) const;
 };
 
-// Parses and validates. Errors are kUsage, one line: "FILE:LINE: FIELD: what".
+// Parses and validates. Errors are kUsage, one line: "FILE:LINE: FIELD: what"
+// (LINE 1-based, FIELD a path such as stages[1].retry.backoff); YAML syntax
+// errors read "FILE:LINE: yaml: what". load_spec_file refuses an unreadable
+// file with "cannot read spec FILE: <strerror>".
 Result<PipelineSpec> parse_spec(const std::string& yaml_text,
                                 const std::string& file_name);
 Result<PipelineSpec> load_spec_file(const std::string& path);
 
-// "250ms", "30s", "5m", "1h" -> milliseconds; error text names the problem.
+// "250ms", "30s", "5m", "1h" -> milliseconds: a whole number and one unit,
+// at most 8760h. Refuses "", "10", "-1s", "1.5s", "10x" with a kUsage Status
+// whose text names the problem (no file or line: callers add those).
 Result<Millis> parse_duration(const std::string& text);
+// The inverse, in the largest unit that divides evenly: 90000ms -> "90s".
+std::string format_duration(Millis d);
 
 }  // namespace sluice::topics

@@ -1,0 +1,208 @@
+// Field-level refusals beyond the headline ones in spec_loader_test.cc.
+#include <gtest/gtest.h>
+
+#include "sluice/topics/spec.h"
+#include "spec_test_util.h"
+
+namespace sluice::topics {
+namespace {
+
+using testing::refusal;
+
+TEST(SpecFields, RefusesUnknownTopLevelField) {
+  EXPECT_EQ(refusal("pipeline: p\ndefault:\n  partitions: 1\nstages: []\n"),
+            "p.yaml:2: default: unknown field (did you mean 'defaults'?)");
+}
+
+TEST(SpecFields, RefusesUnknownFieldInsideRetry) {
+  EXPECT_EQ(refusal(R"(pipeline: p
+stages:
+  - name: a
+    kind: builtin
+    builtin: passthrough
+    retry:
+      attempts: 3
+)"),
+            "p.yaml:7: stages[0].retry.attempts: unknown field");
+}
+
+TEST(SpecFields, RefusesUnknownKafkaField) {
+  EXPECT_EQ(refusal("pipeline: p\nkafka:\n  broker: x:9092\nstages: []\n"),
+            "p.yaml:3: kafka.broker: unknown field (did you mean 'brokers'?)");
+}
+
+TEST(SpecFields, RefusesMissingPipeline) {
+  EXPECT_EQ(refusal("stages:\n  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:1: pipeline: missing: name the pipeline ([a-z0-9-]+)");
+}
+
+TEST(SpecFields, RefusesEmptyDocument) {
+  EXPECT_EQ(refusal(""), "p.yaml:1: pipeline: missing: name the pipeline ([a-z0-9-]+)");
+}
+
+TEST(SpecFields, RefusesEmptyStageList) {
+  EXPECT_EQ(refusal("pipeline: p\nstages: []\n"),
+            "p.yaml:2: stages: expected a non-empty list of stages");
+}
+
+TEST(SpecFields, RefusesPipelineNameWithDot) {
+  EXPECT_EQ(refusal("pipeline: my.pipe\nstages:\n  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:1: pipeline: 'my.pipe' must match [a-z0-9-]+ ('_' and '.' collide in "
+            "Kafka metric names)");
+}
+
+TEST(SpecFields, RefusesNameLongerThanHundredCharacters) {
+  std::string yaml = "pipeline: " + std::string(101, 'a') +
+                     "\nstages:\n  - {name: a, kind: builtin, builtin: x}\n";
+  EXPECT_EQ(refusal(yaml), "p.yaml:1: pipeline: longer than 100 characters");
+}
+
+TEST(SpecFields, RefusesReservedStageName) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: done, kind: builtin, builtin: x}\n"),
+            "p.yaml:3: stages[0].name: 'done' is reserved: its topic would be the "
+            "pipeline's own .done topic");
+}
+
+TEST(SpecFields, RefusesFieldGivenTwice) {
+  EXPECT_EQ(refusal(R"(pipeline: p
+stages:
+  - name: a
+    kind: builtin
+    builtin: x
+    timeout: 1s
+    timeout: 2s
+)"),
+            "p.yaml:7: stages[0].timeout: given twice (also on line 6)");
+}
+
+TEST(SpecFields, RefusesUnknownKindWithHint) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: exe, command: [x]}\n"),
+            "p.yaml:3: stages[0].kind: expected exec, http or builtin, got 'exe' "
+            "(did you mean 'exec'?)");
+}
+
+TEST(SpecFields, RefusesMissingKind) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - name: a\n    builtin: x\n"),
+            "p.yaml:3: stages[0].kind: missing: every stage needs one of exec, http, builtin");
+}
+
+TEST(SpecFields, RefusesEmptyCommand) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: exec, command: []}\n"),
+            "p.yaml:3: stages[0].command: must list the program and its arguments");
+}
+
+TEST(SpecFields, RefusesCommandThatIsNotAList) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: exec, command: python3 x.py}\n"),
+            "p.yaml:3: stages[0].command: expected a list, got a single value");
+}
+
+TEST(SpecFields, RefusesUrlWithoutHttpScheme) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: http, url: localhost:80}\n"),
+            "p.yaml:3: stages[0].url: must start with http:// or https://, got "
+            "'localhost:80'");
+}
+
+TEST(SpecFields, RefusesPartitionsOutOfRange) {
+  EXPECT_EQ(refusal("pipeline: p\ndefaults: {partitions: 0}\nstages:\n"
+                    "  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:2: defaults.partitions: must be between 1 and 10000, got 0");
+}
+
+TEST(SpecFields, RefusesConcurrencyThatIsNotAnInteger) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n"
+                    "  - {name: a, kind: builtin, builtin: x, concurrency: 2.5}\n"),
+            "p.yaml:3: stages[0].concurrency: expected an integer, got '2.5'");
+}
+
+TEST(SpecFields, RefusesHugeIntegerAsOutOfRange) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: builtin, builtin: x,\n"
+                    "     replication: 99999999999999999999}\n"),
+            "p.yaml:4: stages[0].replication: must be between 1 and 32767, got "
+            "99999999999999999999");
+}
+
+TEST(SpecFields, RefusesUnknownGuarantee) {
+  EXPECT_EQ(refusal("pipeline: p\ndefaults:\n  guarantee: at_most_once\nstages:\n"
+                    "  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:3: defaults.guarantee: expected at_least_once or exactly_once, got "
+            "'at_most_once'");
+}
+
+TEST(SpecFields, RefusesStateThatIsNotBoolean) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: builtin, builtin: x, state: yes}\n"),
+            "p.yaml:3: stages[0].state: expected true or false, got 'yes'");
+}
+
+TEST(SpecFields, RefusesZeroTimeout) {
+  EXPECT_EQ(refusal("pipeline: p\ndefaults: {timeout: 0s}\nstages:\n"
+                    "  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:2: defaults.timeout: must be at least 1ms, got 0s");
+}
+
+TEST(SpecFields, RefusesMaxAttemptsOfZero) {
+  EXPECT_EQ(refusal("pipeline: p\ndefaults:\n  retry: {max_attempts: 0}\nstages:\n"
+                    "  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:3: defaults.retry.max_attempts: must be between 1 and 1000, got 0");
+}
+
+TEST(SpecFields, BlamesStageBackoffAboveDefaultMaxBackoff) {
+  EXPECT_EQ(refusal(R"(pipeline: p
+defaults:
+  retry: {max_backoff: 10s}
+stages:
+  - name: a
+    kind: builtin
+    builtin: x
+    retry:
+      backoff: 1m
+)"),
+            "p.yaml:9: stages[0].retry.backoff: backoff 1m exceeds max_backoff 10s");
+}
+
+TEST(SpecFields, BlamesLowWatermarkNotBelowHigh) {
+  EXPECT_EQ(refusal(R"(pipeline: p
+stages:
+  - name: a
+    kind: builtin
+    builtin: x
+    backpressure: {low_watermark: 10000}
+)"),
+            "p.yaml:6: stages[0].backpressure.low_watermark: high_watermark 10000 must be "
+            "greater than low_watermark 10000");
+}
+
+TEST(SpecFields, RefusesKafkaPropertyWithMapValue) {
+  EXPECT_EQ(refusal("pipeline: p\nkafka:\n  properties:\n    ssl: {a: b}\nstages:\n"
+                    "  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:4: kafka.properties.ssl: expected a single value, got a map");
+}
+
+TEST(SpecFields, TreatsEmptySectionsAsAbsent) {
+  EXPECT_EQ(refusal("pipeline: p\nkafka:\ndefaults:\nstages:\n"
+                    "  - {name: a, kind: builtin, builtin: x, next: []}\n"),
+            "(accepted)");
+}
+
+TEST(SpecFields, RefusesSelfReferencingAlias) {
+  EXPECT_EQ(refusal("pipeline: p\nkafka: &k {properties: *k}\nstages: []\n"),
+            "p.yaml:2: yaml: nested more than 64 levels deep (an alias inside itself?)");
+}
+
+TEST(SpecFields, RefusesAliasBomb) {
+  std::string yaml = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'f'; ++c) {  // each level: ten copies of the one before
+    std::string prev(1, static_cast<char>(c - 1));
+    yaml += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) yaml += (i ? ", *" : "*") + prev;
+    yaml += "]\n";
+  }
+  EXPECT_EQ(refusal(yaml), "p.yaml:1: yaml: more than 100000 nodes once aliases are expanded");
+}
+
+TEST(SpecFields, RefusesSecondDocument) {
+  EXPECT_EQ(refusal("pipeline: p\n---\npipeline: q\n"),
+            "p.yaml:3: yaml: expected one document, found 2");
+}
+
+}  // namespace
+}  // namespace sluice::topics

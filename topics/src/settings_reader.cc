@@ -1,0 +1,160 @@
+#include "settings_reader.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace sluice::topics {
+namespace {
+
+using Reader = Status (*)(const Field&, StageSpec&, SettingsBlame&);
+
+struct KeyReader {
+  std::string_view key;
+  Reader read;
+};
+
+Status read_int_into(const Field& f, int& out, int lo, int hi) {
+  Result<int64_t> v = read_int(f, lo, hi);
+  if (!v.is_ok()) return v.status();
+  out = static_cast<int>(*v);
+  return Status::ok();
+}
+
+Status read_int_into(const Field& f, int64_t& out, int64_t lo) {
+  Result<int64_t> v = read_int(f, lo, std::numeric_limits<int64_t>::max());
+  if (!v.is_ok()) return v.status();
+  out = *v;
+  return Status::ok();
+}
+
+Status read_duration_into(const Field& f, Millis& out, Millis min) {
+  Result<Millis> v = read_duration(f, min);
+  if (!v.is_ok()) return v.status();
+  out = *v;
+  return Status::ok();
+}
+
+Status read_guarantee(const Field& f, StageSpec& s, SettingsBlame&) {
+  Result<std::string> v = read_string(f);
+  if (!v.is_ok()) return v.status();
+  if (*v == "at_least_once") s.guarantee = Guarantee::kAtLeastOnce;
+  else if (*v == "exactly_once") s.guarantee = Guarantee::kExactlyOnce;
+  else return f.error("expected at_least_once or exactly_once, got '" + *v + "'");
+  return Status::ok();
+}
+
+Status read_state(const Field& f, StageSpec& s, SettingsBlame&) {
+  Result<bool> v = read_bool(f);
+  if (!v.is_ok()) return v.status();
+  s.state = *v;
+  return Status::ok();
+}
+
+Status read_sub_fields(const Field& f, std::span<const KeyReader> readers,
+                       StageSpec& s, SettingsBlame& blame);
+
+constexpr KeyReader kRetryReaders[] = {
+    {"max_attempts", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.retry.max_attempts, 1, 1000); }},
+    {"backoff", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.backoff = f;
+       return read_duration_into(f, s.retry.backoff, Millis{0}); }},
+    {"max_backoff", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.max_backoff = f;
+       return read_duration_into(f, s.retry.max_backoff, Millis{0}); }},
+};
+
+constexpr KeyReader kBackpressureReaders[] = {
+    {"high_watermark", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.high_watermark = f;
+       return read_int_into(f, s.backpressure.high_watermark, 1); }},
+    {"low_watermark", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.low_watermark = f;
+       return read_int_into(f, s.backpressure.low_watermark, 0); }},
+};
+
+constexpr KeyReader kSettingReaders[] = {
+    {"partitions", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.partitions, 1, 10000); }},
+    {"replication", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.replication, 1, 32767); }},
+    {"guarantee", read_guarantee},
+    {"concurrency", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.concurrency, 1, 10000); }},
+    {"timeout", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_duration_into(f, s.timeout, Millis{1}); }},
+    {"retry", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       return read_sub_fields(f, kRetryReaders, s, b); }},
+    {"backpressure", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       return read_sub_fields(f, kBackpressureReaders, s, b); }},
+    {"state", read_state},
+};
+
+const KeyReader* find_reader(std::span<const KeyReader> readers, std::string_view key) {
+  auto it = std::find_if(readers.begin(), readers.end(),
+                         [&](const KeyReader& r) { return r.key == key; });
+  return it == readers.end() ? nullptr : &*it;
+}
+
+template <size_t N>
+constexpr std::array<std::string_view, N> keys_of(const KeyReader (&readers)[N]) {
+  std::array<std::string_view, N> keys{};
+  for (size_t i = 0; i < N; ++i) keys[i] = readers[i].key;
+  return keys;
+}
+
+constexpr auto kSettingKeys = keys_of(kSettingReaders);
+
+// A sub-map (retry, backpressure): unknown keys refused, the rest applied.
+Status read_sub_fields(const Field& f, std::span<const KeyReader> readers,
+                       StageSpec& s, SettingsBlame& blame) {
+  std::vector<std::string_view> known;
+  for (const KeyReader& r : readers) known.push_back(r.key);
+  Status st = check_map(f, known);
+  for (size_t i = 0; st.is_ok() && i < f.node->entries.size(); ++i) {
+    Field sub = f.entry(f.node->entries[i]);
+    st = find_reader(readers, f.node->entries[i].key)->read(sub, s, blame);
+  }
+  return st;
+}
+
+const Field& blame_one(const std::optional<Field>& first, const std::optional<Field>& second) {
+  SLUICE_CHECK(first || second, "a valid base cannot break a cross-field rule");
+  return first ? *first : *second;
+}
+
+}  // namespace
+
+std::span<const std::string_view> setting_keys() { return kSettingKeys; }
+
+bool is_setting_key(std::string_view key) {
+  return find_reader(kSettingReaders, key) != nullptr;
+}
+
+Status read_setting(const Field& block, const YamlEntry& entry, StageSpec& into,
+                    SettingsBlame& blame) {
+  const KeyReader* reader = find_reader(kSettingReaders, entry.key);
+  SLUICE_CHECK(reader != nullptr, "not a setting: " + entry.key);
+  return reader->read(block.entry(entry), into, blame);
+}
+
+Status check_settings(const StageSpec& merged, const SettingsBlame& blame) {
+  const RetryPolicy& r = merged.retry;
+  if (r.backoff > r.max_backoff) {
+    return blame_one(blame.backoff, blame.max_backoff)
+        .error("backoff " + format_duration(r.backoff) + " exceeds max_backoff " +
+               format_duration(r.max_backoff));
+  }
+  const BackpressurePolicy& bp = merged.backpressure;
+  if (bp.high_watermark <= bp.low_watermark) {
+    return blame_one(blame.high_watermark, blame.low_watermark)
+        .error("high_watermark " + std::to_string(bp.high_watermark) +
+               " must be greater than low_watermark " + std::to_string(bp.low_watermark));
+  }
+  return Status::ok();
+}
+
+}  // namespace sluice::topics
