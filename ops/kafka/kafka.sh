@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# A real Apache Kafka broker (single node, KRaft) on loopback, for local runs and tests.
+# The broker's jars come from Maven Central and are cached outside the repo; each
+# broker lives in its own DIR (config, data, pid, bootstrap, kafka.log). See README.md.
+set -euo pipefail
+
+readonly KAFKA_VERSION=3.9.1
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly HERE
+readonly CACHE=${SLUICE_CACHE:-${HOME:?set SLUICE_CACHE or HOME}/.cache/sluice}
+readonly KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
+readonly LIBS=$KAFKA_HOME/libs
+readonly COMPLETE=$KAFKA_HOME/complete # written last by fetch
+readonly DEFAULT_DIR=$CACHE/local-kafka
+readonly DEFAULT_PORT=9092
+readonly START_TIMEOUT=${SLUICE_KAFKA_START_TIMEOUT:-60}
+readonly STOP_TIMEOUT=30
+# What KafkaRaftServer logs once the broker is unfenced and serving (Kafka 3.9).
+readonly STARTED_LINE='Kafka Server started (kafka.server.KafkaRaftServer)'
+# The JVM options of Kafka's own kafka-run-class.sh, with a bounded heap.
+readonly JVM_OPTS=(-Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+  -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
+  -Djava.awt.headless=true)
+readonly JAVA=(java "${JVM_OPTS[@]}" -cp "$LIBS/*" "-Dlog4j.configuration=file:$HERE/log4j.properties")
+
+usage() {
+  cat <<EOF
+usage: kafka.sh fetch                                  cache the broker's jars
+       kafka.sh start  [--dir DIR] [--port N] [--fresh]  start a broker, print host:port
+       kafka.sh stop   [--dir DIR] [--clean]             stop it; --clean also wipes its data
+       kafka.sh status [--dir DIR]                       exit 0 when it runs and answers
+DIR defaults to $DEFAULT_DIR (port $DEFAULT_PORT when free, else a free port).
+EOF
+}
+die() {
+  echo "kafka.sh: $*" >&2
+  exit 1
+}
+usage_error() {
+  echo "kafka.sh: $* (see kafka.sh --help)" >&2
+  exit 2
+}
+need() { # need COMMAND DEBIAN_PACKAGE
+  command -v "$1" >/dev/null ||
+    die "$1 not found on PATH; run ops/setup.sh (it installs $2)"
+}
+
+# --- fetch -------------------------------------------------------------------
+
+cmd_fetch() {
+  [[ -f $COMPLETE ]] && return 0
+  need java default-jre-headless
+  need mvn maven
+  mkdir -p "$KAFKA_HOME"
+  # Concurrent fetches (two brokers started at once) take turns; the second finds
+  # the work done.
+  exec 9>"$KAFKA_HOME.lock"
+  flock 9
+  if [[ ! -f $COMPLETE ]]; then
+    echo "kafka.sh: fetching Apache Kafka $KAFKA_VERSION from Maven Central into $LIBS" >&2
+    local partial=$KAFKA_HOME/libs.partial log=$KAFKA_HOME/fetch.log
+    rm -rf "$partial" "$LIBS"
+    if ! mvn -B -q -f "$HERE/pom.xml" "-Dkafka.version=$KAFKA_VERSION" \
+      "-DoutputDirectory=$partial" dependency:copy-dependencies >"$log" 2>&1; then
+      tail -n 20 "$log" >&2
+      die "fetching Kafka $KAFKA_VERSION with Maven failed (full log: $log)"
+    fi
+    mv "$partial" "$LIBS"
+    echo "$KAFKA_VERSION" >"$COMPLETE"
+  fi
+  exec 9>&-
+}
+
+# --- process helpers -----------------------------------------------------------
+
+# Prints the pid of the broker running from DIR and succeeds, or fails. Checks the
+# process's command line, so a stale pid file naming a recycled pid (or a zombie)
+# does not count.
+broker_pid() {
+  local dir=$1 pid cmdline
+  [[ -f $dir/pid ]] || return 1
+  pid=$(<"$dir/pid")
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
+  [[ $cmdline == *" kafka.Kafka $dir/server.properties "* ]] || return 1
+  echo "$pid"
+}
+
+process_gone() { # process_gone PID: no such process, or only its zombie (empty cmdline)
+  local cmdline
+  cmdline=$(tr -d '\0' 2>/dev/null <"/proc/$1/cmdline") || return 0
+  [[ -z $cmdline ]]
+}
+
+wait_gone() { # wait_gone PID SECONDS
+  local deadline=$((SECONDS + $2))
+  until process_gone "$1"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+port_free() {
+  python3 -c 'import socket, sys; socket.socket().bind(("127.0.0.1", int(sys.argv[1])))' \
+    "$1" 2>/dev/null
+}
+
+free_ports() { # prints two distinct free TCP ports on 127.0.0.1
+  python3 -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))'
+}
+
+# A cluster id by the rule of Kafka's Uuid.randomUuid() (16 random bytes, base64url,
+# not starting with '-'), without paying for a second JVM start.
+new_cluster_id() {
+  python3 -c '
+import base64, uuid
+while True:
+    s = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not s.startswith("-"):
+        print(s)
+        break'
+}
+
+prop() { # prop KEY FILE: the value of KEY in a .properties file we wrote
+  sed -n "s/^$1=//p" "$2"
+}
+
+# --- start ---------------------------------------------------------------------
+
+# Sets the globals broker_port and controller_port. A restart in the same DIR keeps
+# the ports (and the data) of the previous run, so clients reconnect to the same
+# address; the default DIR takes 9092 when it is free.
+choose_ports() {
+  local dir=$1 requested=$2 conf=$1/server.properties
+  broker_port=$requested controller_port=""
+  if [[ -f $conf && -f $dir/data/meta.properties ]]; then
+    local previous
+    previous=$(prop advertised.listeners "$conf")
+    [[ -n $broker_port ]] || broker_port=${previous##*:}
+    previous=$(prop controller.quorum.voters "$conf")
+    [[ ${previous##*:} == "$broker_port" ]] || controller_port=${previous##*:}
+  fi
+  if [[ -z $broker_port && $dir == "$DEFAULT_DIR" ]] && port_free "$DEFAULT_PORT"; then
+    broker_port=$DEFAULT_PORT
+  fi
+  local a b
+  read -r a b < <(free_ports)
+  [[ -n $broker_port ]] || broker_port=$a
+  if [[ -z $controller_port ]]; then
+    controller_port=$a
+    [[ $a != "$broker_port" ]] || controller_port=$b
+  fi
+}
+
+write_config() { # write_config DIR
+  local text
+  text=$(<"$HERE/server.properties.in")
+  text=${text//@BROKER_PORT@/"$broker_port"}
+  text=${text//@CONTROLLER_PORT@/"$controller_port"}
+  text=${text//@DATA_DIR@/"$1/data"}
+  printf '%s\n' "$text" >"$1/server.properties"
+}
+
+format_storage() { # format_storage DIR: once; a restart keeps the data
+  local dir=$1
+  [[ -f $dir/data/meta.properties ]] && return 0
+  if ! "${JAVA[@]}" kafka.tools.StorageTool format -t "$(new_cluster_id)" \
+    -c "$dir/server.properties" >"$dir/format.log" 2>&1; then
+    tail -n 20 "$dir/format.log" >&2
+    die "formatting KRaft storage in $dir/data failed (log: $dir/format.log)"
+  fi
+}
+
+# Waits until the broker both accepts TCP connections and has logged that it started;
+# on failure shows the log, kills the broker and exits.
+wait_ready() { # wait_ready DIR PID
+  local dir=$1 pid=$2 deadline=$((SECONDS + START_TIMEOUT)) log=$1/kafka.log
+  until port_open "$broker_port" && grep -qF "$STARTED_LINE" "$log"; do
+    if process_gone "$pid"; then
+      tail -n 30 "$log" >&2
+      rm -f "$dir/pid"
+      die "broker in $dir exited during startup (log: $log)"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 30 "$log" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 10 || true
+      rm -f "$dir/pid"
+      die "broker in $dir did not answer on 127.0.0.1:$broker_port within ${START_TIMEOUT}s; killed it (log: $log)"
+    fi
+    sleep 0.25
+  done
+}
+
+cmd_start() { # cmd_start DIR PORT FRESH
+  local dir=$1 port=$2 fresh=$3 pid
+  [[ $dir != *[[:space:],\\]* ]] || die "--dir '$dir': a path without spaces, commas or backslashes, please"
+  need java default-jre-headless
+  need python3 python3
+  if ((fresh)); then
+    cmd_stop "$dir" 1
+  elif pid=$(broker_pid "$dir"); then
+    die "a broker already runs from $dir (pid $pid); stop it first: $0 stop --dir $dir"
+  fi
+  cmd_fetch
+  mkdir -p "$dir"
+  choose_ports "$dir" "$port"
+  write_config "$dir"
+  format_storage "$dir"
+
+  rm -f "$dir/bootstrap"
+  if [[ -f $dir/kafka.log ]]; then mv -f "$dir/kafka.log" "$dir/kafka.log.1"; fi
+  # Its own session: the broker outlives this script and the terminal it ran in.
+  setsid "${JAVA[@]}" kafka.Kafka "$dir/server.properties" </dev/null >"$dir/kafka.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$dir/pid"
+  wait_ready "$dir" "$pid"
+
+  echo "127.0.0.1:$broker_port" >"$dir/bootstrap.tmp"
+  mv -f "$dir/bootstrap.tmp" "$dir/bootstrap"
+  echo "kafka.sh: broker running at 127.0.0.1:$broker_port (pid $pid, dir $dir)" >&2
+  echo "127.0.0.1:$broker_port"
+}
+
+# --- stop, status ----------------------------------------------------------------
+
+cmd_stop() { # cmd_stop DIR CLEAN
+  local dir=$1 clean=$2 pid
+  if pid=$(broker_pid "$dir"); then
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
+      echo "kafka.sh: broker (pid $pid) still running ${STOP_TIMEOUT}s after SIGTERM; sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 10 || die "broker (pid $pid) from $dir survived SIGKILL"
+    fi
+    echo "kafka.sh: stopped broker (pid $pid, dir $dir)" >&2
+  fi
+  rm -f "$dir/pid"
+  if ((clean)); then
+    rm -rf "$dir/data" "$dir/server.properties" "$dir/bootstrap" "$dir/format.log"
+  fi
+}
+
+cmd_status() { # cmd_status DIR; exit status 0 only when the broker runs and answers
+  local dir=$1 pid bootstrap="none"
+  if [[ -f $dir/bootstrap ]]; then bootstrap=$(<"$dir/bootstrap"); fi
+  echo "bootstrap: $bootstrap"
+  if ! pid=$(broker_pid "$dir"); then
+    echo "state: stopped"
+    return 1
+  fi
+  if [[ $bootstrap == none ]] || ! port_open "${bootstrap##*:}"; then
+    echo "state: not answering (pid $pid, log: $dir/kafka.log)"
+    return 1
+  fi
+  echo "state: running (pid $pid)"
+}
+
+# --- main --------------------------------------------------------------------------
+
+main() {
+  (($#)) || usage_error "missing command"
+  local cmd=$1 dir=$DEFAULT_DIR port="" fresh=0 clean=0
+  shift
+  case $cmd in
+    fetch | start | stop | status) ;;
+    -h | --help | help) usage && return 0 ;;
+    *) usage_error "unknown command '$cmd'" ;;
+  esac
+  while (($#)); do
+    case $cmd:$1 in
+      start:--dir | stop:--dir | status:--dir)
+        [[ -n ${2:-} ]] || usage_error "--dir needs a value"
+        dir=$2
+        shift
+        ;;
+      start:--port)
+        [[ -n ${2:-} ]] || usage_error "--port needs a value"
+        if ! [[ $2 =~ ^[1-9][0-9]{0,4}$ ]] || (($2 > 65535)); then
+          usage_error "--port: expected 1-65535, got '$2'"
+        fi
+        port=$2
+        shift
+        ;;
+      start:--fresh) fresh=1 ;;
+      stop:--clean) clean=1 ;;
+      *:-h | *:--help) usage && return 0 ;;
+      *) usage_error "unknown argument '$1' for '$cmd'" ;;
+    esac
+    shift
+  done
+  dir=$(realpath -m -- "$dir")
+  case $cmd in
+    fetch) cmd_fetch ;;
+    start) cmd_start "$dir" "$port" "$fresh" ;;
+    stop) cmd_stop "$dir" "$clean" ;;
+    status) cmd_status "$dir" ;;
+  esac
+}
+
+main "$@"

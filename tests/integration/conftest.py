@@ -1,0 +1,316 @@
+"""Fixtures and helpers for Sluice's black-box integration tests.
+
+Tests drive the `sluice` binary the way a user does, against the one real broker that
+the ctest fixture `kafka_broker` starts (see CMakeLists.txt here). Standard library
+only: what a test learns about Kafka it learns through the CLI.
+
+Environment (set by sluice_pytest() in CMakeLists.txt):
+  SLUICE_BIN          the sluice binary
+  SLUICE_BROKER_FILE  file holding the broker's bootstrap address (host:port)
+  SLUICE_REPO         the source tree; every sluice process runs there, so a spec can
+                      name `examples/agents/...` as in the README
+To run a file by hand, start a broker with `ops/kafka/kafka.sh start` and point
+SLUICE_BROKER_FILE at ~/.cache/sluice/local-kafka/bootstrap.
+
+Each test gets its own pipeline (`pipeline_name`), hence its own topics and groups, so
+tests can share the broker and run in parallel. Fixtures: broker, sluice_bin,
+pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_sluice,
+submit, wait_until, read_done, verify, Worker`.
+"""
+
+import collections
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import secrets
+import signal
+import subprocess
+import time
+
+import pytest
+
+_LOG_TAIL_LINES = 40
+_WORKERS = pytest.StashKey[list]()
+
+
+# --- environment -----------------------------------------------------------------
+
+
+def _env_path(name, hint):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set ({hint})", pytrace=False)
+    return pathlib.Path(value)
+
+
+def sluice_path():
+    path = _env_path("SLUICE_BIN", "run through ctest, or set it to the sluice binary")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"SLUICE_BIN={path} is not an executable; build first", pytrace=False)
+    return path
+
+
+def repo_path():
+    value = os.environ.get("SLUICE_REPO")
+    return pathlib.Path(value) if value else pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def broker():
+    """The bootstrap address of the shared test broker, "host:port"."""
+    path = _env_path("SLUICE_BROKER_FILE", "run through ctest, or see conftest.py")
+    if not path.is_file():
+        pytest.fail(f"no broker: {path} does not exist (is the kafka_broker fixture up?)",
+                    pytrace=False)
+    address = path.read_text().strip()
+    if not re.fullmatch(r"[\w.-]+:\d+", address):
+        pytest.fail(f"{path}: expected host:port, got {address!r}", pytrace=False)
+    return address
+
+
+@pytest.fixture(scope="session")
+def sluice_bin():
+    return sluice_path()
+
+
+@pytest.fixture
+def pipeline_name():
+    """A fresh pipeline name per test, e.g. it-1a2b3c4d: fresh topics and groups."""
+    return f"it-{secrets.token_hex(4)}"
+
+
+# --- specs and one-shot commands ---------------------------------------------------
+
+
+def write_spec(tmp_path, spec, name="pipeline.yaml"):
+    """Writes a pipeline spec (YAML text, or a dict written as JSON, which is YAML too)
+    into tmp_path and returns its path."""
+    path = pathlib.Path(tmp_path) / name
+    text = spec if isinstance(spec, str) else json.dumps(spec, indent=2)
+    path.write_text(text if text.endswith("\n") else text + "\n")
+    return path
+
+
+def run_sluice(*args, input=None, timeout=60):
+    """Runs `sluice ARGS...` to completion and returns the CompletedProcess (text mode,
+    stdout and stderr captured). Does not check the exit code; fails the test if the
+    command is still running after `timeout` seconds."""
+    cmd = [str(sluice_path()), *map(str, args)]
+    try:
+        return subprocess.run(cmd, input=input, capture_output=True, text=True,
+                              timeout=timeout, cwd=repo_path(),
+                              stdin=None if input is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        stderr = _text(e.stderr)
+    pytest.fail(f"`{' '.join(cmd)}` still running after {timeout}s; stderr: {stderr[-2000:]}",
+                pytrace=False)
+
+
+def submit(spec, payloads, *args, timeout=120):
+    """Submits payloads (JSON values) as JSON lines on stdin; returns the job ids that
+    `sluice submit` prints, one per line, in submission order."""
+    lines = "".join(json.dumps(p) + "\n" for p in payloads)
+    result = run_sluice("submit", "-f", spec, *args, "-", input=lines, timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(f"sluice submit exited {result.returncode}: {result.stderr.strip()}",
+                    pytrace=False)
+    ids = result.stdout.split()
+    if len(ids) != len(payloads):
+        pytest.fail(f"sluice submit printed {len(ids)} job ids for {len(payloads)} jobs",
+                    pytrace=False)
+    return ids
+
+
+def _text(data):
+    if data is None:
+        return ""
+    return data.decode(errors="replace") if isinstance(data, bytes) else data
+
+
+# --- waiting -----------------------------------------------------------------------
+
+
+def wait_until(predicate, timeout, what, interval=0.2):
+    """Polls predicate() until it returns something truthy, and returns that. Fails the
+    test with "timed out after Ns waiting for WHAT" at the deadline. Use it instead of
+    sleeping: a sleep only guesses how long a condition takes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}", pytrace=False)
+        time.sleep(interval)
+
+
+# --- workers -----------------------------------------------------------------------
+
+
+class Worker:
+    """A `sluice run -f SPEC --stage NAME` process in its own process group (so that
+    kill() also takes its exec children), with stdout and stderr in files under log_dir.
+    Prefer the `start_worker` fixture, which guarantees cleanup."""
+
+    def __init__(self, spec, stage, log_dir, *args):
+        self.stage = stage
+        self.cmd = [str(sluice_path()), "run", "-f", str(spec), "--stage", stage,
+                    *map(str, args)]
+        log_dir = pathlib.Path(log_dir)
+        n = sum(1 for _ in log_dir.glob(f"worker-{stage}-*.stderr"))
+        self.stdout_path = log_dir / f"worker-{stage}-{n}.stdout"
+        self.stderr_path = log_dir / f"worker-{stage}-{n}.stderr"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=err, cwd=repo_path(),
+                                         start_new_session=True)
+        self.pid = self.proc.pid
+
+    def running(self):
+        return self.proc.poll() is None
+
+    def terminate(self, timeout=30):
+        """Graceful stop: SIGTERM to the worker alone (it stops its own children), then
+        waits. Fails the test if it has not exited after `timeout` seconds. Returns the
+        exit code."""
+        if self.running():
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        else:
+            self._kill_group()  # children a clean exit should have reaped, if any
+            return self.proc.returncode
+        pytest.fail(f"worker {self.stage} (pid {self.pid}) still running {timeout}s after "
+                    "SIGTERM; killed it", pytrace=False)
+
+    def kill(self):
+        """A crash: SIGKILL to the worker and its children. Returns the exit code."""
+        self._kill_group()
+        return self.proc.wait(timeout=30)
+
+    def _kill_group(self):
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # the whole group is gone already
+
+    def stdout(self):
+        return self.stdout_path.read_text(errors="replace")
+
+    def stderr(self):
+        return self.stderr_path.read_text(errors="replace")
+
+    def stderr_tail(self, lines=_LOG_TAIL_LINES):
+        return "\n".join(self.stderr().splitlines()[-lines:])
+
+    def __repr__(self):
+        state = "running" if self.running() else f"exited {self.proc.returncode}"
+        return f"Worker({self.stage}, pid {self.pid}, {state})"
+
+
+@pytest.fixture
+def start_worker(request, tmp_path):
+    """start_worker(spec, stage, *args) -> Worker. Every worker still running when the
+    test ends is killed; the stderr of each is attached to a failed test's report."""
+    workers = request.node.stash.setdefault(_WORKERS, [])
+
+    def start(spec, stage, *args):
+        worker = Worker(spec, stage, tmp_path, *args)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.kill()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for worker in item.stash.get(_WORKERS, []):
+            report.sections.append((f"{worker!r} stderr (last {_LOG_TAIL_LINES} lines)",
+                                    worker.stderr_tail()))
+
+
+# --- reading and checking results --------------------------------------------------
+
+
+def _tail_done(spec, max_records, timeout):
+    result = run_sluice("tail", "-f", spec, "--done", "--from-beginning",
+                        "--max", max_records, "--idle-timeout", "10s", timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(f"sluice tail exited {result.returncode}: {result.stderr.strip()}",
+                    pytrace=False)
+    records = []
+    for n, line in enumerate(result.stdout.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            pytest.fail(f"sluice tail, line {n}: not JSON ({e}): {line[:200]!r}",
+                        pytrace=False)
+    return records
+
+
+def read_done(spec, expected_count, timeout=120):
+    """Reads <pipeline>.done from the beginning with `sluice tail --done`, until it has
+    seen `expected_count` distinct job ids or `timeout` seconds have passed, and returns
+    every record read (dicts with at least job_id, key, task_id, payload, partition,
+    offset), duplicates included. Check them with verify()."""
+    deadline = time.monotonic() + timeout
+    max_records = expected_count
+    while True:
+        remaining = deadline - time.monotonic()
+        # At least long enough for tail's own 10 s idle timeout to end the read.
+        records = _tail_done(spec, max_records, timeout=max(remaining, 30))
+        distinct = len({r["job_id"] for r in records})
+        if distinct >= expected_count or time.monotonic() >= deadline:
+            return records
+        if len(records) >= max_records:
+            # --max cut the read short because some jobs came out more than once:
+            # read again with room for those duplicates.
+            max_records = expected_count + (len(records) - distinct)
+        # Otherwise tail went idle before all jobs were done: read again.
+
+
+@dataclasses.dataclass(frozen=True)
+class Verification:
+    """What came out against what went in. duplicates counts extra copies (a job seen
+    three times adds 2); unexpected counts records of jobs never submitted."""
+    missing: int
+    duplicates: int
+    unexpected: int
+    examples: str = ""
+
+    @property
+    def ok(self):
+        return self.missing == 0 and self.duplicates == 0 and self.unexpected == 0
+
+    def __str__(self):
+        return (f"missing {self.missing}, duplicates {self.duplicates}, "
+                f"unexpected {self.unexpected}{self.examples}")
+
+
+def verify(submitted_job_ids, done_records):
+    """Compares the submitted job ids with the job ids of the records that came out (of
+    .done, plus any dead letters the caller adds)."""
+    submitted = set(submitted_job_ids)
+    seen = collections.Counter(r["job_id"] for r in done_records)
+    missing = sorted(submitted - seen.keys())
+    duplicated = sorted(j for j, n in seen.items() if n > 1 and j in submitted)
+    unexpected = sorted(seen.keys() - submitted)
+    examples = "".join(f"; {name} e.g. {ids[:5]}" for name, ids in
+                       (("missing", missing), ("duplicated", duplicated),
+                        ("unexpected", unexpected)) if ids)
+    return Verification(
+        missing=len(missing),
+        duplicates=sum(seen[j] - 1 for j in duplicated),
+        unexpected=sum(seen[j] for j in unexpected),
+        examples=examples)
