@@ -8,6 +8,7 @@
 #pragma once
 
 #include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include <memory>
 
@@ -57,6 +58,14 @@ struct GroupListDeleter {
   }
 };
 
+// The mock cluster runs on threads of the rd_kafka_t passed to
+// rd_kafka_mock_cluster_new: destroy the cluster before that handle.
+struct MockClusterDeleter {
+  void operator()(rd_kafka_mock_cluster_t* cluster) const {
+    rd_kafka_mock_cluster_destroy(cluster);
+  }
+};
+
 using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
 using KafkaConf = std::unique_ptr<rd_kafka_conf_t, KafkaConfDeleter>;
 using PartitionList =
@@ -69,5 +78,6 @@ using AdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDelete
 using NewTopic = std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>;
 using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
 using GroupList = std::unique_ptr<const rd_kafka_group_list, GroupListDeleter>;
+using MockCluster = std::unique_ptr<rd_kafka_mock_cluster_t, MockClusterDeleter>;
 
 }  // namespace sluice::engine

@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "sluice/ops/cli.h"
+
+int main(int argc, char** argv) { return sluice::ops::run_cli(argc, argv); }

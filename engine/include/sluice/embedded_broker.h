@@ -1,0 +1,27 @@
+// EmbeddedBroker: librdkafka's in-process mock cluster, for `sluice demo` and
+// specs with `brokers: embedded`. It keeps everything in memory and nothing
+// after the process exits. It cannot create topics through the Admin API
+// (librdkafka 2.0.2's mock has no CreateTopics), so topics are created
+// through its own API, and each partition keeps at most 5 MiB or 100,000
+// batches, silently dropping older data: size work well inside that.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sluice/status.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice {
+
+class EmbeddedBroker {
+ public:
+  static Result<std::unique_ptr<EmbeddedBroker>> start();
+  virtual ~EmbeddedBroker() = default;
+  // bootstrap.servers for clients in this process.
+  virtual std::string bootstrap() const = 0;
+  // Creates every topic of plan_topics(spec) (see admin.h).
+  virtual Status create_topics(const topics::PipelineSpec& spec) = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,47 @@
+// Inspection of a running pipeline from broker state (`sluice status`, the
+// exporter, `sluice demo`'s progress): workers per stage group and queue
+// depth per topic, computed from broker offsets (high watermark minus the
+// group's committed offset, per partition), never from client statistics.
+// Blocking calls bounded by kafka.connect_timeout; one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/kafka_options.h"
+#include "sluice/status.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice {
+
+struct TopicDepth {
+  std::string topic;
+  std::string role;  // "input", "retry", "dlq", "done"
+  int64_t depth = 0;  // records not yet committed by the stage's group;
+                      // for dlq and done: records in the topic
+};
+
+struct StageStatus {
+  std::string stage;
+  std::string group;
+  int workers = 0;  // members of the stage's consumer group
+  std::vector<TopicDepth> topics;
+};
+
+struct PipelineStatus {
+  std::string pipeline;
+  std::vector<StageStatus> stages;
+  int64_t done = 0;  // records in <pipeline>.done
+};
+
+class Inspector {
+ public:
+  static Result<std::unique_ptr<Inspector>> create(const topics::PipelineSpec& spec,
+                                                   const KafkaOptions& kafka);
+  virtual ~Inspector() = default;
+  virtual Result<PipelineStatus> status() = 0;
+};
+
+}  // namespace sluice

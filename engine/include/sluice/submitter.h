@@ -1,0 +1,42 @@
+// JobSubmitter: puts jobs on a pipeline's intake topic (`sluice submit`).
+//
+// Each job becomes one envelope on <pipeline>.intake (job id = task id =
+// correlation id, attempt 1, submitted-at now), keyed by the given key or
+// else the job id. submit() queues and returns the job id at once; flush()
+// waits until the broker acknowledged every queued job, and fails if any
+// was not. Not thread-safe: one thread submits and flushes.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sluice/kafka_options.h"
+#include "sluice/status.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice {
+
+struct Job {
+  std::string payload;
+  std::string content_type = "application/json";
+  std::optional<std::string> key;  // default: the job id
+};
+
+class JobSubmitter {
+ public:
+  // Connects and checks that the intake topic exists (bounded by
+  // kafka.connect_timeout): an unreachable broker fails here, clearly.
+  static Result<std::unique_ptr<JobSubmitter>> create(
+      const topics::PipelineSpec& spec, const KafkaOptions& kafka);
+  virtual ~JobSubmitter() = default;
+
+  virtual Result<std::string> submit(const Job& job) = 0;
+  // Waits up to `timeout` for every acknowledgement. Fails naming how many
+  // jobs were not acknowledged and why.
+  virtual Status flush(std::chrono::milliseconds timeout) = 0;
+  virtual size_t acknowledged() const = 0;
+};
+
+}  // namespace sluice

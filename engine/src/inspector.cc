@@ -1,0 +1,160 @@
+// Inspector: per-stage workers and queue depth, read from the broker.
+//
+// One producer-type handle answers metadata, group and watermark queries.
+// Committed offsets need a consumer handle whose group.id is the stage's
+// group; it never subscribes, so it never joins the group and never
+// disturbs the workers' assignment. Those handles are cached per group:
+// the exporter and `status --watch` call status() over and over, and a new
+// handle per call would mean a new coordinator lookup and connection.
+#include <algorithm>
+#include <map>
+
+#include "kafka_errors.h"
+#include "queue_depth.h"
+#include "sluice/inspect.h"
+#include "sluice/topics/names.h"
+#include "topic_metadata.h"
+
+namespace sluice {
+namespace {
+
+using engine::TopicMap;
+
+class InspectorImpl final : public Inspector {
+ public:
+  InspectorImpl(const topics::PipelineSpec& spec, KafkaOptions kafka)
+      : spec_(spec), kafka_(std::move(kafka)) {}
+
+  Status start();
+  Result<PipelineStatus> status() override;
+
+ private:
+  Result<StageStatus> stage_status(const topics::StageSpec& stage,
+                                   const TopicMap& topics);
+  Result<int> count_workers(const std::string& group);
+  Result<rd_kafka_t*> group_consumer(const std::string& group);
+  Result<TopicDepth> uncommitted(rd_kafka_t* consumer, TopicDepth depth,
+                                 const TopicMap& topics);
+  Result<TopicDepth> stored(TopicDepth depth, const TopicMap& topics);
+
+  topics::PipelineSpec spec_;
+  KafkaOptions kafka_;
+  engine::KafkaHandle admin_;
+  std::map<std::string, engine::KafkaHandle> consumers_;  // by group
+};
+
+Status InspectorImpl::start() {
+  auto admin = engine::connect_client(kafka_, engine::ClientSpec{});
+  if (!admin.is_ok()) return admin.status();
+  admin_ = std::move(admin).value();
+  return Status::ok();
+}
+
+Result<PipelineStatus> InspectorImpl::status() {
+  // Fails clearly when the broker is unreachable; after this, a topic that
+  // is missing is reported with depth 0 rather than as an error.
+  auto topics = engine::describe_topics(admin_.get(), kafka_);
+  if (!topics.is_ok()) return topics.status();
+  PipelineStatus out;
+  out.pipeline = spec_.pipeline;
+  for (const topics::StageSpec& stage : spec_.stages) {
+    auto stage_out = stage_status(stage, *topics);
+    if (!stage_out.is_ok()) return stage_out.status();
+    out.stages.push_back(std::move(stage_out).value());
+  }
+  auto done = stored({topics::done_topic(spec_.pipeline), "done"}, *topics);
+  if (!done.is_ok()) return done.status();
+  out.done = done->depth;
+  return out;
+}
+
+Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
+                                                const TopicMap& topics) {
+  const std::string& p = spec_.pipeline;
+  StageStatus out;
+  out.stage = stage.name;
+  out.group = topics::group_id(p, stage.name);
+  auto workers = count_workers(out.group);
+  if (!workers.is_ok()) return workers.status();
+  out.workers = *workers;
+  auto consumer = group_consumer(out.group);
+  if (!consumer.is_ok()) return consumer.status();
+  for (TopicDepth queue : {TopicDepth{topics::input_topic(spec_, stage), "input"},
+                           TopicDepth{topics::retry_topic(p, stage.name), "retry"}}) {
+    auto depth = uncommitted(*consumer, std::move(queue), topics);
+    if (!depth.is_ok()) return depth.status();
+    out.topics.push_back(std::move(depth).value());
+  }
+  auto dlq = stored({topics::dlq_topic(p, stage.name), "dlq"}, topics);
+  if (!dlq.is_ok()) return dlq.status();
+  out.topics.push_back(std::move(dlq).value());
+  return out;
+}
+
+// A group nobody ever joined is described as "Dead"; one whose members all
+// left as "Empty". With several brokers, those that do not coordinate the
+// group answer with an error for it: the coordinator's entry is the one.
+Result<int> InspectorImpl::count_workers(const std::string& group) {
+  const rd_kafka_group_list* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_list_groups(
+      admin_.get(), group.c_str(), &raw, static_cast<int>(kafka_.connect_timeout.count()));
+  engine::GroupList list(raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return engine::kafka_status(err, "describe group " + group);
+  }
+  int workers = 0;
+  for (int i = 0; i < list->group_cnt; ++i) {
+    const rd_kafka_group_info& info = list->groups[i];
+    std::string state = info.state ? info.state : "";
+    if (info.err || state == "Dead" || state == "Empty") continue;
+    workers = std::max(workers, info.member_cnt);
+  }
+  return workers;
+}
+
+Result<rd_kafka_t*> InspectorImpl::group_consumer(const std::string& group) {
+  auto it = consumers_.find(group);
+  if (it != consumers_.end()) {
+    // Nothing else polls this handle: drain its error events so they do
+    // not pile up across calls.
+    rd_kafka_poll(it->second.get(), 0);
+    return it->second.get();
+  }
+  auto consumer = engine::make_client(kafka_, engine::consumer_spec(group));
+  if (!consumer.is_ok()) return consumer.status();
+  rd_kafka_t* rk = consumer->get();
+  consumers_.emplace(group, std::move(consumer).value());
+  return rk;
+}
+
+Result<TopicDepth> InspectorImpl::uncommitted(rd_kafka_t* consumer, TopicDepth depth,
+                                              const TopicMap& topics) {
+  auto it = topics.find(depth.topic);
+  if (it == topics.end()) return depth;  // not created yet: nothing queued
+  auto records = engine::uncommitted_records(consumer, depth.topic,
+                                             it->second.partitions, kafka_.connect_timeout);
+  if (!records.is_ok()) return records.status();
+  depth.depth = *records;
+  return depth;
+}
+
+Result<TopicDepth> InspectorImpl::stored(TopicDepth depth, const TopicMap& topics) {
+  auto it = topics.find(depth.topic);
+  if (it == topics.end()) return depth;
+  auto records = engine::stored_records(admin_.get(), depth.topic,
+                                        it->second.partitions, kafka_.connect_timeout);
+  if (!records.is_ok()) return records.status();
+  depth.depth = *records;
+  return depth;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Inspector>> Inspector::create(const topics::PipelineSpec& spec,
+                                                     const KafkaOptions& kafka) {
+  auto inspector = std::make_unique<InspectorImpl>(spec, kafka);
+  if (Status s = inspector->start(); !s.is_ok()) return s;
+  return std::unique_ptr<Inspector>(std::move(inspector));
+}
+
+}  // namespace sluice

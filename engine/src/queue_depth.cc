@@ -1,0 +1,74 @@
+#include "queue_depth.h"
+
+#include <algorithm>
+
+#include "kafka_errors.h"
+#include "kafka_handles.h"
+
+namespace sluice::engine {
+namespace {
+
+Result<PartitionList> committed_offsets(rd_kafka_t* group_consumer,
+                                        const std::string& topic, int partitions,
+                                        std::chrono::milliseconds timeout) {
+  PartitionList list(rd_kafka_topic_partition_list_new(partitions));
+  for (int32_t p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_committed(group_consumer, list.get(),
+                                               static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return kafka_status(err, "committed offsets of " + topic);
+  }
+  return list;
+}
+
+}  // namespace
+
+int64_t partition_depth(Watermarks marks, int64_t next_offset) {
+  int64_t from = next_offset < 0 ? marks.low : std::max(next_offset, marks.low);
+  return std::max<int64_t>(0, marks.high - from);
+}
+
+Result<Watermarks> query_watermarks(rd_kafka_t* rk, const std::string& topic,
+                                    int32_t partition,
+                                    std::chrono::milliseconds timeout) {
+  Watermarks marks;
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+      rk, topic.c_str(), partition, &marks.low, &marks.high,
+      static_cast<int>(timeout.count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return kafka_status(err, "watermarks of " + topic + "/" + std::to_string(partition));
+  }
+  return marks;
+}
+
+Result<int64_t> uncommitted_records(rd_kafka_t* group_consumer,
+                                    const std::string& topic, int partitions,
+                                    std::chrono::milliseconds timeout) {
+  auto committed = committed_offsets(group_consumer, topic, partitions, timeout);
+  if (!committed.is_ok()) return committed.status();
+  int64_t depth = 0;
+  for (int i = 0; i < (*committed)->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = (*committed)->elems[i];
+    auto marks = query_watermarks(group_consumer, topic, tp.partition, timeout);
+    if (!marks.is_ok()) return marks.status();
+    // A per-partition error leaves offset at RD_KAFKA_OFFSET_INVALID (< 0):
+    // counted from the low watermark, like a partition never committed.
+    depth += partition_depth(*marks, tp.err ? -1 : tp.offset);
+  }
+  return depth;
+}
+
+Result<int64_t> stored_records(rd_kafka_t* rk, const std::string& topic,
+                               int partitions, std::chrono::milliseconds timeout) {
+  int64_t records = 0;
+  for (int32_t p = 0; p < partitions; ++p) {
+    auto marks = query_watermarks(rk, topic, p, timeout);
+    if (!marks.is_ok()) return marks.status();
+    records += marks->high - marks->low;
+  }
+  return records;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,39 @@
+#include "topic_metadata.h"
+
+#include "kafka_errors.h"
+
+namespace sluice::engine {
+
+Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options) {
+  const rd_kafka_metadata_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(
+      rk, /*all_topics=*/1, nullptr, &raw,
+      static_cast<int>(options.connect_timeout.count()));
+  Metadata metadata(raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return kafka_status(err, "cannot list topics on Kafka at " + options.bootstrap +
+                                 " within " +
+                                 std::to_string(options.connect_timeout.count() / 1000) +
+                                 "s");
+  }
+  TopicMap topics;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
+    // A topic being created or deleted can be listed with an error (e.g.
+    // LEADER_NOT_AVAILABLE) and no partitions: it is not usable yet.
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || topic.partition_cnt == 0) {
+      continue;
+    }
+    topics[topic.topic] = {topic.partition_cnt, topic.partitions[0].replica_cnt};
+  }
+  return topics;
+}
+
+Result<KafkaHandle> connect_client(const KafkaOptions& options, ClientSpec spec) {
+  auto client = make_client(options, std::move(spec));
+  if (!client.is_ok()) return client.status();
+  if (Status s = check_reachable(client->get(), options); !s.is_ok()) return s;
+  return client;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,33 @@
+// What a cluster says about its topics, for the clients outside the worker
+// (topic provisioning, the submitter, the inspector, the topic reader).
+//
+// Always one all-topics Metadata request, never a request naming a topic:
+// from a producer handle a named request may auto-create that topic on
+// brokers with auto.create.topics.enable, and Sluice creates topics only in
+// `sluice topics apply`. Blocking, bounded by options.connect_timeout.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "kafka_client.h"
+#include "sluice/kafka_options.h"
+#include "sluice/status.h"
+
+namespace sluice::engine {
+
+struct TopicInfo {
+  int partitions = 0;
+  int replication = 0;  // replicas of partition 0
+};
+
+// Topics that exist and answer without a topic-level error, by name.
+using TopicMap = std::map<std::string, TopicInfo>;
+
+Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options);
+
+// make_client, then check_reachable: an unreachable broker fails here, with
+// check_reachable's one-line message, within options.connect_timeout.
+Result<KafkaHandle> connect_client(const KafkaOptions& options, ClientSpec spec);
+
+}  // namespace sluice::engine

@@ -1,0 +1,171 @@
+// apply_topics: `sluice topics apply`. Creates what is missing, reports what
+// differs, never deletes or alters.
+//
+// Order: reachability (a clear error within connect_timeout), one metadata
+// snapshot (what exists), one CreateTopics request for everything missing,
+// then a wait until the new topics show up in metadata, so that a worker
+// started right after apply finds them.
+#include <chrono>
+#include <thread>
+
+#include "kafka_errors.h"
+#include "sluice/admin.h"
+#include "topic_metadata.h"
+
+namespace sluice {
+namespace {
+
+using engine::TopicInfo;
+using engine::TopicMap;
+using std::chrono::milliseconds;
+
+std::string seconds(milliseconds d) { return std::to_string(d.count() / 1000) + "s"; }
+
+void compare(const TopicPlan& plan, const TopicInfo& info,
+             std::vector<std::string>& differences) {
+  if (info.partitions != plan.partitions) {
+    differences.push_back(plan.name + ": has " + std::to_string(info.partitions) +
+                          " partitions, spec asks for " +
+                          std::to_string(plan.partitions) + " (left as is)");
+  }
+  if (info.replication != plan.replication) {
+    differences.push_back(plan.name + ": has replication " +
+                          std::to_string(info.replication) + ", spec asks for " +
+                          std::to_string(plan.replication) + " (left as is)");
+  }
+}
+
+Result<std::vector<engine::NewTopic>> new_topics(const std::vector<TopicPlan>& plans) {
+  std::vector<engine::NewTopic> topics;
+  for (const TopicPlan& plan : plans) {
+    char error[512];
+    engine::NewTopic topic(rd_kafka_NewTopic_new(
+        plan.name.c_str(), plan.partitions, plan.replication, error, sizeof(error)));
+    if (!topic) return usage_error("topic " + plan.name + ": " + error);
+    if (plan.compacted) {
+      Status s = engine::kafka_status(
+          rd_kafka_NewTopic_set_config(topic.get(), "cleanup.policy", "compact"),
+          "configure topic " + plan.name);
+      if (!s.is_ok()) return s;
+    }
+    topics.push_back(std::move(topic));
+  }
+  return topics;
+}
+
+// The broker waits up to the operation timeout for the controller to create
+// the topics; the request timeout must outlast it.
+Result<engine::AdminOptions> create_options(rd_kafka_t* rk, milliseconds timeout) {
+  engine::AdminOptions options(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
+  char error[512];
+  if (rd_kafka_AdminOptions_set_operation_timeout(
+          options.get(), static_cast<int>(timeout.count()), error, sizeof(error)) ||
+      rd_kafka_AdminOptions_set_request_timeout(
+          options.get(), static_cast<int>(2 * timeout.count()), error,
+          sizeof(error))) {
+    return usage_error(std::string("admin options: ") + error);
+  }
+  return options;
+}
+
+// Sends one CreateTopics request and waits for its result event.
+Result<engine::KafkaEvent> request_creation(rd_kafka_t* rk,
+                                            const std::vector<TopicPlan>& missing,
+                                            const KafkaOptions& kafka) {
+  auto topics = new_topics(missing);
+  if (!topics.is_ok()) return topics.status();
+  auto options = create_options(rk, kafka.connect_timeout);
+  if (!options.is_ok()) return options.status();
+  std::vector<rd_kafka_NewTopic_t*> raw;
+  for (const engine::NewTopic& topic : *topics) raw.push_back(topic.get());
+  engine::KafkaQueue queue(rd_kafka_queue_new(rk));
+  rd_kafka_CreateTopics(rk, raw.data(), raw.size(), options->get(), queue.get());
+  // librdkafka always delivers a result by the request timeout; the extra
+  // second only guards against waiting forever on a bug.
+  engine::KafkaEvent event(rd_kafka_queue_poll(
+      queue.get(), static_cast<int>(3 * kafka.connect_timeout.count() + 1000)));
+  if (!event) return transient_error("CreateTopics on " + kafka.bootstrap + ": no answer");
+  Status s = engine::kafka_status(rd_kafka_event_error(event.get()),
+                                  "CreateTopics on " + kafka.bootstrap);
+  if (!s.is_ok()) return s;
+  return event;
+}
+
+// TOPIC_ALREADY_EXISTS is not a failure: another `topics apply` (or an
+// auto-creating client) got there between our metadata snapshot and now.
+Status read_results(rd_kafka_event_t* event, ApplyReport& report) {
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
+      rd_kafka_event_CreateTopics_result(event), &count);
+  for (size_t i = 0; i < count; ++i) {
+    std::string name = rd_kafka_topic_result_name(results[i]);
+    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      report.created.push_back(name);
+    } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      report.unchanged.push_back(name);
+    } else {
+      Status s = engine::kafka_status(err, "create topic " + name);
+      const char* detail = rd_kafka_topic_result_error_string(results[i]);
+      return Status(s.code(), s.message() + (detail ? std::string(" (") + detail + ")" : ""));
+    }
+  }
+  return Status::ok();
+}
+
+const std::string* first_invisible(const std::vector<std::string>& created,
+                                   const TopicMap& topics) {
+  for (const std::string& name : created) {
+    if (topics.count(name) == 0) return &name;
+  }
+  return nullptr;
+}
+
+Status wait_until_visible(rd_kafka_t* rk, const std::vector<std::string>& created,
+                          const KafkaOptions& kafka) {
+  auto deadline = std::chrono::steady_clock::now() + kafka.connect_timeout;
+  for (;;) {
+    auto topics = engine::describe_topics(rk, kafka);
+    if (!topics.is_ok()) return topics.status();
+    const std::string* missing = first_invisible(created, *topics);
+    if (missing == nullptr) return Status::ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return transient_error("created topic " + *missing + " but " + kafka.bootstrap +
+                             " did not list it within " + seconds(kafka.connect_timeout));
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+}
+
+}  // namespace
+
+Result<ApplyReport> apply_topics(const topics::PipelineSpec& spec,
+                                 const KafkaOptions& kafka) {
+  engine::ClientSpec admin;  // plain producer-type handle: no delivery settings
+  auto client = engine::connect_client(kafka, std::move(admin));
+  if (!client.is_ok()) return client.status();
+  rd_kafka_t* rk = client->get();
+  auto existing = engine::describe_topics(rk, kafka);
+  if (!existing.is_ok()) return existing.status();
+
+  ApplyReport report;
+  std::vector<TopicPlan> missing;
+  for (const TopicPlan& plan : plan_topics(spec)) {
+    auto it = existing->find(plan.name);
+    if (it == existing->end()) {
+      missing.push_back(plan);
+      continue;
+    }
+    report.unchanged.push_back(plan.name);
+    compare(plan, it->second, report.differences);
+  }
+  if (missing.empty()) return report;
+  auto event = request_creation(rk, missing, kafka);
+  if (!event.is_ok()) return event.status();
+  if (Status s = read_results(event->get(), report); !s.is_ok()) return s;
+  if (Status s = wait_until_visible(rk, report.created, kafka); !s.is_ok()) return s;
+  return report;
+}
+
+}  // namespace sluice

@@ -1,0 +1,65 @@
+#include "cli_support.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+namespace sluice::ops {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+}  // namespace
+
+int exit_code(const Status& status) {
+  if (status.is_ok()) return kExitOk;
+  return status.code() == StatusCode::kUsage ? kExitUsage : kExitFailure;
+}
+
+int report(const Status& status) {
+  if (!status.is_ok()) std::fprintf(stderr, "sluice: %s\n", status.message().c_str());
+  return exit_code(status);
+}
+
+Result<Target> load_target(const std::string& spec_path) {
+  auto spec = topics::load_spec_file(spec_path);
+  if (!spec.is_ok()) return spec.status();
+  Target target{std::move(spec).value(), {}, nullptr};
+  target.kafka = KafkaOptions::from_spec(target.spec.kafka);
+  if (!target.spec.kafka.embedded()) return target;
+  auto broker = EmbeddedBroker::start();
+  if (!broker.is_ok()) return broker.status();
+  target.embedded = std::move(broker).value();
+  target.kafka.bootstrap = target.embedded->bootstrap();
+  if (Status s = target.embedded->create_topics(target.spec); !s.is_ok()) return s;
+  spdlog::warn("using the embedded broker: it keeps nothing after this process exits");
+  return target;
+}
+
+const std::atomic<bool>& stop_requested() { return g_stop; }
+
+void request_stop() { g_stop.store(true); }
+
+void install_stop_signals() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a dead exec child must not kill us
+}
+
+void configure_logging(const std::string& fallback) {
+  // Logs go to stderr: stdout carries data (job ids, tailed records).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
+  const char* env = std::getenv("SLUICE_LOG_LEVEL");
+  spdlog::set_level(spdlog::level::from_str(env ? env : fallback));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+}
+
+}  // namespace sluice::ops

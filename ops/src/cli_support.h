@@ -1,0 +1,45 @@
+// Shared plumbing of the CLI commands: loading the spec, resolving where the
+// broker is, printing one-line errors, exit codes, and the stop flag that
+// SIGTERM/SIGINT raise.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "sluice/embedded_broker.h"
+#include "sluice/kafka_options.h"
+#include "sluice/status.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice::ops {
+
+// DESIGN.md exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad spec.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+int exit_code(const Status& status);
+// Prints "sluice: <message>" on stderr and returns exit_code(status).
+int report(const Status& status);
+
+// A loaded spec and the Kafka options to reach its broker. With
+// `brokers: embedded`, the in-process broker is started here, its topics
+// created, and kept alive as long as this object.
+struct Target {
+  topics::PipelineSpec spec;
+  KafkaOptions kafka;
+  std::unique_ptr<EmbeddedBroker> embedded;
+};
+Result<Target> load_target(const std::string& spec_path);
+
+// Raised by SIGTERM and SIGINT once install_stop_signals() ran.
+const std::atomic<bool>& stop_requested();
+void install_stop_signals();
+// Raises the same flag from inside the process (a worker failed).
+void request_stop();
+
+// SLUICE_LOG_LEVEL (trace, debug, info, warn, error), else `fallback`.
+void configure_logging(const std::string& fallback);
+
+}  // namespace sluice::ops

@@ -1,0 +1,53 @@
+// The `sluice` subcommands. Each returns the process exit code (0 ok,
+// 1 runtime failure, 2 bad usage or bad spec) and reports errors itself, one
+// line on stderr. cli_app.cc maps the command line onto these options.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace sluice::ops {
+
+int validate_command(const std::string& spec_path);
+int topics_apply_command(const std::string& spec_path);
+
+struct RunOptions {
+  std::string spec_path;
+  std::string stage;  // a stage name, or "all"
+  std::string metrics_addr;  // empty: no /metrics endpoint
+};
+int run_command(const RunOptions& options);
+
+struct SubmitOptions {
+  std::string spec_path;
+  std::optional<std::string> key;
+  std::optional<std::string> key_field;
+  std::string job;  // a JSON document, or "-" for JSON lines on stdin
+};
+int submit_command(const SubmitOptions& options);
+
+struct StatusOptions {
+  std::string spec_path;
+  bool json = false;
+  bool watch = false;
+};
+int status_command(const StatusOptions& options);
+
+struct TailOptions {
+  std::string spec_path;
+  std::string stage;      // --stage NAME: its input topic
+  bool done = false;      // --done
+  std::string dlq_stage;  // --dlq NAME
+  bool from_beginning = false;
+  long max_records = 0;   // 0: no limit
+  std::chrono::milliseconds idle_timeout{0};  // 0: follow forever
+};
+int tail_command(const TailOptions& options);
+
+struct DemoOptions {
+  int jobs = 2000;
+};
+int demo_command(const DemoOptions& options);
+
+}  // namespace sluice::ops

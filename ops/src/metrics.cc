@@ -1,0 +1,190 @@
+#include "metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <map>
+#include <thread>
+
+#include "sluice/inspect.h"
+
+namespace sluice::ops {
+namespace {
+
+using prometheus::Histogram;
+
+const Histogram::BucketBoundaries& latency_buckets() {
+  // From 1 ms to 10 min: agent steps (model and API calls) are slow.
+  static const Histogram::BucketBoundaries buckets = {
+      0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+  return buckets;
+}
+
+struct Families {
+  explicit Families(prometheus::Registry& r)
+      : queue_depth(prometheus::BuildGauge().Name("sluice_queue_depth")
+                        .Help("Records not yet committed by the stage's group, per topic role")
+                        .Register(r)),
+        tasks(prometheus::BuildCounter().Name("sluice_tasks_total")
+                  .Help("Task attempts by outcome").Register(r)),
+        duration(prometheus::BuildHistogram().Name("sluice_task_duration_seconds")
+                     .Help("Time a task attempt spent in the stage").Register(r)),
+        end_to_end(prometheus::BuildHistogram().Name("sluice_end_to_end_seconds")
+                       .Help("Time from submission to the end of a task at this stage")
+                       .Register(r)),
+        inflight(prometheus::BuildGauge().Name("sluice_inflight_tasks")
+                     .Help("Tasks running in this worker").Register(r)),
+        paused(prometheus::BuildGauge().Name("sluice_backpressure_paused")
+                   .Help("1 while the worker has paused consumption").Register(r)),
+        workers(prometheus::BuildGauge().Name("sluice_stage_workers")
+                    .Help("Members of the stage's consumer group").Register(r)) {}
+  prometheus::Family<prometheus::Gauge>& queue_depth;
+  prometheus::Family<prometheus::Counter>& tasks;
+  prometheus::Family<Histogram>& duration;
+  prometheus::Family<Histogram>& end_to_end;
+  prometheus::Family<prometheus::Gauge>& inflight;
+  prometheus::Family<prometheus::Gauge>& paused;
+  prometheus::Family<prometheus::Gauge>& workers;
+};
+
+class StageObserver final : public WorkerObserver {
+ public:
+  StageObserver(Families& f, const prometheus::Labels& labels)
+      : ok_(f.tasks.Add(with(labels, "outcome", "ok"))),
+        retried_(f.tasks.Add(with(labels, "outcome", "retried"))),
+        dead_lettered_(f.tasks.Add(with(labels, "outcome", "dead_lettered"))),
+        duration_(f.duration.Add(labels, latency_buckets())),
+        end_to_end_(f.end_to_end.Add(labels, latency_buckets())),
+        inflight_(f.inflight.Add(labels)),
+        paused_(f.paused.Add(labels)) {}
+
+  void task_ended(TaskResult result, double duration, double end_to_end) override {
+    counter(result).Increment();
+    duration_.Observe(duration);
+    if (result == TaskResult::kOk && end_to_end > 0) end_to_end_.Observe(end_to_end);
+  }
+  void inflight_changed(size_t tasks) override { inflight_.Set(static_cast<double>(tasks)); }
+  void paused_changed(bool paused) override { paused_.Set(paused ? 1 : 0); }
+
+ private:
+  static prometheus::Labels with(prometheus::Labels labels, const std::string& name,
+                                 const std::string& value) {
+    labels[name] = value;
+    return labels;
+  }
+  prometheus::Counter& counter(TaskResult result) {
+    switch (result) {
+      case TaskResult::kOk: return ok_;
+      case TaskResult::kRetried: return retried_;
+      case TaskResult::kDeadLettered: return dead_lettered_;
+    }
+    return ok_;
+  }
+  prometheus::Counter& ok_;
+  prometheus::Counter& retried_;
+  prometheus::Counter& dead_lettered_;
+  Histogram& duration_;
+  Histogram& end_to_end_;
+  prometheus::Gauge& inflight_;
+  prometheus::Gauge& paused_;
+};
+
+class MetricsServerImpl final : public MetricsServer {
+ public:
+  MetricsServerImpl(const topics::PipelineSpec& spec, std::unique_ptr<Inspector> inspector)
+      : registry_(std::make_shared<prometheus::Registry>()),
+        families_(*registry_),
+        pipeline_(spec.pipeline),
+        inspector_(std::move(inspector)) {
+    for (const topics::StageSpec& stage : spec.stages) {
+      observers_.emplace(stage.name, std::make_unique<StageObserver>(families_, labels(stage.name)));
+    }
+  }
+  ~MetricsServerImpl() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (refresher_.joinable()) refresher_.join();
+  }
+
+  Status listen(const std::string& address) {
+    try {  // prometheus-cpp (civetweb) throws when it cannot bind
+      exposer_ = std::make_unique<prometheus::Exposer>(address);
+    } catch (const std::exception& e) {
+      return usage_error("cannot serve metrics on " + address + ": " + e.what());
+    }
+    exposer_->RegisterCollectable(registry_);
+    refresher_ = std::thread([this] { refresh_loop(); });
+    return Status::ok();
+  }
+
+  WorkerObserver* observer(const std::string& stage) override {
+    auto it = observers_.find(stage);
+    return it == observers_.end() ? nullptr : it->second.get();
+  }
+
+ private:
+  prometheus::Labels labels(const std::string& stage) const {
+    return {{"pipeline", pipeline_}, {"stage", stage}};
+  }
+
+  // Queue depth and group size come from the broker, not from this process,
+  // so they are right however many workers run.
+  void refresh_loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      refresh_once();
+      lock.lock();
+      wake_.wait_for(lock, std::chrono::seconds(5), [this] { return stopping_; });
+    }
+  }
+
+  void refresh_once() {
+    auto status = inspector_->status();
+    if (!status.is_ok()) {
+      spdlog::debug("metrics: {}", status.status().message());
+      return;
+    }
+    for (const StageStatus& stage : status->stages) {
+      families_.workers.Add(labels(stage.stage)).Set(stage.workers);
+      for (const TopicDepth& topic : stage.topics) {
+        prometheus::Labels l = labels(stage.stage);
+        l["topic"] = topic.role;
+        families_.queue_depth.Add(l).Set(static_cast<double>(topic.depth));
+      }
+    }
+  }
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  Families families_;
+  std::string pipeline_;
+  std::unique_ptr<Inspector> inspector_;
+  std::map<std::string, std::unique_ptr<StageObserver>> observers_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread refresher_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& address,
+                                                            const topics::PipelineSpec& spec,
+                                                            const KafkaOptions& kafka) {
+  auto inspector = Inspector::create(spec, kafka);
+  if (!inspector.is_ok()) return inspector.status();
+  auto server = std::make_unique<MetricsServerImpl>(spec, std::move(inspector).value());
+  if (Status s = server->listen(address); !s.is_ok()) return s;
+  return std::unique_ptr<MetricsServer>(std::move(server));
+}
+
+}  // namespace sluice::ops

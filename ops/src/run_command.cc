@@ -1,0 +1,90 @@
+#include <spdlog/spdlog.h>
+
+#include <thread>
+#include <vector>
+
+#include "cli_support.h"
+#include "commands.h"
+#include "metrics.h"
+#include "sluice/stages/registry.h"
+#include "sluice/worker.h"
+
+namespace sluice::ops {
+namespace {
+
+// Features the spec format accepts but this engine does not run yet. They
+// are refused rather than silently weakened.
+Status check_supported(const topics::StageSpec& stage) {
+  if (stage.guarantee == topics::Guarantee::kExactlyOnce) {
+    return usage_error("stage " + stage.name +
+                       ": guarantee exactly_once is not implemented yet; use at_least_once");
+  }
+  if (stage.state) {
+    return usage_error("stage " + stage.name + ": state: true is not implemented yet");
+  }
+  return Status::ok();
+}
+
+Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::string& stage,
+                                            MetricsServer* metrics) {
+  const topics::StageSpec* spec = target.spec.find_stage(stage);
+  if (spec == nullptr) return usage_error(target.spec.file + ": no stage named '" + stage + "'");
+  if (Status s = check_supported(*spec); !s.is_ok()) return s;
+  auto made = stages::make_stage(*spec);
+  if (!made.is_ok()) return made.status();
+  WorkerOptions options;
+  options.spec = target.spec;
+  options.stage = stage;
+  options.kafka = target.kafka;
+  options.kafka.client_id = "sluice-" + target.spec.pipeline + "-" + stage;
+  options.observer = metrics ? metrics->observer(stage) : nullptr;
+  return Worker::create(std::move(options), std::move(made).value());
+}
+
+// Runs every worker on its own thread; the first to fail stops the others.
+Status run_workers(std::vector<std::unique_ptr<Worker>>& workers) {
+  std::vector<Status> results(workers.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < workers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = workers[i]->run(stop_requested());
+      if (!results[i].is_ok()) request_stop();
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const Status& result : results) {
+    if (!result.is_ok()) return result;
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+int run_command(const RunOptions& options) {
+  install_stop_signals();
+  auto target = load_target(options.spec_path);
+  if (!target.is_ok()) return report(target.status());
+  std::unique_ptr<MetricsServer> metrics;
+  if (!options.metrics_addr.empty()) {
+    auto started = MetricsServer::start(options.metrics_addr, target->spec, target->kafka);
+    if (!started.is_ok()) return report(started.status());
+    metrics = std::move(started).value();
+  }
+  std::vector<std::string> names;
+  if (options.stage == "all") {
+    for (const topics::StageSpec& stage : target->spec.stages) names.push_back(stage.name);
+  } else {
+    names.push_back(options.stage);
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (const std::string& name : names) {
+    auto worker = make_worker(*target, name, metrics.get());
+    if (!worker.is_ok()) return report(worker.status());
+    workers.push_back(std::move(worker).value());
+  }
+  Status result = run_workers(workers);
+  workers.clear();  // workers close before metrics and the embedded broker
+  return report(result);
+}
+
+}  // namespace sluice::ops

@@ -1,0 +1,72 @@
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cli_support.h"
+#include "commands.h"
+#include "sluice/inspect.h"
+
+namespace sluice::ops {
+namespace {
+
+int64_t depth_of(const StageStatus& stage, const std::string& role) {
+  for (const TopicDepth& topic : stage.topics) {
+    if (topic.role == role) return topic.depth;
+  }
+  return 0;
+}
+
+nlohmann::json to_json(const PipelineStatus& status) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const StageStatus& stage : status.stages) {
+    nlohmann::json queue = nlohmann::json::object();
+    for (const TopicDepth& topic : stage.topics) {
+      queue[topic.role] = {{"topic", topic.topic}, {"depth", topic.depth}};
+    }
+    stages.push_back({{"stage", stage.stage}, {"group", stage.group},
+                      {"workers", stage.workers}, {"queue", queue}});
+  }
+  return {{"pipeline", status.pipeline}, {"stages", stages}, {"done", status.done}};
+}
+
+void print_table(const PipelineStatus& status) {
+  std::printf("pipeline %s\n", status.pipeline.c_str());
+  std::printf("%-24s %8s %12s %10s %10s\n", "STAGE", "WORKERS", "QUEUE", "RETRY", "DLQ");
+  for (const StageStatus& stage : status.stages) {
+    std::printf("%-24s %8d %12lld %10lld %10lld\n", stage.stage.c_str(), stage.workers,
+                static_cast<long long>(depth_of(stage, "input")),
+                static_cast<long long>(depth_of(stage, "retry")),
+                static_cast<long long>(depth_of(stage, "dlq")));
+  }
+  std::printf("%-24s %8s %12lld\n", "done", "", static_cast<long long>(status.done));
+}
+
+}  // namespace
+
+int status_command(const StatusOptions& options) {
+  install_stop_signals();
+  auto target = load_target(options.spec_path);
+  if (!target.is_ok()) return report(target.status());
+  auto inspector = Inspector::create(target->spec, target->kafka);
+  if (!inspector.is_ok()) return report(inspector.status());
+  while (true) {
+    auto status = (*inspector)->status();
+    if (!status.is_ok()) return report(status.status());
+    if (options.json) {
+      std::printf("%s\n", to_json(*status).dump().c_str());
+    } else {
+      print_table(*status);
+    }
+    std::fflush(stdout);
+    if (!options.watch) return kExitOk;
+    for (int i = 0; i < 20 && !stop_requested().load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // refresh period
+    }
+    if (stop_requested().load()) return kExitOk;
+    if (!options.json) std::printf("\n");
+  }
+}
+
+}  // namespace sluice::ops

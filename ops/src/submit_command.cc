@@ -1,0 +1,92 @@
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli_support.h"
+#include "commands.h"
+#include "sluice/submitter.h"
+
+namespace sluice::ops {
+namespace {
+
+constexpr size_t kFlushEvery = 5000;  // bounds memory for endless stdin
+constexpr std::chrono::milliseconds kFlushTimeout{60000};
+
+// Parses one job and picks its key. `where` names it in errors ("argument",
+// "stdin:12").
+Result<Job> make_job(const std::string& text, const SubmitOptions& options,
+                     const std::string& where) {
+  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) return usage_error(where + ": not valid JSON");
+  Job job;
+  job.payload = json.dump();
+  job.key = options.key;
+  if (!options.key_field) return job;
+  auto field = json.is_object() ? json.find(*options.key_field) : json.end();
+  if (!json.is_object() || field == json.end() || field->is_null() || field->is_structured()) {
+    return usage_error(where + ": --key-field " + *options.key_field +
+                       ": the job has no such string or number field");
+  }
+  job.key = field->is_string() ? field->get<std::string>() : field->dump();
+  return job;
+}
+
+// Waits for the broker to acknowledge everything submitted so far, then
+// prints those job ids: a printed id is a job the broker has.
+Status flush_and_print(JobSubmitter& submitter, std::vector<std::string>& ids) {
+  Status flushed = submitter.flush(kFlushTimeout);
+  if (!flushed.is_ok()) return flushed;
+  for (const std::string& id : ids) std::printf("%s\n", id.c_str());
+  std::fflush(stdout);
+  ids.clear();
+  return Status::ok();
+}
+
+Status submit_all(JobSubmitter& submitter, const SubmitOptions& options) {
+  std::vector<std::string> ids;
+  auto submit_one = [&](const std::string& text, const std::string& where) -> Status {
+    auto job = make_job(text, options, where);
+    if (!job.is_ok()) return job.status();
+    auto id = submitter.submit(*job);
+    if (!id.is_ok()) return id.status();
+    ids.push_back(std::move(id).value());
+    return ids.size() >= kFlushEvery ? flush_and_print(submitter, ids) : Status::ok();
+  };
+  Status status;
+  if (options.job != "-") {
+    status = submit_one(options.job, "argument");
+  } else {
+    std::string line;
+    for (long number = 1; status.is_ok() && std::getline(std::cin, line); ++number) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      status = submit_one(line, "stdin:" + std::to_string(number));
+    }
+  }
+  // Even after a bad line, what was submitted before it is flushed and
+  // reported, so the caller knows exactly which jobs went in.
+  Status flushed = flush_and_print(submitter, ids);
+  return status.is_ok() ? flushed : status;
+}
+
+}  // namespace
+
+int submit_command(const SubmitOptions& options) {
+  if (options.key && options.key_field) {
+    return report(usage_error("submit: --key and --key-field exclude each other"));
+  }
+  auto target = load_target(options.spec_path);
+  if (!target.is_ok()) return report(target.status());
+  if (target->embedded) {
+    return report(usage_error(options.spec_path +
+                              ": brokers is embedded: there is no broker outside this process to"
+                              " submit to; try `sluice demo`"));
+  }
+  auto submitter = JobSubmitter::create(target->spec, target->kafka);
+  if (!submitter.is_ok()) return report(submitter.status());
+  return report(submit_all(**submitter, options));
+}
+
+}  // namespace sluice::ops

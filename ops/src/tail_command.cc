@@ -1,0 +1,89 @@
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "cli_support.h"
+#include "commands.h"
+#include "sluice/topic_reader.h"
+#include "sluice/topics/names.h"
+
+namespace sluice::ops {
+namespace {
+
+Result<std::string> chosen_topic(const topics::PipelineSpec& spec, const TailOptions& options) {
+  int chosen = (options.done ? 1 : 0) + (options.stage.empty() ? 0 : 1) +
+               (options.dlq_stage.empty() ? 0 : 1);
+  if (chosen > 1) return usage_error("tail: give one of --stage, --done, --dlq");
+  if (chosen == 0 || options.done) return topics::done_topic(spec.pipeline);
+  const std::string& name = options.stage.empty() ? options.dlq_stage : options.stage;
+  const topics::StageSpec* stage = spec.find_stage(name);
+  if (stage == nullptr) return usage_error(spec.file + ": no stage named '" + name + "'");
+  return options.stage.empty() ? topics::dlq_topic(spec.pipeline, name)
+                               : topics::input_topic(spec, *stage);
+}
+
+// JSON payloads are shown as JSON; anything else as a string.
+nlohmann::json payload_json(const TopicRecord& record) {
+  if (record.content_type == "application/json") {
+    auto parsed = nlohmann::json::parse(record.payload, nullptr, false);
+    if (!parsed.is_discarded()) return parsed;
+  }
+  return record.payload;
+}
+
+nlohmann::json to_json(const TopicRecord& r) {
+  nlohmann::json out = {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset},
+                        {"decoded", r.decoded}, {"key", r.decoded ? r.key : r.record_key}};
+  if (r.decoded) {
+    out.update({{"job_id", r.job_id}, {"task_id", r.task_id}, {"parent_task_id", r.parent_task_id},
+                {"source_stage", r.source_stage}, {"destination_stage", r.destination_stage},
+                {"attempt", r.attempt}, {"submitted_at_unix_ms", r.submitted_at_unix_ms},
+                {"content_type", r.content_type}, {"headers", r.headers}});
+  }
+  out["payload"] = payload_json(r);
+  if (!r.errors.empty()) {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const ErrorEntry& e : r.errors) {
+      errors.push_back({{"stage", e.stage}, {"attempt", e.attempt}, {"kind", e.kind},
+                        {"message", e.message}, {"time_unix_ms", e.time_unix_ms}});
+    }
+    out["errors"] = errors;
+  }
+  if (!r.origin_topic.empty()) {
+    out["origin"] = {{"topic", r.origin_topic}, {"partition", r.origin_partition},
+                     {"offset", r.origin_offset}};
+  }
+  return out;
+}
+
+}  // namespace
+
+int tail_command(const TailOptions& options) {
+  install_stop_signals();
+  auto target = load_target(options.spec_path);
+  if (!target.is_ok()) return report(target.status());
+  auto topic = chosen_topic(target->spec, options);
+  if (!topic.is_ok()) return report(topic.status());
+  auto reader = TopicReader::create(target->kafka, *topic, options.from_beginning);
+  if (!reader.is_ok()) return report(reader.status());
+  long printed = 0;
+  auto idle_since = std::chrono::steady_clock::now();
+  while (!stop_requested().load() && (options.max_records == 0 || printed < options.max_records)) {
+    auto record = (*reader)->next(std::chrono::milliseconds(200));
+    if (!record.is_ok()) return report(record.status());
+    if (!record->has_value()) {
+      bool idle = options.idle_timeout.count() > 0 &&
+                  std::chrono::steady_clock::now() - idle_since >= options.idle_timeout;
+      if (idle) break;
+      continue;
+    }
+    idle_since = std::chrono::steady_clock::now();
+    std::printf("%s\n", to_json(**record).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace).c_str());
+    std::fflush(stdout);
+    ++printed;
+  }
+  return kExitOk;
+}
+
+}  // namespace sluice::ops

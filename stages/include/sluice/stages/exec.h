@@ -1,0 +1,42 @@
+// The exec stage kind: a long-lived child process per stage instance,
+// speaking JSON lines (DESIGN.md "Stage kinds"; stages/README.md).
+//
+// Lifecycle: init() starts a supervisor thread that spawns the child (argv,
+// never a shell) and restarts it with exponential backoff whenever it exits,
+// hangs past spec.timeout or writes garbage; the tasks it had in flight then
+// complete with Outcome::retry (kind "crash", "timeout" or "protocol").
+// process() never blocks: it queues the task for a writer thread. close()
+// closes the child's stdin, waits close_grace for it to exit, then SIGTERM,
+// then SIGKILL, and completes what is left with retry("cancelled").
+//
+// Threads: process() and close() from the worker. `done` runs on the
+// process() caller (immediate refusals), the child's stdout reader
+// (results, crashes, garbage), the supervisor (timeouts, spawn failures) or
+// the close() caller (cancellations); never with an internal lock held, so
+// `done` may call process() again. After close() returns, no `done` runs.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "sluice/stage.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice::stages {
+
+struct ExecOptions {
+  using Millis = std::chrono::milliseconds;
+  Millis close_grace{5000};          // after stdin closes, until SIGTERM
+  Millis term_grace{2000};           // after SIGTERM, until SIGKILL
+  Millis restart_backoff_min{100};   // first restart delay; doubles per failure
+  Millis restart_backoff_max{5000};
+  Millis healthy_after{10000};       // a child that lived this long resets the backoff
+  size_t max_line_bytes = 16 * 1024 * 1024;  // longer stdout line: protocol error
+};
+
+// Uses spec.name, command, concurrency and timeout. The command must not
+// be empty (make_stage() checks; here it is an invariant).
+std::unique_ptr<Stage> make_exec_stage(const topics::StageSpec& spec, ExecOptions options = {});
+
+}  // namespace sluice::stages

@@ -1,0 +1,35 @@
+// The stage registry: turns a StageSpec into a Stage.
+//
+// kind builtin looks the name up among registered built-ins (Sluice's own,
+// registered lazily on first use, plus any a user's binary registers with
+// register_builtin() before it starts workers); kind exec builds an exec
+// stage (exec.h); kind http is not implemented yet. make_stage() only
+// constructs: the engine then calls init(), process()..., close().
+// All functions are thread-safe. The registry owns factories, not stages.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/stage.h"
+#include "sluice/status.h"
+#include "sluice/topics/spec.h"
+
+namespace sluice::stages {
+
+// Makes a fresh stage per call (one per worker); must not return nullptr.
+using StageFactory = std::function<std::unique_ptr<Stage>()>;
+
+// kUsage if the name is empty or already taken (Sluice's own included).
+[[nodiscard]] Status register_builtin(const std::string& name, StageFactory factory);
+
+// Names of all registered built-ins, sorted.
+std::vector<std::string> builtin_names();
+
+// kUsage, naming the stage, for an unknown built-in (the message lists the
+// known ones), an exec stage without a command, or kind http.
+Result<std::unique_ptr<Stage>> make_stage(const topics::StageSpec& spec);
+
+}  // namespace sluice::stages

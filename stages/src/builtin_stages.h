@@ -1,0 +1,50 @@
+// The built-in stages shipped with Sluice, and the JSON-object base most of
+// them share. Each built-in lives in its own file; standard_builtins() lists
+// them for the registry, which registers them once, on first use.
+//
+//   passthrough  one output, payload and content type unchanged
+//   tag          appends the stage's name to the array field "stages"
+//   uppercase    uppercases the string field "text" (ASCII letters)
+//   word-count   sets "words" to the number of whitespace-separated words in "text"
+//
+// All are synchronous and stateless: process() completes before returning.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/stage.h"
+#include "sluice/stages/registry.h"
+
+namespace sluice::stages {
+
+std::unique_ptr<Stage> make_passthrough_stage();
+std::unique_ptr<Stage> make_tag_stage();
+std::unique_ptr<Stage> make_uppercase_stage();
+std::unique_ptr<Stage> make_word_count_stage();
+
+// The four above, by name.
+std::vector<std::pair<std::string, StageFactory>> standard_builtins();
+
+// A stage that edits a JSON object payload in place. A payload that is not
+// a JSON object, or that transform() refuses, fails with kind
+// "invalid_input" (dead-lettered: retrying cannot help). The one output is
+// the edited object, content type application/json.
+class JsonObjectStage : public SyncStage {
+ public:
+  Status init(const StageContext& context) override;
+  Outcome process_sync(const Task& task) final;
+
+ protected:
+  // kInvalidInput with a short reason when the object cannot be handled.
+  virtual Status transform(nlohmann::json& object) = 0;
+  const std::string& stage_name() const { return stage_name_; }
+
+ private:
+  std::string stage_name_;
+};
+
+}  // namespace sluice::stages

@@ -1,0 +1,167 @@
+#include "exec_child.h"
+
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include "line_reader.h"
+
+namespace sluice::stages {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr size_t kMaxStderrLine = 64 * 1024;
+constexpr milliseconds kExitWait{2000};       // EOF on stdout, until the exit status shows
+constexpr milliseconds kDrainWait{1000};      // teardown: let readers finish what is buffered
+constexpr milliseconds kForever{3600 * 1000};  // SIGKILLed: only the kernel can delay it
+
+bool blank(const std::string& line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+std::string excerpt(const std::string& line) {
+  constexpr size_t kMax = 120;
+  return line.size() <= kMax ? line : line.substr(0, kMax) + "...";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ExecChild>> ExecChild::spawn(const std::vector<std::string>& argv,
+                                                    ExecChildOptions options,
+                                                    ExecChildHost* host) {
+  auto process = ChildProcess::spawn(argv);
+  if (!process.is_ok()) return process.status();
+  return std::unique_ptr<ExecChild>(
+      new ExecChild(std::move(process).value(), std::move(options), host));
+}
+
+ExecChild::ExecChild(std::unique_ptr<ChildProcess> process, ExecChildOptions options,
+                     ExecChildHost* host)
+    : process_(std::move(process)),
+      options_(std::move(options)),
+      host_(host),
+      started_at_(std::chrono::steady_clock::now()) {}
+
+void ExecChild::start() {
+  SLUICE_CHECK(!reader_.joinable(), "ExecChild started twice");
+  std::promise<void> reader_promise, stderr_promise;
+  reader_done_ = reader_promise.get_future();
+  stderr_done_ = stderr_promise.get_future();
+  writer_ = std::thread(&ExecChild::writer_loop, this, process_->take_stdin());
+  reader_ = std::thread([this, fd = process_->take_stdout(), p = std::move(reader_promise)]() mutable {
+    reader_loop(std::move(fd));
+    p.set_value();
+  });
+  stderr_ = std::thread([this, fd = process_->take_stderr(), p = std::move(stderr_promise)]() mutable {
+    stderr_loop(std::move(fd));
+    p.set_value();
+  });
+}
+
+ExecChild::~ExecChild() {
+  kill();
+  [[maybe_unused]] auto status = process_->wait_for_exit(kForever);
+  // The child is gone, so its pipes are at EOF unless a grandchild that left
+  // our process group holds them: drain briefly (a traceback on stderr is
+  // worth logging), then wake whatever still blocks.
+  auto deadline = std::chrono::steady_clock::now() + kDrainWait;
+  if (reader_done_.valid()) reader_done_.wait_until(deadline);
+  if (stderr_done_.valid()) stderr_done_.wait_until(deadline);
+  wake_.signal();
+  for (std::thread* t : {&writer_, &reader_, &stderr_}) {
+    if (t->joinable()) t->join();
+  }
+}
+
+void ExecChild::stop(Millis grace, Millis term_grace) {
+  if (process_->wait_for_exit(grace)) return;
+  spdlog::warn("{} did not exit {} ms after its stdin closed; sending SIGTERM", who(), grace.count());
+  process_->signal(SIGTERM);
+  if (process_->wait_for_exit(term_grace)) return;
+  spdlog::warn("{} ignored SIGTERM for {} ms; sending SIGKILL", who(), term_grace.count());
+  kill();
+  [[maybe_unused]] auto status = process_->wait_for_exit(kForever);
+}
+
+void ExecChild::writer_loop(UniqueFd in) {
+  // Writing to a pipe whose reader is gone raises SIGPIPE, which would kill
+  // the whole worker. Blocked in this thread only, it turns into EPIPE, and
+  // the pending signal dies with the thread.
+  sigset_t pipe_signal;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+  while (auto line = host_->next_line(options_.generation)) {
+    Status st = write_all(in.get(), *line, wake_.get());
+    if (st.is_ok()) continue;
+    if (st.code() == StatusCode::kCancelled) return;  // teardown
+    // Usually the child is exiting and the reader reports how. A child that
+    // closed its stdin but runs on would never get work again: kill it.
+    if (process_->wait_for_exit(kExitWait)) return;
+    kill();
+    host_->on_failure(options_.generation, "protocol",
+                      who() + " closed its stdin (" + st.message() + "); killed it");
+    return;
+  }
+  // `in` closes here: EOF on stdin is how the child learns to finish and exit.
+}
+
+void ExecChild::reader_loop(UniqueFd out) {
+  LineReader reader(out.get(), wake_.get(), options_.max_line_bytes);
+  std::string line;
+  for (;;) {
+    switch (reader.next(&line)) {
+      case ReadStatus::kLine: {
+        if (blank(line)) continue;
+        auto result = parse_result_line(line, options_.max_line_bytes);
+        if (!result.is_ok()) return report_garbage(result.status().message() + ": " + excerpt(line));
+        host_->on_result(options_.generation, std::move(result).value());
+        continue;
+      }
+      case ReadStatus::kTooLong:
+        return report_garbage("a line longer than " + std::to_string(options_.max_line_bytes) +
+                              " bytes");
+      case ReadStatus::kWoken:
+        return;
+      case ReadStatus::kEof:
+      case ReadStatus::kError:
+        return report_exit();
+    }
+  }
+}
+
+void ExecChild::report_exit() {
+  auto status = process_->wait_for_exit(kExitWait);
+  std::string how;
+  if (!status) {
+    how = "closed its stdout but kept running; killed it, and it ";
+    kill();
+    status = process_->wait_for_exit(kForever);
+  }
+  host_->on_failure(options_.generation, "crash", who() + " " + how + describe_exit(status.value_or(-1)));
+}
+
+void ExecChild::report_garbage(const std::string& why) {
+  kill();
+  [[maybe_unused]] auto status = process_->wait_for_exit(kForever);
+  host_->on_failure(options_.generation, "protocol",
+                    who() + " wrote an invalid line (" + why + "); killed it");
+}
+
+void ExecChild::stderr_loop(UniqueFd err) {
+  LineReader reader(err.get(), wake_.get(), kMaxStderrLine);
+  std::string line;
+  for (;;) {
+    ReadStatus st = reader.next(&line);
+    if (st != ReadStatus::kLine && st != ReadStatus::kTooLong) return;
+    spdlog::info("stage {} [pid {}]: {}{}", options_.stage, pid(), line,
+                 st == ReadStatus::kTooLong ? " [truncated]" : "");
+  }
+}
+
+std::string ExecChild::who() const {
+  return "stage " + options_.stage + ": child pid " + std::to_string(pid());
+}
+
+}  // namespace sluice::stages

@@ -1,0 +1,88 @@
+// ExecChild: one incarnation ("generation") of an exec stage's child
+// process and the three threads that serve it:
+//   writer  takes task lines from the host and writes them to stdin; when
+//           the host has no more for this generation it closes stdin;
+//   reader  parses stdout lines and hands results to the host; on EOF it
+//           reaps the child and reports a crash; on a garbage line it kills
+//           the child and reports a protocol error;
+//   stderr  logs each stderr line through spdlog, prefixed with the stage.
+// The host (ExecStage) owns the tasks and decides what a failure means.
+//
+// Lifecycle: spawn() -> start() -> ... -> destructor, which kills the child
+// if it still runs, reaps it, and joins the threads. Destroy it from a
+// thread that is none of its own, without the host's lock held (its
+// threads call into the host).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "child_process.h"
+#include "exec_protocol.h"
+#include "fd_io.h"
+
+namespace sluice::stages {
+
+// Called from an ExecChild's threads; implemented by ExecStage.
+class ExecChildHost {
+ public:
+  virtual ~ExecChildHost() = default;
+  // Blocks until there is a line for `generation` to write; nullopt: stop
+  // writing and close stdin.
+  virtual std::optional<std::string> next_line(uint64_t generation) = 0;
+  virtual void on_result(uint64_t generation, ResultLine result) = 0;
+  // The child is gone or unusable; kind is "crash" or "protocol".
+  virtual void on_failure(uint64_t generation, std::string kind, std::string message) = 0;
+};
+
+struct ExecChildOptions {
+  std::string stage;  // for log lines and messages
+  uint64_t generation = 0;
+  size_t max_line_bytes = kMaxExecLineBytes;
+};
+
+class ExecChild {
+ public:
+  using Millis = std::chrono::milliseconds;
+
+  static Result<std::unique_ptr<ExecChild>> spawn(const std::vector<std::string>& argv,
+                                                  ExecChildOptions options, ExecChildHost* host);
+  ~ExecChild();
+
+  void start();  // launches the threads; once
+  pid_t pid() const { return process_->pid(); }
+  std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+
+  void kill() { process_->signal(SIGKILL); }
+  // Waits `grace` for the child to exit by itself (its stdin is closed once
+  // the host stops handing out lines), then SIGTERM, `term_grace`, SIGKILL.
+  void stop(Millis grace, Millis term_grace);
+
+ private:
+  ExecChild(std::unique_ptr<ChildProcess> process, ExecChildOptions options, ExecChildHost* host);
+  void writer_loop(UniqueFd in);
+  void reader_loop(UniqueFd out);
+  void stderr_loop(UniqueFd err);
+  void report_exit();
+  void report_garbage(const std::string& why);
+  std::string who() const;  // "stage S: child pid N"
+
+  std::unique_ptr<ChildProcess> process_;
+  const ExecChildOptions options_;
+  ExecChildHost* const host_;
+  const std::chrono::steady_clock::time_point started_at_;
+  WakeFd wake_;  // signalled on teardown: every blocked pipe operation returns
+  std::thread writer_, reader_, stderr_;
+  std::future<void> reader_done_, stderr_done_;
+};
+
+}  // namespace sluice::stages

@@ -1,0 +1,122 @@
+#include "exec_protocol.h"
+
+#include <optional>
+
+#include "base64.h"
+#include "json_payload.h"
+
+namespace sluice::stages {
+
+using nlohmann::json;
+
+namespace {
+
+Status garbage(std::string what) { return invalid_input(std::move(what)); }
+
+// A string field that may be absent or null (nullopt then).
+Result<std::optional<std::string>> optional_string(const json& item, const char* field,
+                                                   const std::string& where) {
+  auto it = item.find(field);
+  if (it == item.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return garbage(where + ": \"" + field + "\" is not a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<Output> parse_output(const json& item, size_t index) {
+  std::string where = "outputs[" + std::to_string(index) + "]";
+  if (!item.is_object()) return garbage(where + " is not an object");
+  auto payload = item.find("payload");
+  if (payload == item.end()) return garbage(where + " has no \"payload\"");
+  Output out;
+  auto encoding = item.find("encoding");
+  if (encoding != item.end() && !encoding->is_null()) {
+    if (*encoding != "base64" || !payload->is_string()) {
+      return garbage(where + ": \"encoding\" must be \"base64\" with a string payload");
+    }
+    auto bytes = base64_decode(payload->get_ref<const std::string&>());
+    if (!bytes) return garbage(where + ": payload is not valid base64");
+    out.payload = std::move(*bytes);
+    out.content_type = kOctetStreamContentType;
+  } else {
+    out.payload = dump_json(*payload);
+    out.content_type = kJsonContentType;
+  }
+  auto key = optional_string(item, "key", where);
+  if (!key.is_ok()) return key.status();
+  out.key = std::move(key).value();
+  auto to = optional_string(item, "to", where);
+  if (!to.is_ok()) return to.status();
+  out.to = std::move(to).value().value_or("");
+  return out;
+}
+
+Status parse_outputs(const json& outputs, ResultLine* result) {
+  if (!outputs.is_array()) return garbage("\"outputs\" is not a list");
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    auto out = parse_output(outputs[i], i);
+    if (!out.is_ok()) return out.status();
+    result->outputs.push_back(std::move(out).value());
+  }
+  return Status::ok();
+}
+
+Status parse_error(const json& line, ResultLine* result) {
+  const json& error = line.at("error");
+  if (!error.is_string()) return garbage("\"error\" is not a string");
+  result->is_error = true;
+  result->error = error.get<std::string>();
+  auto retry = line.find("retry");
+  if (retry == line.end() || retry->is_null()) return Status::ok();
+  if (!retry->is_boolean()) return garbage("\"retry\" is not a boolean");
+  result->retry = retry->get<bool>();
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::string> encode_task(const Task& task) {
+  json line = {{"id", task.id},           {"job", task.job_id},
+               {"key", task.key},         {"attempt", task.attempt},
+               {"headers", task.headers}};
+  if (is_json_content_type(task.content_type)) {
+    auto payload = parse_json(task.payload);
+    if (!payload.is_ok()) {
+      return invalid_input("payload of content type " + task.content_type +
+                           " is not valid JSON: " + payload.status().message());
+    }
+    line["payload"] = std::move(payload).value();
+  } else {
+    line["payload"] = base64_encode(task.payload);
+    line["encoding"] = "base64";
+  }
+  return dump_json(line) + "\n";
+}
+
+Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes) {
+  if (line.size() > max_bytes) {
+    return garbage("line of " + std::to_string(line.size()) + " bytes exceeds the limit of " +
+                   std::to_string(max_bytes));
+  }
+  auto parsed = parse_json(line);
+  if (!parsed.is_ok()) return garbage(parsed.status().message());
+  const json& doc = parsed.value();
+  if (!doc.is_object()) return garbage("line is not a JSON object");
+  auto id = doc.find("id");
+  if (id == doc.end()) return garbage("no \"id\"");
+  if (!id->is_string()) return garbage("\"id\" is not a string");
+  ResultLine result;
+  result.id = id->get<std::string>();
+  bool has_outputs = doc.contains("outputs"), has_error = doc.contains("error");
+  if (has_outputs == has_error) return garbage("needs exactly one of \"outputs\" and \"error\"");
+  Status st = has_outputs ? parse_outputs(doc.at("outputs"), &result) : parse_error(doc, &result);
+  if (!st.is_ok()) return st;
+  return result;
+}
+
+Outcome to_outcome(ResultLine result) {
+  if (!result.is_error) return Outcome::ok(std::move(result.outputs));
+  if (result.retry) return Outcome::retry("error", std::move(result.error));
+  return Outcome::fail("error", std::move(result.error));
+}
+
+}  // namespace sluice::stages

@@ -1,0 +1,47 @@
+// The exec protocol (DESIGN.md "Stage kinds"), as pure functions: a Task
+// becomes one line for the child's stdin; one line from the child's stdout
+// becomes a ResultLine or a Status saying why the line is garbage. No I/O,
+// no state; any thread.
+//
+// Engine -> child: {"id","job","key","attempt","payload","headers"}; the
+// payload is the JSON value itself when the content type is JSON, else a
+// base64 string, and then the line also carries "encoding":"base64" (an
+// addition to DESIGN.md, so that a child can tell base64 from a JSON string).
+// Child -> engine: {"id","outputs":[{"payload","key"?,"to"?,"encoding"?}]}
+//              or  {"id","error":"msg","retry":bool}  (retry defaults to true)
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/stage.h"
+#include "sluice/status.h"
+
+namespace sluice::stages {
+
+inline constexpr size_t kMaxExecLineBytes = 16 * 1024 * 1024;
+inline constexpr const char* kOctetStreamContentType = "application/octet-stream";
+
+// One '\n'-terminated line. kInvalidInput when the content type says JSON
+// but the payload is not JSON: the task can never succeed.
+Result<std::string> encode_task(const Task& task);
+
+struct ResultLine {
+  std::string id;
+  bool is_error = false;
+  std::vector<Output> outputs;  // when !is_error
+  std::string error;            // when is_error
+  bool retry = true;            // when is_error
+};
+
+// Any error means the child broke the protocol (the line is garbage); the
+// message says how, in a few words.
+Result<ResultLine> parse_result_line(std::string_view line,
+                                     size_t max_bytes = kMaxExecLineBytes);
+
+// ok(outputs), retry("error", msg) or fail("error", msg).
+Outcome to_outcome(ResultLine result);
+
+}  // namespace sluice::stages

@@ -1,0 +1,228 @@
+#include "exec_stage.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace sluice::stages {
+
+namespace {
+
+std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+}  // namespace
+
+std::unique_ptr<Stage> make_exec_stage(const topics::StageSpec& spec, ExecOptions options) {
+  return std::make_unique<ExecStage>(spec, options);
+}
+
+ExecStage::ExecStage(topics::StageSpec spec, ExecOptions options)
+    : spec_(std::move(spec)),
+      options_(options),
+      backoff_(options.restart_backoff_min, options.restart_backoff_max) {
+  SLUICE_CHECK(!spec_.command.empty(), "exec stage " + spec_.name + " without a command");
+}
+
+ExecStage::~ExecStage() { static_cast<void>(close()); }
+
+Status ExecStage::init(const StageContext& context) {
+  std::lock_guard lock(mu_);
+  SLUICE_CHECK(state_ == State::kNew, "ExecStage::init() called twice");
+  state_ = State::kRunning;
+  supervisor_ = std::thread(&ExecStage::supervise, this);  // spawns the first child
+  return Status::ok();
+}
+
+void ExecStage::process(Task task, Completion done) {
+  auto line = encode_task(task);
+  if (!line.is_ok()) {
+    return done(Outcome::fail("invalid_input", stage() + ": " + line.status().message()));
+  }
+  std::unique_lock lock(mu_);
+  SLUICE_CHECK(state_ != State::kNew, "ExecStage::process() before init()");
+  if (auto refusal = refusal_locked(task.id)) {
+    lock.unlock();
+    return done(std::move(*refusal));
+  }
+  auto deadline = spec_.timeout.count() > 0 ? Clock::now() + spec_.timeout : Clock::time_point::max();
+  tasks_.add(task.id, std::move(line).value(), std::move(done), deadline);
+  if (deadline < supervisor_wakeup_) supervisor_kick_ = true;
+  cv_.notify_all();  // the writer, and the supervisor if kicked
+}
+
+// Why process() cannot take a task now, as the outcome to give it.
+std::optional<Outcome> ExecStage::refusal_locked(const std::string& task_id) const {
+  if (state_ != State::kRunning) return Outcome::retry("cancelled", stage() + " is closing");
+  if (!spawn_error_.empty()) return Outcome::retry("spawn", spawn_error_);
+  if (tasks_.contains(task_id)) {
+    return Outcome::retry("error", stage() + ": task " + task_id + " is already in flight");
+  }
+  size_t bound = static_cast<size_t>(std::max(1, spec_.concurrency));
+  if (tasks_.size() >= bound) {
+    // The engine bounds in-flight tasks by `concurrency`; more is its bug,
+    // and queueing them would make memory unbounded.
+    spdlog::warn("{}: {} tasks already in flight (concurrency {}); task {} refused", stage(),
+                 tasks_.size(), bound, task_id);
+    return Outcome::retry("overload", stage() + ": more tasks than concurrency " + std::to_string(bound));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ExecStage::next_line(uint64_t generation) {
+  std::unique_lock lock(mu_);
+  auto stop = [&] { return live_generation_ != generation || state_ != State::kRunning; };
+  cv_.wait(lock, [&] { return stop() || tasks_.has_pending(); });
+  if (stop()) return std::nullopt;
+  return tasks_.start_next(generation);
+}
+
+void ExecStage::on_result(uint64_t generation, ResultLine result) {
+  std::unique_lock lock(mu_);
+  // A line from a child already failed: its tasks have been retried.
+  if (generation != live_generation_) return;
+  auto done = tasks_.finish(result.id, generation);
+  if (!done) {
+    spdlog::warn("{}: child answered unknown task id \"{}\"; ignored", stage(), result.id);
+    return;
+  }
+  if (!result.is_error) child_answered_ = true;
+  lock.unlock();
+  (*done)(to_outcome(std::move(result)));
+}
+
+void ExecStage::on_failure(uint64_t generation, std::string kind, std::string message) {
+  CompletionBatch batch;
+  {
+    std::lock_guard lock(mu_);
+    // Only the first report about a child counts (a timeout kill is also an EOF).
+    if (generation == live_generation_) fail_child_locked(kind, message, batch);
+  }
+  batch.run();
+}
+
+// Retires the live child: its in-flight tasks are retried, it joins the dead
+// (the supervisor tears it down) and a restart is scheduled with backoff.
+void ExecStage::fail_child_locked(const std::string& kind, const std::string& message,
+                                  CompletionBatch& batch) {
+  auto now = Clock::now();
+  auto victims = tasks_.take_in_flight(live_generation_);
+  bool running = state_ == State::kRunning;
+  // A child that did real work, or lived long, is not in a crash loop.
+  if (child_answered_ || now - child_->started_at() >= options_.healthy_after) backoff_.reset();
+  auto delay = backoff_.next();
+  restart_at_ = now + delay;
+  if (running) {
+    spdlog::warn("{}; {} task(s) in flight will be retried; restarting in {}", message,
+                 victims.size(), ms(delay));
+  } else {
+    spdlog::info("{} while closing; {} task(s) in flight cancelled", message, victims.size());
+  }
+  batch.add_all(std::move(victims), Outcome::retry(running ? kind : "cancelled", message));
+  dead_.push_back(std::move(child_));
+  live_generation_ = 0;
+  child_answered_ = false;
+  cv_.notify_all();  // the writer stops; the supervisor tears down and restarts
+}
+
+void ExecStage::supervise() {
+  std::unique_lock lock(mu_);
+  while (state_ == State::kRunning) {
+    CompletionBatch batch;
+    auto now = Clock::now();
+    check_deadlines_locked(now, batch);
+    if (!child_ && now >= restart_at_) spawn_child_locked(batch);
+    auto dead = std::move(dead_);
+    dead_.clear();
+    lock.unlock();
+    batch.run();
+    dead.clear();  // kills, reaps, joins: never under the lock, their threads take it
+    lock.lock();
+    supervisor_wakeup_ = next_wakeup_locked(Clock::now());
+    supervisor_kick_ = false;
+    cv_.wait_until(lock, supervisor_wakeup_, [&] {
+      return state_ != State::kRunning || !dead_.empty() || supervisor_kick_;
+    });
+  }
+}
+
+void ExecStage::spawn_child_locked(CompletionBatch& batch) {
+  ExecChildOptions child_options{spec_.name, last_generation_ + 1, options_.max_line_bytes};
+  auto child = ExecChild::spawn(spec_.command, std::move(child_options), this);
+  if (!child.is_ok()) {
+    auto delay = backoff_.next();
+    restart_at_ = Clock::now() + delay;
+    spawn_error_ = stage() + ": " + child.status().message();
+    spdlog::error("{}; tasks are retried; trying again in {}", spawn_error_, ms(delay));
+    batch.add_all(tasks_.take_pending(), Outcome::retry("spawn", spawn_error_));
+    return;
+  }
+  spawn_error_.clear();
+  child_ = std::move(child).value();
+  live_generation_ = ++last_generation_;
+  child_answered_ = false;
+  child_->start();
+  spdlog::info("{}: started child pid {} [{}]", stage(), child_->pid(), join_argv(spec_.command));
+}
+
+// Pending tasks past their deadline waited for a child that never came;
+// an in-flight one means the child hangs: kill it, which fails all it holds.
+void ExecStage::check_deadlines_locked(Clock::time_point now, CompletionBatch& batch) {
+  std::string why = stage() + ": no child took the task within its timeout of " + ms(spec_.timeout);
+  if (!spawn_error_.empty()) why += " (" + spawn_error_ + ")";
+  batch.add_all(tasks_.take_expired_pending(now), Outcome::retry("timeout", why));
+  if (!child_) return;
+  auto hung = tasks_.expired_in_flight(live_generation_, now);
+  if (!hung) return;
+  child_->kill();
+  fail_child_locked("timeout",
+                    stage() + ": child pid " + std::to_string(child_->pid()) + " hung: task " +
+                        *hung + " ran past its timeout of " + ms(spec_.timeout) + "; killed it",
+                    batch);
+}
+
+ExecStage::Clock::time_point ExecStage::next_wakeup_locked(Clock::time_point now) const {
+  // Every event that matters notifies; the cap is only a safety net.
+  auto wakeup = now + std::chrono::seconds(1);
+  if (!child_) wakeup = std::min(wakeup, restart_at_);
+  if (auto deadline = tasks_.earliest_deadline()) wakeup = std::min(wakeup, *deadline);
+  return std::max(wakeup, now + std::chrono::milliseconds(1));
+}
+
+Status ExecStage::close() {
+  CompletionBatch batch;
+  {
+    std::lock_guard lock(mu_);
+    if (state_ == State::kClosing || state_ == State::kClosed) return Status::ok();
+    bool started = state_ == State::kRunning;
+    state_ = started ? State::kClosing : State::kClosed;
+    if (!started) return Status::ok();
+    // Not yet written: no point starting them now.
+    batch.add_all(tasks_.take_pending(), Outcome::retry("cancelled", stage() + " is closing"));
+    cv_.notify_all();  // the writer closes the child's stdin; the supervisor stops
+  }
+  batch.run();
+  supervisor_.join();
+  ExecChild* child = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    child = child_.get();  // stays alive: only this thread destroys children now
+  }
+  // The child may still answer what it holds until it exits.
+  if (child) child->stop(options_.close_grace, options_.term_grace);
+  std::unique_ptr<ExecChild> last;
+  std::vector<std::unique_ptr<ExecChild>> dead;
+  {
+    std::lock_guard lock(mu_);
+    state_ = State::kClosed;
+    batch.add_all(tasks_.take_all(), Outcome::retry("cancelled", stage() + " closed with the task in flight"));
+    last = std::move(child_);
+    dead = std::move(dead_);
+    live_generation_ = 0;
+  }
+  last.reset();
+  dead.clear();  // joins every thread: no `done` runs after close() returns
+  batch.run();
+  return Status::ok();
+}
+
+}  // namespace sluice::stages

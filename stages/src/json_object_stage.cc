@@ -1,0 +1,32 @@
+#include "builtin_stages.h"
+#include "json_payload.h"
+
+namespace sluice::stages {
+
+Status JsonObjectStage::init(const StageContext& context) {
+  stage_name_ = context.spec.name;
+  return Status::ok();
+}
+
+Outcome JsonObjectStage::process_sync(const Task& task) {
+  auto parsed = parse_json(task.payload);
+  if (!parsed.is_ok()) {
+    return Outcome::fail("invalid_input", "stage " + stage_name_ + ": payload " +
+                                              parsed.status().message());
+  }
+  nlohmann::json& object = parsed.value();
+  if (!object.is_object()) {
+    return Outcome::fail("invalid_input",
+                         "stage " + stage_name_ + ": payload is not a JSON object");
+  }
+  Status st = transform(object);
+  if (!st.is_ok()) {
+    return Outcome::fail("invalid_input", "stage " + stage_name_ + ": " + st.message());
+  }
+  Output out;
+  out.payload = dump_json(object);
+  out.content_type = kJsonContentType;
+  return Outcome::ok({std::move(out)});
+}
+
+}  // namespace sluice::stages

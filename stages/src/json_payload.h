@@ -1,0 +1,27 @@
+// The one place in stages/ that parses JSON (nlohmann::json): payloads of
+// tasks and lines from exec children. Never throws; refuses input nested
+// deeper than kMaxJsonDepth, because serialising such a value again would
+// recurse without bound. Pure functions, any thread.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sluice/status.h"
+
+namespace sluice::stages {
+
+inline constexpr int kMaxJsonDepth = 256;
+
+// The parsed value, or a kInvalidInput Status whose message says why not.
+Result<nlohmann::json> parse_json(std::string_view text);
+
+// Compact serialisation; invalid UTF-8 in strings is replaced, not thrown on.
+std::string dump_json(const nlohmann::json& value);
+
+// "application/json", with or without parameters, or any "+json" type.
+bool is_json_content_type(std::string_view content_type);
+
+}  // namespace sluice::stages

@@ -1,0 +1,27 @@
+// uppercase: a demo stage (`sluice demo`); uppercases the "text" field.
+// ASCII only: bytes of multi-byte UTF-8 sequences are left as they are.
+#include "builtin_stages.h"
+
+namespace sluice::stages {
+
+namespace {
+
+class UppercaseStage final : public JsonObjectStage {
+ protected:
+  Status transform(nlohmann::json& object) override {
+    auto text = object.find("text");
+    if (text == object.end() || !text->is_string()) {
+      return invalid_input("field \"text\" is missing or not a string");
+    }
+    for (char& c : text->get_ref<std::string&>()) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');  // locale-independent
+    }
+    return Status::ok();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_uppercase_stage() { return std::make_unique<UppercaseStage>(); }
+
+}  // namespace sluice::stages
