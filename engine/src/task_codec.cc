@@ -1,7 +1,11 @@
 #include "task_codec.h"
 
+#include <google/protobuf/stubs/logging.h>
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <random>
 
 namespace sluice::engine {
@@ -21,7 +25,20 @@ int64_t now_unix_ms() {
       .count();
 }
 
+namespace {
+
+// Protobuf logs to stderr when it parses foreign bytes (e.g. "invalid UTF-8");
+// those records are dead-lettered with a clear error, so its line is noise.
+void protobuf_log_to_spdlog(google::protobuf::LogLevel level, const char* file, int line,
+                            const std::string& message) {
+  spdlog::debug("protobuf {}:{}: {}", file, line, message);
+}
+
+}  // namespace
+
 bool decode_envelope(const void* data, size_t size, v1::Envelope* envelope) {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(protobuf_log_to_spdlog); });
   if (size == 0 || size > static_cast<size_t>(INT32_MAX)) return false;
   if (!envelope->ParseFromArray(data, static_cast<int>(size))) return false;
   // Protobuf happily parses many foreign byte strings; an envelope always

@@ -179,20 +179,26 @@ int WorkerImpl::poll_wait_ms() const {
 
 // Shutdown order: stop fetching, finish in-flight work within the deadline,
 // wait for delivery, commit, leave the group, close producer, close stage.
+// Everything already consumed is finished, not just what is running: tasks
+// complete out of order, so dropping a waiting task would hold the commit
+// below later offsets that did complete, and a restart would redo those.
 Status WorkerImpl::shutdown() {
   stopping_ = true;
-  spdlog::info("stage {}: shutting down ({} tasks in flight)", spec_->name,
+  spdlog::info("stage {}: shutting down ({} tasks consumed and unfinished)", spec_->name,
                records_.size());
   set_paused(true);
   auto deadline = Clock::now() + options_.shutdown_deadline;
-  drop_records([](const TaskRecord& r) { return r.state == TaskState::kWaiting; });
   drain_until(deadline, [](const TaskRecord&) { return true; });
+  if (!records_.empty()) {
+    spdlog::warn("stage {}: {} tasks unfinished at the shutdown deadline; they were not "
+                 "committed and will run again", spec_->name, records_.size());
+  }
   commit_phase(true);
   Status status = kafka_status(rd_kafka_consumer_close(consumer_.get()),
-                               "leave group");  // revoke callback commits too
+                               "leave group");  // the revoke callback commits too
   consumer_queue_.reset();
-  int left_ms = static_cast<int>(std::max<int64_t>(
-      0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count()));
+  auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
+  int left_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
   if (rd_kafka_flush(producer_.get(), left_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::warn("stage {}: {} records undelivered at shutdown; their inputs "
                  "were not committed and will be processed again",
@@ -206,16 +212,18 @@ Status WorkerImpl::shutdown() {
   return status.is_ok() ? stage_closed : status;
 }
 
-// Runs the outcome and delivery phases until no record selected by `counts`
-// is running or awaiting acks, or the deadline passes. Records parked for a
-// retry are dropped: they are not committed, so the next owner reruns them.
+// Runs tasks to their end (dispatch, outcomes, deliveries) until no record
+// selected by `counts` is left, or the deadline passes. Retries are not
+// waited for: a record parked for one is dropped uncommitted, so whoever
+// reads the partition next runs it again.
 void WorkerImpl::drain_until(Clock::time_point deadline,
                              const std::function<bool(const TaskRecord&)>& counts) {
   while (true) {
+    dispatch_phase();
     completion_phase();
     delivery_phase(0);
     drop_records([&](const TaskRecord& r) {
-      return counts(r) && (r.state == TaskState::kParked || r.state == TaskState::kWaiting);
+      return counts(r) && r.state == TaskState::kParked;
     });
     bool busy = std::any_of(records_.begin(), records_.end(),
                             [&](const auto& entry) { return counts(entry.second); });

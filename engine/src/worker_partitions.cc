@@ -33,17 +33,14 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
   observer_->assignment_changed(assignment_.size());
 }
 
-// Eager revocation: finish what is running for these partitions (within the
-// shutdown deadline), commit it, and drop the rest uncommitted, so the next
-// owner starts exactly after what was committed: nothing skipped, nothing
-// committed twice.
+// Eager revocation: finish what was consumed from these partitions (within
+// the shutdown deadline), commit it, and drop the rest uncommitted, so the
+// next owner starts exactly after what was committed: nothing skipped,
+// nothing committed twice.
 void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   std::set<int32_t> revoked;
   for (int i = 0; i < partitions->cnt; ++i) revoked.insert(partitions->elems[i].partition);
   auto of_revoked = [&](const TaskRecord& r) { return revoked.count(r.partition) != 0; };
-  drop_records([&](const TaskRecord& r) {
-    return of_revoked(r) && r.state == TaskState::kWaiting;
-  });
   drain_until(Clock::now() + options_.shutdown_deadline, of_revoked);
   commit_phase(true);
   size_t abandoned = std::count_if(records_.begin(), records_.end(),
@@ -157,6 +154,7 @@ void WorkerImpl::flow_control_phase() {
 void WorkerImpl::set_paused(bool paused) {
   if (paused == paused_) return;
   paused_ = paused;
+  observer_->paused_changed(paused);
   rd_kafka_topic_partition_list_t* raw = nullptr;
   if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
   PartitionList assigned(raw);

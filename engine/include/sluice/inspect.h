@@ -26,7 +26,9 @@ struct TopicDepth {
 struct StageStatus {
   std::string stage;
   std::string group;
-  int workers = 0;  // members of the stage's consumer group
+  // Members of the stage's consumer group; 0 when the group is unknown,
+  // empty, or the broker cannot describe groups (the embedded broker).
+  int workers = 0;
   std::vector<TopicDepth> topics;
 };
 
