@@ -81,8 +81,8 @@ Result<engine::KafkaEvent> request_creation(rd_kafka_t* rk,
   for (const engine::NewTopic& topic : *topics) raw.push_back(topic.get());
   engine::KafkaQueue queue(rd_kafka_queue_new(rk));
   rd_kafka_CreateTopics(rk, raw.data(), raw.size(), options->get(), queue.get());
-  // librdkafka always delivers a result by the request timeout; the extra
-  // second only guards against waiting forever on a bug.
+  // librdkafka delivers a result, or a timeout, by the request timeout
+  // (2x); waiting 3x + 1 s only guards against waiting forever on a bug.
   engine::KafkaEvent event(rd_kafka_queue_poll(
       queue.get(), static_cast<int>(3 * kafka.connect_timeout.count() + 1000)));
   if (!event) return transient_error("CreateTopics on " + kafka.bootstrap + ": no answer");
@@ -92,12 +92,24 @@ Result<engine::KafkaEvent> request_creation(rd_kafka_t* rk,
   return event;
 }
 
+Status creation_failure(const rd_kafka_topic_result_t* result) {
+  std::string name = rd_kafka_topic_result_name(result);
+  Status s = engine::kafka_status(rd_kafka_topic_result_error(result),
+                                  "create topic " + name);
+  const char* detail = rd_kafka_topic_result_error_string(result);
+  return Status(s.code(), s.message() + (detail ? std::string(" (") + detail + ")" : ""));
+}
+
 // TOPIC_ALREADY_EXISTS is not a failure: another `topics apply` (or an
 // auto-creating client) got there between our metadata snapshot and now.
+// Each topic succeeds or fails on its own; the first failure is returned,
+// saying how many others failed too.
 Status read_results(rd_kafka_event_t* event, ApplyReport& report) {
   size_t count = 0;
   const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
       rd_kafka_event_CreateTopics_result(event), &count);
+  Status first_failure;
+  size_t failures = 0;
   for (size_t i = 0; i < count; ++i) {
     std::string name = rd_kafka_topic_result_name(results[i]);
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
@@ -105,13 +117,14 @@ Status read_results(rd_kafka_event_t* event, ApplyReport& report) {
       report.created.push_back(name);
     } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
       report.unchanged.push_back(name);
-    } else {
-      Status s = engine::kafka_status(err, "create topic " + name);
-      const char* detail = rd_kafka_topic_result_error_string(results[i]);
-      return Status(s.code(), s.message() + (detail ? std::string(" (") + detail + ")" : ""));
+    } else if (++failures == 1) {
+      first_failure = creation_failure(results[i]);
     }
   }
-  return Status::ok();
+  if (failures <= 1) return first_failure;
+  return Status(first_failure.code(), first_failure.message() + "; " +
+                                          std::to_string(failures - 1) +
+                                          " more could not be created either");
 }
 
 const std::string* first_invisible(const std::vector<std::string>& created,
@@ -138,6 +151,23 @@ Status wait_until_visible(rd_kafka_t* rk, const std::vector<std::string>& create
   }
 }
 
+// Existing topics go to report.unchanged (and, where they differ from the
+// plan, report.differences); the rest are returned, to be created.
+std::vector<TopicPlan> missing_topics(const topics::PipelineSpec& spec,
+                                      const TopicMap& existing, ApplyReport& report) {
+  std::vector<TopicPlan> missing;
+  for (const TopicPlan& plan : plan_topics(spec)) {
+    auto it = existing.find(plan.name);
+    if (it == existing.end()) {
+      missing.push_back(plan);
+      continue;
+    }
+    report.unchanged.push_back(plan.name);
+    compare(plan, it->second, report.differences);
+  }
+  return missing;
+}
+
 }  // namespace
 
 Result<ApplyReport> apply_topics(const topics::PipelineSpec& spec,
@@ -150,16 +180,7 @@ Result<ApplyReport> apply_topics(const topics::PipelineSpec& spec,
   if (!existing.is_ok()) return existing.status();
 
   ApplyReport report;
-  std::vector<TopicPlan> missing;
-  for (const TopicPlan& plan : plan_topics(spec)) {
-    auto it = existing->find(plan.name);
-    if (it == existing->end()) {
-      missing.push_back(plan);
-      continue;
-    }
-    report.unchanged.push_back(plan.name);
-    compare(plan, it->second, report.differences);
-  }
+  std::vector<TopicPlan> missing = missing_topics(spec, *existing, report);
   if (missing.empty()) return report;
   auto event = request_creation(rk, missing, kafka);
   if (!event.is_ok()) return event.status();

@@ -4,7 +4,10 @@
 // retry and dlq per stage, changelog per stateful stage, done) that is
 // missing, with the spec's partitions and replication. Never deletes or
 // alters: topics that exist with other settings are reported as differences.
-// Blocking; call from any one thread.
+// Blocking; call from any one thread. Returns only once the created topics
+// are listed in the cluster's metadata, so a worker started right after
+// finds them. Not for the embedded broker, which has no CreateTopics: use
+// EmbeddedBroker::create_topics there.
 #pragma once
 
 #include <string>
@@ -28,11 +31,19 @@ std::vector<TopicPlan> plan_topics(const topics::PipelineSpec& spec);
 
 struct ApplyReport {
   std::vector<std::string> created;
+  // Every topic that already existed, whether or not it differs.
   std::vector<std::string> unchanged;
+  // One line per differing setting of an existing topic (partition count or
+  // replication; other configs are not compared):
   // "articles.fetch: has 3 partitions, spec asks for 6 (left as is)"
   std::vector<std::string> differences;
 };
 
+// Errors, one line each: an unreachable broker is kTransient "cannot reach
+// Kafka at HOST:PORT within Ns: ..." (within kafka.connect_timeout); a topic
+// the broker refuses to create is "create topic NAME: <error> (<broker's
+// detail>)", plus "; N more could not be created either". Topics created
+// before a failure stay; running apply again creates the rest.
 Result<ApplyReport> apply_topics(const topics::PipelineSpec& spec,
                                  const KafkaOptions& kafka);
 

@@ -20,7 +20,9 @@ class EmbeddedBroker {
   virtual ~EmbeddedBroker() = default;
   // bootstrap.servers for clients in this process.
   virtual std::string bootstrap() const = 0;
-  // Creates every topic of plan_topics(spec) (see admin.h).
+  // Creates every topic of plan_topics(spec) (see admin.h) that is missing,
+  // with replication 1 (one broker). Takes up to a second or two: the mock
+  // serves its own API slowly.
   virtual Status create_topics(const topics::PipelineSpec& spec) = 0;
 };
 

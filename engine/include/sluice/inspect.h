@@ -3,6 +3,11 @@
 // depth per topic, computed from broker offsets (high watermark minus the
 // group's committed offset, per partition), never from client statistics.
 // Blocking calls bounded by kafka.connect_timeout; one thread at a time.
+// create() fails if the broker is unreachable; status() fails if it stops
+// answering, but reports topics that do not exist (yet) with depth 0. The
+// Inspector keeps one non-member consumer handle per stage group (to read
+// committed offsets without joining), so keep one Inspector and call
+// status() repeatedly rather than creating one per call.
 #pragma once
 
 #include <cstdint>

@@ -2,9 +2,13 @@
 //
 // Each job becomes one envelope on <pipeline>.intake (job id = task id =
 // correlation id, attempt 1, submitted-at now), keyed by the given key or
-// else the job id. submit() queues and returns the job id at once; flush()
-// waits until the broker acknowledged every queued job, and fails if any
-// was not. Not thread-safe: one thread submits and flushes.
+// else the job id; Kafka headers sluice-job-id and sluice-task-id carry the
+// id too. submit() queues and returns the job id at once (it blocks only
+// while librdkafka's local queue is full); flush() waits until the broker
+// acknowledged every queued job, and fails if any was not. Each job is
+// given up after message.timeout.ms (30 s unless kafka.properties says
+// otherwise), so a broker lost mid-way fails flush() in bounded time.
+// Not thread-safe: one thread submits and flushes.
 #pragma once
 
 #include <chrono>
@@ -27,14 +31,18 @@ struct Job {
 class JobSubmitter {
  public:
   // Connects and checks that the intake topic exists (bounded by
-  // kafka.connect_timeout): an unreachable broker fails here, clearly.
+  // kafka.connect_timeout): an unreachable broker fails here, clearly
+  // (kTransient "cannot reach Kafka at HOST:PORT within Ns: ..."); a
+  // missing intake is kNotFound "topic P.intake does not exist on HOST:PORT;
+  // create it with `sluice topics apply -f FILE`".
   static Result<std::unique_ptr<JobSubmitter>> create(
       const topics::PipelineSpec& spec, const KafkaOptions& kafka);
   virtual ~JobSubmitter() = default;
 
   virtual Result<std::string> submit(const Job& job) = 0;
   // Waits up to `timeout` for every acknowledgement. Fails naming how many
-  // jobs were not acknowledged and why.
+  // jobs were not acknowledged and why: "N of M jobs were not acknowledged
+  // by HOST:PORT: <first delivery error>".
   virtual Status flush(std::chrono::milliseconds timeout) = 0;
   virtual size_t acknowledged() const = 0;
 };

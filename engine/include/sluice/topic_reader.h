@@ -2,7 +2,10 @@
 // tail`, tests, the demo's verifier). Assigns every partition, from the
 // beginning or from the end, and decodes each record's envelope. Foreign
 // bytes are returned as records with decoded=false, never an error.
-// One thread.
+// create() fails if the broker is unreachable (kTransient) or the topic does
+// not exist (kNotFound "topic NAME does not exist on HOST:PORT"). next()
+// logs transient consumer errors (librdkafka reconnects by itself) and
+// returns nullopt when `wait` passes without a record. One thread.
 #pragma once
 
 #include <chrono>
