@@ -73,8 +73,11 @@ main() {
   install_packages
   # The integration tests run `python3 -m pytest` with the python3 on PATH, which may
   # not be Debian's (pyenv, venv).
-  python3 -m pytest --version >/dev/null 2>&1 ||
-    die "$(command -v python3) has no pytest: install it (python3 -m pip install pytest) or put /usr/bin first on PATH"
+  if ! python3 -m pytest --version >/dev/null 2>&1; then
+    echo "setup.sh: $(command -v python3) has no pytest; installing it from PyPI" >&2
+    python3 -m pip install --quiet pytest ||
+      die "$(command -v python3) has no pytest and pip could not install it"
+  fi
   bash ops/kafka/kafka.sh fetch
 
   if ((build)); then
