@@ -36,7 +36,8 @@ struct Pipe {
 
 Result<Pipe> make_pipe() {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return transient_error(std::string("pipe2: ") + std::strerror(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    return transient_error(std::string("pipe2: ") + std::strerror(errno));
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
@@ -61,14 +62,19 @@ void configure(SpawnSetup& s, int in, int out, int err) {
   posix_spawn_file_actions_adddup2(&s.actions, in, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&s.actions, out, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&s.actions, err, STDERR_FILENO);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+  // Belt and braces over O_CLOEXEC: a descriptor some library opened without
+  // it (a socket, another child's pipe) must not keep it alive in our child.
+  posix_spawn_file_actions_addclosefrom_np(&s.actions, STDERR_FILENO + 1);
+#endif
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
   posix_spawnattr_setsigmask(&s.attr, &none);
   posix_spawnattr_setsigdefault(&s.attr, &all);
   posix_spawnattr_setpgroup(&s.attr, 0);
-  posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&s.attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 }
 
 }  // namespace
@@ -86,14 +92,15 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::vector<std:
   args.push_back(nullptr);
   pid_t pid = -1;
   int rc = ::posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), environ);
-  if (rc != 0) return transient_error("cannot start [" + join_argv(argv) + "]: " + std::strerror(rc));
+  if (rc != 0)
+    return transient_error("cannot start [" + join_argv(argv) + "]: " + std::strerror(rc));
   for (int fd : {in->write.get(), out->read.get(), err->read.get()}) {
     Status st = set_nonblocking(fd);
     SLUICE_CHECK(st.is_ok(), st.message());
   }
   // The child's ends close here (Pipe destructors): EOF then means the child is gone.
-  return std::unique_ptr<ChildProcess>(new ChildProcess(
-      pid, std::move(in->write), std::move(out->read), std::move(err->read)));
+  return std::unique_ptr<ChildProcess>(
+      new ChildProcess(pid, std::move(in->write), std::move(out->read), std::move(err->read)));
 }
 
 ChildProcess::ChildProcess(pid_t pid, UniqueFd in, UniqueFd out, UniqueFd err)
@@ -136,7 +143,8 @@ std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout
       pollfd p{pidfd_.get(), POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(slice.count()));
     } else {
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(slice, std::chrono::milliseconds(5)));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::milliseconds>(slice, std::chrono::milliseconds(5)));
     }
   }
 }
@@ -149,7 +157,8 @@ void ChildProcess::signal(int sig) {
 
 std::string describe_exit(int wait_status) {
   if (wait_status < 0) return "exited (status unknown: reaped elsewhere)";
-  if (WIFEXITED(wait_status)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  if (WIFEXITED(wait_status))
+    return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) {
     int sig = WTERMSIG(wait_status);
     return "was killed by signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";

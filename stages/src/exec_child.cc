@@ -11,14 +11,12 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr size_t kMaxStderrLine = 64 * 1024;
-constexpr milliseconds kExitWait{2000};       // EOF on stdout, until the exit status shows
-constexpr milliseconds kDrainWait{1000};      // teardown: let readers finish what is buffered
+constexpr size_t kMaxStderrLine = size_t{64} * 1024;
+constexpr milliseconds kExitWait{2000};        // EOF on stdout, until the exit status shows
+constexpr milliseconds kDrainWait{1000};       // teardown: let readers finish what is buffered
 constexpr milliseconds kForever{3600 * 1000};  // SIGKILLed: only the kernel can delay it
 
-bool blank(const std::string& line) {
-  return line.find_first_not_of(" \t\r") == std::string::npos;
-}
+bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
 std::string excerpt(const std::string& line) {
   constexpr size_t kMax = 120;
@@ -28,8 +26,7 @@ std::string excerpt(const std::string& line) {
 }  // namespace
 
 Result<std::unique_ptr<ExecChild>> ExecChild::spawn(const std::vector<std::string>& argv,
-                                                    ExecChildOptions options,
-                                                    ExecChildHost* host) {
+                                                    ExecChildOptions options, ExecChildHost* host) {
   auto process = ChildProcess::spawn(argv);
   if (!process.is_ok()) return process.status();
   return std::unique_ptr<ExecChild>(
@@ -49,14 +46,16 @@ void ExecChild::start() {
   reader_done_ = reader_promise.get_future();
   stderr_done_ = stderr_promise.get_future();
   writer_ = std::thread(&ExecChild::writer_loop, this, process_->take_stdin());
-  reader_ = std::thread([this, fd = process_->take_stdout(), p = std::move(reader_promise)]() mutable {
-    reader_loop(std::move(fd));
-    p.set_value();
-  });
-  stderr_ = std::thread([this, fd = process_->take_stderr(), p = std::move(stderr_promise)]() mutable {
-    stderr_loop(std::move(fd));
-    p.set_value();
-  });
+  reader_ =
+      std::thread([this, fd = process_->take_stdout(), p = std::move(reader_promise)]() mutable {
+        reader_loop(std::move(fd));
+        p.set_value();
+      });
+  stderr_ =
+      std::thread([this, fd = process_->take_stderr(), p = std::move(stderr_promise)]() mutable {
+        stderr_loop(std::move(fd));
+        p.set_value();
+      });
 }
 
 ExecChild::~ExecChild() {
@@ -76,7 +75,8 @@ ExecChild::~ExecChild() {
 
 void ExecChild::stop(Millis grace, Millis term_grace) {
   if (process_->wait_for_exit(grace)) return;
-  spdlog::warn("{} did not exit {} ms after its stdin closed; sending SIGTERM", who(), grace.count());
+  spdlog::warn("{} did not exit {} ms after its stdin closed; sending SIGTERM", who(),
+               grace.count());
   process_->signal(SIGTERM);
   if (process_->wait_for_exit(term_grace)) return;
   spdlog::warn("{} ignored SIGTERM for {} ms; sending SIGKILL", who(), term_grace.count());
@@ -112,13 +112,9 @@ void ExecChild::reader_loop(UniqueFd out) {
   std::string line;
   for (;;) {
     switch (reader.next(&line)) {
-      case ReadStatus::kLine: {
-        if (blank(line)) continue;
-        auto result = parse_result_line(line, options_.max_line_bytes);
-        if (!result.is_ok()) return report_garbage(result.status().message() + ": " + excerpt(line));
-        host_->on_result(options_.generation, std::move(result).value());
+      case ReadStatus::kLine:
+        if (!handle_line(line)) return;
         continue;
-      }
       case ReadStatus::kTooLong:
         return report_garbage("a line longer than " + std::to_string(options_.max_line_bytes) +
                               " bytes");
@@ -131,6 +127,18 @@ void ExecChild::reader_loop(UniqueFd out) {
   }
 }
 
+// False when the line is garbage (the child has then been killed).
+bool ExecChild::handle_line(const std::string& line) {
+  if (blank(line)) return true;
+  auto result = parse_result_line(line, options_.max_line_bytes);
+  if (!result.is_ok()) {
+    report_garbage(result.status().message() + ": " + excerpt(line));
+    return false;
+  }
+  host_->on_result(options_.generation, std::move(result).value());
+  return true;
+}
+
 void ExecChild::report_exit() {
   auto status = process_->wait_for_exit(kExitWait);
   std::string how;
@@ -139,7 +147,8 @@ void ExecChild::report_exit() {
     kill();
     status = process_->wait_for_exit(kForever);
   }
-  host_->on_failure(options_.generation, "crash", who() + " " + how + describe_exit(status.value_or(-1)));
+  host_->on_failure(options_.generation, "crash",
+                    who() + " " + how + describe_exit(status.value_or(-1)));
 }
 
 void ExecChild::report_garbage(const std::string& why) {

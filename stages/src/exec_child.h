@@ -71,6 +71,7 @@ class ExecChild {
   ExecChild(std::unique_ptr<ChildProcess> process, ExecChildOptions options, ExecChildHost* host);
   void writer_loop(UniqueFd in);
   void reader_loop(UniqueFd out);
+  bool handle_line(const std::string& line);
   void stderr_loop(UniqueFd err);
   void report_exit();
   void report_garbage(const std::string& why);

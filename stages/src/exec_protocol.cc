@@ -22,25 +22,31 @@ Result<std::optional<std::string>> optional_string(const json& item, const char*
   return std::optional<std::string>(it->get<std::string>());
 }
 
+// A JSON payload is carried serialised; a base64 one as the raw bytes.
+Status decode_payload(const json& item, const std::string& where, Output* out) {
+  const json& payload = item.at("payload");
+  auto encoding = item.find("encoding");
+  if (encoding == item.end() || encoding->is_null()) {
+    out->payload = dump_json(payload);
+    out->content_type = kJsonContentType;
+    return Status::ok();
+  }
+  if (*encoding != "base64" || !payload.is_string()) {
+    return garbage(where + ": \"encoding\" must be \"base64\" with a string payload");
+  }
+  auto bytes = base64_decode(payload.get_ref<const std::string&>());
+  if (!bytes) return garbage(where + ": payload is not valid base64");
+  out->payload = std::move(*bytes);
+  out->content_type = kOctetStreamContentType;
+  return Status::ok();
+}
+
 Result<Output> parse_output(const json& item, size_t index) {
   std::string where = "outputs[" + std::to_string(index) + "]";
   if (!item.is_object()) return garbage(where + " is not an object");
-  auto payload = item.find("payload");
-  if (payload == item.end()) return garbage(where + " has no \"payload\"");
+  if (!item.contains("payload")) return garbage(where + " has no \"payload\"");
   Output out;
-  auto encoding = item.find("encoding");
-  if (encoding != item.end() && !encoding->is_null()) {
-    if (*encoding != "base64" || !payload->is_string()) {
-      return garbage(where + ": \"encoding\" must be \"base64\" with a string payload");
-    }
-    auto bytes = base64_decode(payload->get_ref<const std::string&>());
-    if (!bytes) return garbage(where + ": payload is not valid base64");
-    out.payload = std::move(*bytes);
-    out.content_type = kOctetStreamContentType;
-  } else {
-    out.payload = dump_json(*payload);
-    out.content_type = kJsonContentType;
-  }
+  if (Status st = decode_payload(item, where, &out); !st.is_ok()) return st;
   auto key = optional_string(item, "key", where);
   if (!key.is_ok()) return key.status();
   out.key = std::move(key).value();
@@ -75,8 +81,10 @@ Status parse_error(const json& line, ResultLine* result) {
 }  // namespace
 
 Result<std::string> encode_task(const Task& task) {
-  json line = {{"id", task.id},           {"job", task.job_id},
-               {"key", task.key},         {"attempt", task.attempt},
+  json line = {{"id", task.id},
+               {"job", task.job_id},
+               {"key", task.key},
+               {"attempt", task.attempt},
                {"headers", task.headers}};
   if (is_json_content_type(task.content_type)) {
     auto payload = parse_json(task.payload);

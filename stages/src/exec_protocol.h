@@ -21,7 +21,7 @@
 
 namespace sluice::stages {
 
-inline constexpr size_t kMaxExecLineBytes = 16 * 1024 * 1024;
+inline constexpr size_t kMaxExecLineBytes = size_t{16} * 1024 * 1024;
 inline constexpr const char* kOctetStreamContentType = "application/octet-stream";
 
 // One '\n'-terminated line. kInvalidInput when the content type says JSON
@@ -38,8 +38,7 @@ struct ResultLine {
 
 // Any error means the child broke the protocol (the line is garbage); the
 // message says how, in a few words.
-Result<ResultLine> parse_result_line(std::string_view line,
-                                     size_t max_bytes = kMaxExecLineBytes);
+Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes = kMaxExecLineBytes);
 
 // ok(outputs), retry("error", msg) or fail("error", msg).
 Outcome to_outcome(ResultLine result);

@@ -10,6 +10,9 @@ namespace {
 
 std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
+// Beyond this a timeout means "none" (and now + it could overflow the clock).
+constexpr std::chrono::hours kNoTimeout{24 * 365};
+
 }  // namespace
 
 std::unique_ptr<Stage> make_exec_stage(const topics::StageSpec& spec, ExecOptions options) {
@@ -44,10 +47,15 @@ void ExecStage::process(Task task, Completion done) {
     lock.unlock();
     return done(std::move(*refusal));
   }
-  auto deadline = spec_.timeout.count() > 0 ? Clock::now() + spec_.timeout : Clock::time_point::max();
+  auto deadline = deadline_from(Clock::now());
   tasks_.add(task.id, std::move(line).value(), std::move(done), deadline);
   if (deadline < supervisor_wakeup_) supervisor_kick_ = true;
   cv_.notify_all();  // the writer, and the supervisor if kicked
+}
+
+ExecStage::Clock::time_point ExecStage::deadline_from(Clock::time_point now) const {
+  if (spec_.timeout.count() <= 0 || spec_.timeout >= kNoTimeout) return Clock::time_point::max();
+  return now + spec_.timeout;
 }
 
 // Why process() cannot take a task now, as the outcome to give it.
@@ -63,7 +71,8 @@ std::optional<Outcome> ExecStage::refusal_locked(const std::string& task_id) con
     // and queueing them would make memory unbounded.
     spdlog::warn("{}: {} tasks already in flight (concurrency {}); task {} refused", stage(),
                  tasks_.size(), bound, task_id);
-    return Outcome::retry("overload", stage() + ": more tasks than concurrency " + std::to_string(bound));
+    return Outcome::retry("overload",
+                          stage() + ": more tasks than concurrency " + std::to_string(bound));
   }
   return std::nullopt;
 }
@@ -139,9 +148,8 @@ void ExecStage::supervise() {
     lock.lock();
     supervisor_wakeup_ = next_wakeup_locked(Clock::now());
     supervisor_kick_ = false;
-    cv_.wait_until(lock, supervisor_wakeup_, [&] {
-      return state_ != State::kRunning || !dead_.empty() || supervisor_kick_;
-    });
+    cv_.wait_until(lock, supervisor_wakeup_,
+                   [&] { return state_ != State::kRunning || !dead_.empty() || supervisor_kick_; });
   }
 }
 
@@ -188,33 +196,54 @@ ExecStage::Clock::time_point ExecStage::next_wakeup_locked(Clock::time_point now
   return std::max(wakeup, now + std::chrono::milliseconds(1));
 }
 
+// In phases, each under the lock only as long as it must be: stop taking
+// tasks, stop the supervisor (no restarts from here on), let the live child
+// finish and exit, then cancel what is left and join every thread.
 Status ExecStage::close() {
+  if (!begin_close()) return Status::ok();
+  supervisor_.join();
+  stop_live_child();
+  finish_close();
+  return Status::ok();
+}
+
+// False when there is nothing to close (never started, or closed already).
+bool ExecStage::begin_close() {
   CompletionBatch batch;
   {
     std::lock_guard lock(mu_);
-    if (state_ == State::kClosing || state_ == State::kClosed) return Status::ok();
+    if (state_ == State::kClosing || state_ == State::kClosed) return false;
     bool started = state_ == State::kRunning;
     state_ = started ? State::kClosing : State::kClosed;
-    if (!started) return Status::ok();
+    if (!started) return false;
     // Not yet written: no point starting them now.
     batch.add_all(tasks_.take_pending(), Outcome::retry("cancelled", stage() + " is closing"));
     cv_.notify_all();  // the writer closes the child's stdin; the supervisor stops
   }
   batch.run();
-  supervisor_.join();
+  return true;
+}
+
+// The child may still answer what it holds until it exits; past the grace
+// periods it is terminated, then killed.
+void ExecStage::stop_live_child() {
   ExecChild* child = nullptr;
   {
     std::lock_guard lock(mu_);
     child = child_.get();  // stays alive: only this thread destroys children now
   }
-  // The child may still answer what it holds until it exits.
   if (child) child->stop(options_.close_grace, options_.term_grace);
+}
+
+void ExecStage::finish_close() {
+  CompletionBatch batch;
   std::unique_ptr<ExecChild> last;
   std::vector<std::unique_ptr<ExecChild>> dead;
   {
     std::lock_guard lock(mu_);
     state_ = State::kClosed;
-    batch.add_all(tasks_.take_all(), Outcome::retry("cancelled", stage() + " closed with the task in flight"));
+    batch.add_all(tasks_.take_all(),
+                  Outcome::retry("cancelled", stage() + " closed with the task in flight"));
     last = std::move(child_);
     dead = std::move(dead_);
     live_generation_ = 0;
@@ -222,7 +251,6 @@ Status ExecStage::close() {
   last.reset();
   dead.clear();  // joins every thread: no `done` runs after close() returns
   batch.run();
-  return Status::ok();
 }
 
 }  // namespace sluice::stages

@@ -42,12 +42,16 @@ class ExecStage final : public Stage, private ExecChildHost {
   void on_result(uint64_t generation, ResultLine result) override;
   void on_failure(uint64_t generation, std::string kind, std::string message) override;
 
+  bool begin_close();
+  void stop_live_child();
+  void finish_close();
   void supervise();
   void spawn_child_locked(CompletionBatch& batch);
   void check_deadlines_locked(Clock::time_point now, CompletionBatch& batch);
   void fail_child_locked(const std::string& kind, const std::string& message,
                          CompletionBatch& batch);
   Clock::time_point next_wakeup_locked(Clock::time_point now) const;
+  Clock::time_point deadline_from(Clock::time_point now) const;
   std::optional<Outcome> refusal_locked(const std::string& task_id) const;
   std::string stage() const { return "stage " + spec_.name; }
 
@@ -61,13 +65,13 @@ class ExecStage final : public Stage, private ExecChildHost {
   std::unique_ptr<ExecChild> child_;  // the live child, if any
   uint64_t live_generation_ = 0;      // child_'s generation; 0: none
   uint64_t last_generation_ = 0;
-  bool child_answered_ = false;       // child_ has produced a good result
+  bool child_answered_ = false;                   // child_ has produced a good result
   std::vector<std::unique_ptr<ExecChild>> dead_;  // failed, awaiting teardown
-  std::string spawn_error_;           // set while the command cannot be started
+  std::string spawn_error_;                       // set while the command cannot be started
   RestartBackoff backoff_;
   Clock::time_point restart_at_{};
   Clock::time_point supervisor_wakeup_{};
-  bool supervisor_kick_ = false;      // an earlier deadline arrived
+  bool supervisor_kick_ = false;  // an earlier deadline arrived
   std::thread supervisor_;
 };
 

@@ -11,8 +11,8 @@ Status JsonObjectStage::init(const StageContext& context) {
 Outcome JsonObjectStage::process_sync(const Task& task) {
   auto parsed = parse_json(task.payload);
   if (!parsed.is_ok()) {
-    return Outcome::fail("invalid_input", "stage " + stage_name_ + ": payload " +
-                                              parsed.status().message());
+    return Outcome::fail("invalid_input",
+                         "stage " + stage_name_ + ": payload " + parsed.status().message());
   }
   nlohmann::json& object = parsed.value();
   if (!object.is_object()) {

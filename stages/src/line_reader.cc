@@ -10,7 +10,7 @@
 namespace sluice::stages {
 
 namespace {
-constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kChunk = size_t{64} * 1024;
 }  // namespace
 
 LineReader::LineReader(int fd, int wake_fd, size_t max_line)

@@ -32,9 +32,9 @@ class LineReader {
   int wake_fd_;
   size_t max_line_;
   std::string buf_;
-  size_t head_ = 0;         // start of unconsumed bytes in buf_
-  size_t scanned_ = 0;      // bytes after head_ known to hold no '\n'
-  bool skipping_ = false;   // dropping the tail of an over-long line
+  size_t head_ = 0;        // start of unconsumed bytes in buf_
+  size_t scanned_ = 0;     // bytes after head_ known to hold no '\n'
+  bool skipping_ = false;  // dropping the tail of an over-long line
 };
 
 }  // namespace sluice::stages

@@ -53,7 +53,8 @@ Result<std::unique_ptr<Stage>> make_builtin(const topics::StageSpec& spec) {
                        "\" (known: " + known_builtins() + ")");
   }
   std::unique_ptr<Stage> stage = factory();
-  if (!stage) return fatal_error("stage " + spec.name + ": builtin " + spec.builtin + " made no stage");
+  if (!stage)
+    return fatal_error("stage " + spec.name + ": builtin " + spec.builtin + " made no stage");
   return stage;
 }
 
@@ -85,7 +86,8 @@ Result<std::unique_ptr<Stage>> make_stage(const topics::StageSpec& spec) {
     case topics::StageKind::kBuiltin:
       return make_builtin(spec);
     case topics::StageKind::kExec:
-      if (spec.command.empty()) return usage_error("stage " + spec.name + ": kind exec needs a command");
+      if (spec.command.empty())
+        return usage_error("stage " + spec.name + ": kind exec needs a command");
       return make_exec_stage(spec);
     case topics::StageKind::kHttp:
       return usage_error("stage " + spec.name + ": kind http is not implemented yet");

@@ -27,12 +27,12 @@ namespace sluice::stages {
 
 struct ExecOptions {
   using Millis = std::chrono::milliseconds;
-  Millis close_grace{5000};          // after stdin closes, until SIGTERM
-  Millis term_grace{2000};           // after SIGTERM, until SIGKILL
-  Millis restart_backoff_min{100};   // first restart delay; doubles per failure
+  Millis close_grace{5000};         // after stdin closes, until SIGTERM
+  Millis term_grace{2000};          // after SIGTERM, until SIGKILL
+  Millis restart_backoff_min{100};  // first restart delay; doubles per failure
   Millis restart_backoff_max{5000};
-  Millis healthy_after{10000};       // a child that lived this long resets the backoff
-  size_t max_line_bytes = 16 * 1024 * 1024;  // longer stdout line: protocol error
+  Millis healthy_after{10000};  // a child that answered a task, or lived this long, resets it
+  size_t max_line_bytes = size_t{16} * 1024 * 1024;  // longer stdout line: protocol error
 };
 
 // Uses spec.name, command, concurrency and timeout. The command must not

@@ -1,0 +1,68 @@
+"""Tiny stdlib-only helper for Sluice exec agents (see stages/README.md).
+
+    from sluice_agent import serve, output, PermanentError
+    def handle(task):                       # task: {"id","job","key","attempt","payload","headers"}
+        return [output({"seen": task["payload"]})]
+    serve(handle, concurrency=4)
+
+handler(task) returns a list of outputs: dicts made by output() (payload, key, to),
+or bare payloads. Raising PermanentError dead-letters the task; any other exception
+asks Sluice to retry it. With concurrency > 1, tasks run on a thread pool and answers
+may come out of order, which the protocol allows. Returns when stdin closes (the
+engine is stopping), after the tasks already read are answered.
+"""
+import base64
+import json
+import sys
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+
+
+class PermanentError(Exception):
+    """The task can never succeed: answered with "retry": false."""
+
+
+def output(payload, key=None, to=None, raw=False):
+    """One output; raw=True sends bytes (payload) as application/octet-stream."""
+    out = {"payload": base64.b64encode(payload).decode() if raw else payload}
+    if raw:
+        out["encoding"] = "base64"
+    if key is not None:
+        out["key"] = key
+    if to is not None:
+        out["to"] = to
+    return out
+
+
+def _as_output(item):
+    return item if isinstance(item, dict) and "payload" in item else {"payload": item}
+
+
+def serve(handler, concurrency=1):
+    lock = threading.Lock()
+
+    def answer(message):
+        line = json.dumps(message, separators=(",", ":")) + "\n"
+        with lock:  # one whole line at a time, whichever thread answers
+            sys.stdout.write(line)
+            sys.stdout.flush()
+
+    def run(task):
+        try:
+            outputs = [_as_output(item) for item in handler(task) or []]
+            answer({"id": task["id"], "outputs": outputs})
+        except PermanentError as e:
+            answer({"id": task["id"], "error": str(e), "retry": False})
+        except Exception as e:  # noqa: BLE001 - anything else is worth a retry
+            traceback.print_exc(file=sys.stderr)
+            answer({"id": task["id"], "error": f"{type(e).__name__}: {e}", "retry": True})
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        for line in sys.stdin:
+            if line.strip():
+                task = json.loads(line)
+                if concurrency > 1:
+                    pool.submit(run, task)
+                else:
+                    run(task)
