@@ -98,8 +98,10 @@ v1::Envelope undecodable_envelope(std::string_view pipeline,
                                   std::string_view bytes,
                                   std::string_view record_key) {
   v1::Envelope envelope;
-  envelope.set_job_id("");
   envelope.set_task_id(new_id());
+  // Not part of any job, but a dead letter must itself decode as an envelope
+  // (decode_envelope requires a job id) so `tail --dlq` can show its history.
+  envelope.set_job_id("undecodable-" + envelope.task_id());
   envelope.set_pipeline(std::string(pipeline));
   envelope.set_destination_stage(std::string(stage));
   envelope.set_attempt(1);

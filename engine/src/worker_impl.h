@@ -83,6 +83,7 @@ class WorkerImpl final : public Worker {
   void produce_outputs(TaskRecord& record, std::vector<Output>& outputs);
   void retry_later(TaskRecord& record, const Outcome& outcome);
   void dead_letter(TaskRecord& record, const Outcome& outcome);
+  void send_dead_letter(TaskRecord& record);
   bool produce(const std::string& topic, const v1::Envelope& envelope,
                uint64_t record_id);
   void delivery_phase(int wait_ms);

@@ -44,11 +44,14 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
   record.started = Clock::now();
   std::string_view key(static_cast<const char*>(message->key), message->key ? message->key_len : 0);
   if (!decode_envelope(message->payload, message->len, &record.input)) {
+    // Foreign bytes: dead-lettered as they are, never retried, never blocking.
     record.input = undecodable_envelope(
         options_.spec.pipeline, spec_->name,
         std::string_view(static_cast<const char*>(message->payload), message->len), key);
     record.task = take_task(record.input, key);
-    dead_letter(record, Outcome::fail("undecodable", "not a sluice.v1.Envelope"));
+    spdlog::warn("stage {}: dead-lettering undecodable record at {}[{}]@{}", spec_->name,
+                 input_topic_, partition, message->offset);
+    send_dead_letter(record);
     return;
   }
   record.task = take_task(record.input, key);

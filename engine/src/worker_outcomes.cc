@@ -109,6 +109,11 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
   append_error(record.input, {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
   spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,
                record.task.id, record.task.job_id, outcome.error_kind, outcome.error);
+  send_dead_letter(record);
+}
+
+// The input as it came, plus its error history and where it was read from.
+void WorkerImpl::send_dead_letter(TaskRecord& record) {
   v1::Envelope letter = record.input;
   letter.set_payload(record.task.payload);
   letter.set_key(record.task.key);

@@ -1,0 +1,272 @@
+#include "task_codec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+namespace sluice::engine {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+v1::Envelope input_envelope() {
+  v1::Envelope e;
+  e.set_job_id("job-1");
+  e.set_task_id("task-in");
+  e.set_correlation_id("corr-1");
+  e.set_pipeline("articles");
+  e.set_destination_stage("summarize");
+  e.set_source_stage("fetch");
+  e.set_attempt(3);
+  e.set_submitted_at_unix_ms(1700000000000);
+  e.set_deadline_unix_ms(1700000060000);
+  e.set_content_type("application/json");
+  e.set_payload(R"({"url":"https://example.com"})");
+  e.set_key("user-42");
+  (*e.mutable_headers())["trace"] = "abc";
+  v1::ErrorRecord* error = e.add_errors();
+  error->set_stage("summarize");
+  error->set_kind("timeout");
+  return e;
+}
+
+Output output(std::string payload) {
+  Output out;
+  out.payload = std::move(payload);
+  return out;
+}
+
+Output keyed_output(std::string payload, std::string key) {
+  Output out = output(std::move(payload));
+  out.key = std::move(key);
+  return out;
+}
+
+Output typed_output(std::string payload, std::string content_type) {
+  Output out = output(std::move(payload));
+  out.content_type = std::move(content_type);
+  return out;
+}
+
+bool decode(std::string_view bytes, v1::Envelope* envelope) {
+  return decode_envelope(bytes.data(), bytes.size(), envelope);
+}
+
+// The envelope of `produced` by a task decoded from input_envelope(), sent
+// from stage summarize to stage publish.
+v1::Envelope output_of(const Output& produced) {
+  v1::Envelope input = input_envelope();
+  v1::Envelope copy = input;
+  Task task = take_task(copy, "record-key");
+  return output_envelope(input, task, produced, {"articles", "summarize", "publish"});
+}
+
+TEST(TaskCodec, DecodeEnvelopeRejectsEmptyBytes) {
+  v1::Envelope envelope;
+  EXPECT_FALSE(decode("", &envelope));
+  EXPECT_FALSE(decode_envelope(nullptr, 0, &envelope));
+}
+
+TEST(TaskCodec, DecodeEnvelopeRejectsPlainText) {
+  v1::Envelope envelope;
+  EXPECT_FALSE(decode("hello world", &envelope));
+}
+
+TEST(TaskCodec, DecodeEnvelopeRejectsJson) {
+  v1::Envelope envelope;
+  EXPECT_FALSE(decode(R"("hello world")", &envelope));
+  EXPECT_FALSE(decode(R"({"job_id":"job-1","payload":"x"})", &envelope));
+}
+
+TEST(TaskCodec, DecodeEnvelopeRejectsProtobufThatNamesNoJob) {
+  v1::Envelope no_job = input_envelope();
+  no_job.clear_job_id();
+  v1::Envelope envelope;
+  EXPECT_FALSE(decode(no_job.SerializeAsString(), &envelope));
+}
+
+TEST(TaskCodec, DecodeEnvelopeAcceptsASerializedEnvelope) {
+  std::string bytes = input_envelope().SerializeAsString();
+
+  v1::Envelope envelope;
+  ASSERT_TRUE(decode(bytes, &envelope));
+
+  EXPECT_EQ(envelope.job_id(), "job-1");
+  EXPECT_EQ(envelope.task_id(), "task-in");
+  EXPECT_EQ(envelope.key(), "user-42");
+  EXPECT_EQ(envelope.payload(), R"({"url":"https://example.com"})");
+}
+
+TEST(TaskCodec, DecodeEnvelopeAcceptsFieldsFromANewerWriter) {
+  std::string bytes = input_envelope().SerializeAsString();
+  bytes += std::string("\xa0\x06\x07", 3);  // field 100, varint 7: unknown here
+
+  v1::Envelope envelope;
+  EXPECT_TRUE(decode(bytes, &envelope));
+  EXPECT_EQ(envelope.job_id(), "job-1");
+}
+
+TEST(TaskCodec, TakeTaskMovesThePayloadOutOfTheEnvelope) {
+  v1::Envelope envelope = input_envelope();
+
+  Task task = take_task(envelope, "record-key");
+
+  EXPECT_EQ(task.payload, R"({"url":"https://example.com"})");
+  EXPECT_THAT(envelope.payload(), IsEmpty());
+}
+
+TEST(TaskCodec, TakeTaskCopiesIdsAttemptContentTypeAndHeaders) {
+  v1::Envelope envelope = input_envelope();
+
+  Task task = take_task(envelope, "record-key");
+
+  EXPECT_EQ(task.id, "task-in");
+  EXPECT_EQ(task.job_id, "job-1");
+  EXPECT_EQ(task.attempt, 3u);
+  EXPECT_EQ(task.content_type, "application/json");
+  EXPECT_THAT(task.headers, ElementsAre(Pair("trace", "abc")));
+}
+
+TEST(TaskCodec, TakeTaskUsesTheEnvelopeKey) {
+  v1::Envelope envelope = input_envelope();
+
+  EXPECT_EQ(take_task(envelope, "record-key").key, "user-42");
+}
+
+TEST(TaskCodec, TakeTaskFallsBackToTheRecordKey) {
+  v1::Envelope envelope = input_envelope();
+  envelope.clear_key();
+
+  EXPECT_EQ(take_task(envelope, "record-key").key, "record-key");
+}
+
+TEST(TaskCodec, TakeTaskCountsAMissingAttemptAsTheFirst) {
+  v1::Envelope envelope = input_envelope();
+  envelope.clear_attempt();
+
+  EXPECT_EQ(take_task(envelope, "").attempt, 1u);
+}
+
+TEST(TaskCodec, OutputEnvelopeIsCausedByTheInputTask) {
+  v1::Envelope out = output_of(output("x"));
+
+  EXPECT_EQ(out.parent_task_id(), "task-in");
+  EXPECT_EQ(out.causation_id(), "task-in");
+  EXPECT_EQ(out.correlation_id(), "corr-1");
+}
+
+TEST(TaskCodec, OutputEnvelopeKeepsJobIdSubmittedAtAndDeadline) {
+  v1::Envelope out = output_of(output("x"));
+
+  EXPECT_EQ(out.job_id(), "job-1");
+  EXPECT_EQ(out.submitted_at_unix_ms(), 1700000000000);
+  EXPECT_EQ(out.deadline_unix_ms(), 1700000060000);
+}
+
+TEST(TaskCodec, OutputEnvelopeHasANewTaskIdPerOutput) {
+  v1::Envelope first = output_of(output("x"));
+  v1::Envelope second = output_of(output("x"));
+
+  EXPECT_THAT(first.task_id(), ::testing::Not(IsEmpty()));
+  EXPECT_NE(first.task_id(), "task-in");
+  EXPECT_NE(first.task_id(), second.task_id());
+}
+
+TEST(TaskCodec, OutputEnvelopeStartsAFreshAttemptWithNoErrors) {
+  v1::Envelope out = output_of(output("x"));
+
+  EXPECT_EQ(out.attempt(), 1u);
+  EXPECT_THAT(out.errors(), IsEmpty());
+  EXPECT_FALSE(out.has_origin());
+}
+
+TEST(TaskCodec, OutputEnvelopeIsAddressedFromSourceToDestination) {
+  v1::Envelope out = output_of(output("summary"));
+
+  EXPECT_EQ(out.pipeline(), "articles");
+  EXPECT_EQ(out.source_stage(), "summarize");
+  EXPECT_EQ(out.destination_stage(), "publish");
+  EXPECT_EQ(out.payload(), "summary");
+}
+
+TEST(TaskCodec, OutputEnvelopeKeepsTheTaskKeyByDefault) {
+  EXPECT_EQ(output_of(output("x")).key(), "user-42");
+}
+
+TEST(TaskCodec, OutputEnvelopeUsesTheOutputKeyOverride) {
+  EXPECT_EQ(output_of(keyed_output("x", "other")).key(), "other");
+}
+
+TEST(TaskCodec, OutputEnvelopeFallsBackToTheInputContentType) {
+  EXPECT_EQ(output_of(output("x")).content_type(), "application/json");
+}
+
+TEST(TaskCodec, OutputEnvelopeUsesTheOutputContentType) {
+  v1::Envelope out = output_of(typed_output("x", "text/plain"));
+
+  EXPECT_EQ(out.content_type(), "text/plain");
+}
+
+TEST(TaskCodec, OutputEnvelopeDecodesAsAnEnvelope) {
+  std::string bytes = output_of(output("x")).SerializeAsString();
+
+  v1::Envelope envelope;
+  EXPECT_TRUE(decode(bytes, &envelope));
+}
+
+TEST(TaskCodec, AppendErrorAddsToTheHistoryInOrder) {
+  v1::Envelope envelope = input_envelope();  // one error already
+  int64_t before = now_unix_ms();
+
+  append_error(envelope, {"summarize", 3, "crash", "child exited 137"});
+  append_error(envelope, {"summarize", 4, "error", "bad gateway"});
+
+  ASSERT_EQ(envelope.errors_size(), 3);
+  const v1::ErrorRecord& crash = envelope.errors(1);
+  EXPECT_EQ(crash.stage(), "summarize");
+  EXPECT_EQ(crash.attempt(), 3u);
+  EXPECT_EQ(crash.kind(), "crash");
+  EXPECT_EQ(crash.message(), "child exited 137");
+  EXPECT_GE(crash.time_unix_ms(), before);
+  EXPECT_EQ(envelope.errors(2).kind(), "error");
+}
+
+TEST(TaskCodec, UndecodableEnvelopeKeepsTheOriginalBytesAndKey) {
+  std::string bytes("not\0an\xff" "envelope", 15);
+
+  v1::Envelope envelope = undecodable_envelope("articles", "summarize", bytes, "rk");
+
+  EXPECT_EQ(envelope.payload(), bytes);
+  EXPECT_EQ(envelope.key(), "rk");
+  EXPECT_EQ(envelope.pipeline(), "articles");
+  EXPECT_EQ(envelope.destination_stage(), "summarize");
+  EXPECT_THAT(envelope.task_id(), ::testing::Not(IsEmpty()));
+}
+
+TEST(TaskCodec, UndecodableEnvelopeRecordsAnUndecodableError) {
+  v1::Envelope envelope = undecodable_envelope("articles", "summarize", "hello", "");
+
+  ASSERT_EQ(envelope.errors_size(), 1);
+  EXPECT_EQ(envelope.errors(0).kind(), "undecodable");
+  EXPECT_EQ(envelope.errors(0).stage(), "summarize");
+  EXPECT_EQ(envelope.errors(0).attempt(), 1u);
+}
+
+// A dead letter is a Sluice record like any other: whatever reads the DLQ
+// back (tail --dlq, dlq list/replay) must tell it from foreign bytes, and
+// decode_envelope is the engine's test for that (it requires a job id).
+TEST(TaskCodec, UndecodableEnvelopeDecodesAsAnEnvelope) {
+  std::string bytes =
+      undecodable_envelope("articles", "summarize", "hello", "rk").SerializeAsString();
+
+  v1::Envelope envelope;
+  EXPECT_TRUE(decode(bytes, &envelope))
+      << "a dead letter of foreign bytes is itself refused as foreign";
+}
+
+}  // namespace
+}  // namespace sluice::engine

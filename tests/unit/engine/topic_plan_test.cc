@@ -1,0 +1,87 @@
+// plan_topics: DESIGN.md's topic table for a three-stage spec with one
+// stateful stage. Pure: no Kafka.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "sluice/admin.h"
+
+namespace sluice {
+namespace {
+
+using ::testing::ElementsAre;
+
+topics::PipelineSpec three_stages() {
+  Result<topics::PipelineSpec> spec = topics::parse_spec(R"(
+pipeline: articles
+defaults: {partitions: 6, replication: 3}
+stages:
+  - {name: fetch, kind: builtin, builtin: passthrough, partitions: 4, next: [summarize]}
+  - {name: summarize, kind: builtin, builtin: passthrough, state: true, next: [publish]}
+  - {name: publish, kind: builtin, builtin: passthrough, partitions: 8, replication: 1}
+)",
+                                                         "p.yaml");
+  EXPECT_TRUE(spec.is_ok()) << spec.status().to_string();
+  return spec.value();
+}
+
+const TopicPlan& find(const std::vector<TopicPlan>& plan, const std::string& name) {
+  auto it = std::find_if(plan.begin(), plan.end(),
+                         [&](const TopicPlan& t) { return t.name == name; });
+  EXPECT_NE(it, plan.end()) << name;
+  return *it;
+}
+
+TEST(TopicPlan, NamesEveryTopicOfTheDesignTableInStageOrder) {
+  std::vector<std::string> names;
+  for (const TopicPlan& t : plan_topics(three_stages())) names.push_back(t.name);
+
+  EXPECT_THAT(names,
+              ElementsAre("articles.intake", "articles.fetch.retry", "articles.fetch.dlq",
+                          "articles.summarize", "articles.summarize.retry",
+                          "articles.summarize.dlq", "articles.summarize.changelog",
+                          "articles.publish", "articles.publish.retry",
+                          "articles.publish.dlq", "articles.done"));
+}
+
+TEST(TopicPlan, IntakeTakesTheEntryStagesSettings) {
+  const TopicPlan& intake = find(plan_topics(three_stages()), "articles.intake");
+
+  EXPECT_EQ(intake.partitions, 4);
+  EXPECT_EQ(intake.replication, 3);
+  EXPECT_FALSE(intake.compacted);
+}
+
+TEST(TopicPlan, RetryAndDlqTakeTheirStagesSettings) {
+  std::vector<TopicPlan> plan = plan_topics(three_stages());
+
+  EXPECT_EQ(find(plan, "articles.publish.retry").partitions, 8);
+  EXPECT_EQ(find(plan, "articles.publish.dlq").replication, 1);
+  EXPECT_EQ(find(plan, "articles.summarize.retry").partitions, 6);
+}
+
+TEST(TopicPlan, OnlyTheChangelogIsCompacted) {
+  for (const TopicPlan& t : plan_topics(three_stages())) {
+    EXPECT_EQ(t.compacted, t.name == "articles.summarize.changelog") << t.name;
+  }
+}
+
+TEST(TopicPlan, ChangelogIsPartitionedLikeItsStagesInput) {
+  std::vector<TopicPlan> plan = plan_topics(three_stages());
+
+  EXPECT_EQ(find(plan, "articles.summarize.changelog").partitions,
+            find(plan, "articles.summarize").partitions);
+}
+
+TEST(TopicPlan, DoneTakesTheLargestPartitionsAndReplicationOfAnyStage) {
+  const TopicPlan& done = find(plan_topics(three_stages()), "articles.done");
+
+  EXPECT_EQ(done.partitions, 8);
+  EXPECT_EQ(done.replication, 3);
+}
+
+}  // namespace
+}  // namespace sluice
