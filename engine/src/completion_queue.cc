@@ -10,7 +10,7 @@ void CompletionQueue::push(uint64_t task_id, Outcome outcome) {
     items_.push_back({task_id, std::move(outcome)});
   }
   // Only the first item needs to wake the loop; it drains everything.
-  if (was_empty && wake_) wake_();
+  if (was_empty && wake_ && std::this_thread::get_id() != owner_) wake_();
 }
 
 void CompletionQueue::drain(std::vector<Completed>& out) {

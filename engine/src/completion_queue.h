@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "sluice/stage.h"
@@ -23,7 +24,14 @@ struct Completed {
 
 class CompletionQueue {
  public:
-  void set_wake_hook(std::function<void()> wake) { wake_ = std::move(wake); }
+  // `wake` runs when a push from another thread than `owner` finds the queue
+  // empty. Pushes from the owner itself (a synchronous stage completing
+  // inside process()) need no wake-up: the owner drains right after, and a
+  // needless yield would make its next consumer poll return empty.
+  void set_wake_hook(std::function<void()> wake, std::thread::id owner) {
+    wake_ = std::move(wake);
+    owner_ = owner;
+  }
 
   void push(uint64_t task_id, Outcome outcome);
   // Moves everything queued into `out` (cleared first).
@@ -34,6 +42,7 @@ class CompletionQueue {
   mutable std::mutex mutex_;
   std::vector<Completed> items_;
   std::function<void()> wake_;
+  std::thread::id owner_;
 };
 
 }  // namespace sluice::engine

@@ -9,8 +9,34 @@ KeyDispatcher::KeyDispatcher(size_t max_in_flight)
   SLUICE_CHECK(max_in_flight > 0, "concurrency must be at least 1");
 }
 
+namespace {
+constexpr size_t kMaxSpareLanes = 1024;
+}
+
+KeyDispatcher::Lanes::iterator KeyDispatcher::lane_for(std::string_view key) {
+  auto lane = lanes_.find(key);
+  if (lane != lanes_.end()) return lane;
+  if (spare_lanes_.empty()) return lanes_.try_emplace(std::string(key)).first;
+  Lanes::node_type node = std::move(spare_lanes_.back());
+  spare_lanes_.pop_back();
+  node.key().assign(key.data(), key.size());
+  return lanes_.insert(std::move(node)).position;
+}
+
+void KeyDispatcher::retire(Lanes::iterator lane) {
+  if (spare_lanes_.size() >= kMaxSpareLanes) {
+    lanes_.erase(lane);
+    return;
+  }
+  Lanes::node_type node = lanes_.extract(lane);
+  node.mapped().waiting.clear();
+  node.mapped().busy = false;
+  node.mapped().queued_ready = false;
+  spare_lanes_.push_back(std::move(node));
+}
+
 void KeyDispatcher::enqueue(std::string_view key, TaskId id) {
-  auto lane = lanes_.try_emplace(std::string(key)).first;
+  auto lane = lane_for(key);
   lane->second.waiting.push_back(id);
   ++waiting_;
   make_ready(lane);
@@ -32,7 +58,7 @@ std::optional<KeyDispatcher::TaskId> KeyDispatcher::next_ready() {
     // A lane may have been emptied by remove_waiting_if() after it was
     // queued; it is idle now, so it goes.
     if (lane.waiting.empty()) {
-      if (!lane.busy) lanes_.erase(std::string(entry->first));
+      if (!lane.busy) retire(lanes_.find(std::string_view(entry->first)));
       continue;
     }
     TaskId id = lane.waiting.front();
@@ -65,12 +91,12 @@ bool KeyDispatcher::try_unpark() {
 void KeyDispatcher::finish_parked(std::string_view key) { release_key(key); }
 
 void KeyDispatcher::release_key(std::string_view key) {
-  auto lane = lanes_.find(std::string(key));
+  auto lane = lanes_.find(key);
   SLUICE_CHECK(lane != lanes_.end() && lane->second.busy,
                "released a key that was not busy");
   lane->second.busy = false;
   if (lane->second.waiting.empty() && !lane->second.queued_ready) {
-    lanes_.erase(lane);  // idle lanes cost memory per distinct key
+    retire(lane);  // idle lanes would cost memory per distinct key
     return;
   }
   make_ready(lane);

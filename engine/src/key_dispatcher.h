@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace sluice::engine {
 
@@ -49,10 +50,17 @@ class KeyDispatcher {
     bool busy = false;
     bool queued_ready = false;
   };
-  using Lanes = std::unordered_map<std::string, Lane>;
+  // Transparent hashing: lookups by string_view build no std::string.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  using Lanes = std::unordered_map<std::string, Lane, KeyHash, std::equal_to<>>;
 
+  Lanes::iterator lane_for(std::string_view key);
   void release_key(std::string_view key);
   void make_ready(Lanes::iterator lane);
+  void retire(Lanes::iterator lane);
 
   size_t max_in_flight_;
   size_t in_flight_ = 0;
@@ -61,6 +69,9 @@ class KeyDispatcher {
   // Runnable lanes in FIFO order. unordered_map never moves its nodes, so
   // the pointers stay valid until the lane is erased (only when idle).
   std::deque<Lanes::value_type*> ready_;
+  // Idle lanes are retired here rather than freed: most tasks bring a key
+  // that is idle, and re-using a node saves its allocations.
+  std::vector<Lanes::node_type> spare_lanes_;
 };
 
 }  // namespace sluice::engine

@@ -20,9 +20,13 @@ int64_t now_unix_ms();
 // False when the bytes are not a Sluice envelope (foreign or corrupt).
 bool decode_envelope(const void* data, size_t size, v1::Envelope* envelope);
 
-// Moves the payload out of `envelope` into the task. `record_key` is used
-// when the envelope carries no key (records from older or foreign producers).
+// Moves ids, key, content type and payload out of `envelope` into the task
+// (the envelope keeps the rest: correlation, times, headers, errors).
+// `record_key` is used when the envelope carries no key (older or foreign
+// producers).
 Task take_task(v1::Envelope& envelope, std::string_view record_key);
+// Undoes take_task() on `envelope`, with the task's current attempt.
+void put_task_back(const Task& task, v1::Envelope* envelope);
 
 struct OutputAddress {
   std::string pipeline;
@@ -30,9 +34,13 @@ struct OutputAddress {
   std::string destination_stage;  // empty: <pipeline>.done
 };
 
-// The envelope of one output of `task`, which came in as `input`.
+// The envelope of one output of `task`, which came in as `input` (after
+// take_task: ids and key are read from the task).
 v1::Envelope output_envelope(const v1::Envelope& input, const Task& task,
                              const Output& output, const OutputAddress& address);
+// The same, written into `out` (cleared first) so its buffers are reused.
+void fill_output_envelope(const v1::Envelope& input, const Task& task, const Output& output,
+                          const OutputAddress& address, v1::Envelope* out);
 
 struct Failure {
   std::string stage;

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "kafka_client.h"
 #include "kafka_errors.h"
@@ -98,8 +99,6 @@ Status WorkerImpl::create_clients() {
   consumer_ = std::move(made_consumer).value();
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
-  completions_.set_wake_hook(
-      [queue = consumer_queue_.get()] { rd_kafka_queue_yield(queue); });
 
   ClientSpec producer = producer_spec();
   producer.customize = [this](rd_kafka_conf_t* conf) {
@@ -143,6 +142,8 @@ Status WorkerImpl::run(const std::atomic<bool>& stop) {
   spdlog::info("stage {}: consuming {} as group {}", spec_->name, input_topic_,
                topics::group_id(options_.spec.pipeline, spec_->name));
   next_commit_ = Clock::now() + options_.commit_interval;
+  completions_.set_wake_hook([queue = consumer_queue_.get()] { rd_kafka_queue_yield(queue); },
+                             std::this_thread::get_id());
   while (!stop.load(std::memory_order_relaxed) && fatal_.is_ok()) {
     run_once(stop);
   }
@@ -152,12 +153,29 @@ Status WorkerImpl::run(const std::atomic<bool>& stop) {
 
 void WorkerImpl::run_once(const std::atomic<bool>& stop) {
   consume_phase(poll_wait_ms());
-  dispatch_phase();
-  completion_phase();
+  dispatch_and_complete_phase();
   delivery_phase(0);
   if (Status s = recover_phase(); !s.is_ok()) fatal_ = s;
   if (Clock::now() >= next_commit_) commit_phase(false);
   flow_control_phase();
+}
+
+// A synchronous stage (passthrough, most built-ins) finishes inside
+// process(), but its slot is only freed when completion_phase() handles the
+// outcome: one dispatch pass per loop iteration would start at most
+// `concurrency` tasks per iteration, however fast they are. So alternate the
+// two while that frees slots, a bounded number of rounds, so that delivery
+// reports and commits still get their turn.
+void WorkerImpl::dispatch_and_complete_phase() {
+  constexpr int kMaxRounds = 16;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    dispatch_phase();
+    completion_phase();
+    if (dispatcher_.waiting() == 0 ||
+        dispatcher_.in_flight() >= dispatcher_.max_in_flight()) {
+      return;
+    }
+  }
 }
 
 // How long consume_phase may block: not at all when work is ready, briefly

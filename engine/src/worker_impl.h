@@ -66,6 +66,7 @@ class WorkerImpl final : public Worker {
   Status create_clients();
   Status check_topics();
   void run_once(const std::atomic<bool>& stop);
+  void dispatch_and_complete_phase();
   int poll_wait_ms() const;
   Status shutdown();
   void drain_until(Clock::time_point deadline,
@@ -84,6 +85,7 @@ class WorkerImpl final : public Worker {
   void retry_later(TaskRecord& record, const Outcome& outcome);
   void dead_letter(TaskRecord& record, const Outcome& outcome);
   void send_dead_letter(TaskRecord& record);
+  void release_payload(TaskRecord& record);
   bool produce(const std::string& topic, const v1::Envelope& envelope,
                uint64_t record_id);
   void delivery_phase(int wait_ms);
@@ -117,6 +119,7 @@ class WorkerImpl final : public Worker {
   CompletionQueue completions_;
   std::vector<Completed> completed_scratch_;
   std::string serialize_scratch_;
+  v1::Envelope output_scratch_;  // reused: Clear() keeps its string buffers
 
   OffsetTracker tracker_;
   KeyDispatcher dispatcher_;

@@ -77,11 +77,17 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
   OutputAddress address{options_.spec.pipeline, spec_->name, ""};
   for (const Target& target : targets) {
     address.destination_stage = *target.stage;
-    if (!produce(*target.topic,
-                 output_envelope(record.input, record.task, *target.output, address), record.id)) {
-      return;  // a rewind is pending; the record is gone
-    }
+    fill_output_envelope(record.input, record.task, *target.output, address, &output_scratch_);
+    if (!produce(*target.topic, output_scratch_, record.id)) return;  // rewind pending
   }
+  release_payload(record);
+}
+
+// Once produced, a record only waits for acks: a failed delivery rewinds to
+// the last commit and never needs the input again, so free it now.
+void WorkerImpl::release_payload(TaskRecord& record) {
+  record.input.Clear();
+  record.task = Task{};
 }
 
 void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
@@ -115,8 +121,7 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
 // The input as it came, plus its error history and where it was read from.
 void WorkerImpl::send_dead_letter(TaskRecord& record) {
   v1::Envelope letter = record.input;
-  letter.set_payload(record.task.payload);
-  letter.set_key(record.task.key);
+  put_task_back(record.task, &letter);
   v1::Origin* origin = letter.mutable_origin();
   origin->set_topic(input_topic_);
   origin->set_partition(record.partition);
@@ -124,7 +129,7 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
   record.state = TaskState::kProducing;
   record.pending_acks = 1;
   observe(TaskResult::kDeadLettered, record);
-  (void)produce(dlq_topic_, letter, record.id);
+  if (produce(dlq_topic_, letter, record.id)) release_payload(record);
 }
 
 // Hands one record to the producer. Waits while librdkafka's queue is full

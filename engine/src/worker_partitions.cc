@@ -142,8 +142,12 @@ void WorkerImpl::rewind_to_committed() {
                positions->cnt, seek.is_ok() ? "" : " (" + seek.message() + ")");
 }
 
+// Counts tasks not yet produced: records only awaiting acks have released
+// their payload, and librdkafka's queue bounds them (produce() waits on it).
+// Pausing is costly (librdkafka drops what it prefetched), hence the
+// hysteresis.
 void WorkerImpl::flow_control_phase() {
-  size_t buffered = records_.size();
+  size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + retries_.size();
   if (!paused_ && buffered >= options_.max_buffered_tasks) {
     set_paused(true);
   } else if (paused_ && !stopping_ && buffered <= options_.max_buffered_tasks / 2) {

@@ -36,7 +36,7 @@ Status ExecStage::init(const StageContext& context) {
   return Status::ok();
 }
 
-void ExecStage::process(Task task, Completion done) {
+void ExecStage::process(const Task& task, Completion done) {
   auto line = encode_task(task);
   if (!line.is_ok()) {
     return done(Outcome::fail("invalid_input", stage() + ": " + line.status().message()));

@@ -30,7 +30,7 @@ class ExecStage final : public Stage, private ExecChildHost {
   ~ExecStage() override;
 
   Status init(const StageContext& context) override;
-  void process(Task task, Completion done) override;
+  void process(const Task& task, Completion done) override;
   Status close() override;
 
  private:

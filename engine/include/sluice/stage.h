@@ -5,8 +5,9 @@
 // by itself: it reports an Outcome and the engine turns that into output
 // records, a retry or a dead letter. process() is called from the worker's
 // thread; `done` may be called from any thread, exactly once per task, and
-// possibly before process() returns. Exceptions thrown by process() are
-// caught by the engine and become a retryable failure.
+// possibly before process() returns. `task` is valid only during the call:
+// copy what outlives it. Exceptions thrown by process() are caught by the
+// engine and become a retryable failure.
 #pragma once
 
 #include <cstdint>
@@ -74,7 +75,7 @@ class Stage {
  public:
   virtual ~Stage() = default;
   virtual Status init(const StageContext& context) { return Status::ok(); }
-  virtual void process(Task task, Completion done) = 0;
+  virtual void process(const Task& task, Completion done) = 0;
   // Stops the stage. Tasks still in flight get `done` with a retry outcome
   // or are abandoned; the engine never commits an abandoned task.
   virtual Status close() { return Status::ok(); }
@@ -84,7 +85,7 @@ class Stage {
 class SyncStage : public Stage {
  public:
   virtual Outcome process_sync(const Task& task) = 0;
-  void process(Task task, Completion done) final { done(process_sync(task)); }
+  void process(const Task& task, Completion done) final { done(process_sync(task)); }
 };
 
 }  // namespace sluice

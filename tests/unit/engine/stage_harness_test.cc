@@ -67,7 +67,7 @@ class RecordingStage : public Stage {
     probe_->context = context;
     return init_status_;
   }
-  void process(Task task, Completion done) override { done(Outcome::ok({})); }
+  void process(const Task& task, Completion done) override { done(Outcome::ok({})); }
   Status close() override {
     probe_->closed = true;
     return Status::ok();
@@ -90,7 +90,7 @@ class AsyncUppercaseStage : public Stage {
     thread_ = std::thread([this] { loop(); });
     return Status::ok();
   }
-  void process(Task task, Completion done) override {
+  void process(const Task& task, Completion done) override {
     {
       std::lock_guard lock(mutex_);
       queue_.emplace_back(std::move(task), std::move(done));
@@ -144,7 +144,7 @@ class AsyncUppercaseStage : public Stage {
 class HoldingStage : public Stage {
  public:
   explicit HoldingStage(std::shared_ptr<Probe> probe) : probe_(std::move(probe)) {}
-  void process(Task task, Completion done) override {
+  void process(const Task& task, Completion done) override {
     std::lock_guard lock(probe_->mutex);
     probe_->held.push_back(std::move(done));
   }
@@ -155,14 +155,14 @@ class HoldingStage : public Stage {
 
 class ThrowingStage : public Stage {
  public:
-  void process(Task task, Completion done) override {
+  void process(const Task& task, Completion done) override {
     throw std::runtime_error("model unavailable");
   }
 };
 
 class CompletesTwiceStage : public Stage {
  public:
-  void process(Task task, Completion done) override {
+  void process(const Task& task, Completion done) override {
     done(Outcome::ok({}));
     done(Outcome::fail("error", "second call"));
   }

@@ -1,0 +1,101 @@
+#include "builtin_stages.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "stage_test_util.h"
+
+namespace sluice::stages {
+namespace {
+
+using nlohmann::json;
+using testing::json_task;
+
+// Runs one task through a freshly initialised stage named `name`.
+Outcome run(std::unique_ptr<Stage> stage, const Task& task, const std::string& name = "s1") {
+  StageContext context;
+  context.pipeline = "p";
+  context.spec.name = name;
+  EXPECT_TRUE(stage->init(context).is_ok());
+  std::optional<Outcome> result;
+  stage->process(task, [&](Outcome o) { result = std::move(o); });
+  EXPECT_TRUE(result.has_value()) << "builtins complete synchronously";
+  EXPECT_TRUE(stage->close().is_ok());
+  return result.value_or(Outcome::retry("missing", ""));
+}
+
+json only_payload(const Outcome& outcome) {
+  EXPECT_EQ(outcome.kind, OutcomeKind::kOk) << outcome.error;
+  EXPECT_EQ(outcome.outputs.size(), 1u);
+  if (outcome.outputs.size() != 1) return nullptr;
+  EXPECT_EQ(outcome.outputs[0].content_type, kJsonContentType);
+  return json::parse(outcome.outputs[0].payload);
+}
+
+TEST(Passthrough, EmitsOneOutputWithThePayloadUnchanged) {
+  Task task = json_task("t1", std::string("\x01not json", 9));
+  task.content_type = "application/octet-stream";
+  Outcome outcome = run(make_passthrough_stage(), task);
+  ASSERT_EQ(outcome.kind, OutcomeKind::kOk);
+  ASSERT_EQ(outcome.outputs.size(), 1u);
+  EXPECT_EQ(outcome.outputs[0].payload, task.payload);
+  EXPECT_FALSE(outcome.outputs[0].key.has_value());
+  EXPECT_EQ(outcome.outputs[0].to, "");
+  EXPECT_EQ(outcome.outputs[0].content_type, "") << "empty: same as the input";
+}
+
+TEST(Tag, CreatesTheStagesArrayWithTheStageName) {
+  json out = only_payload(run(make_tag_stage(), json_task("t1", R"({"n":1})"), "enrich"));
+  EXPECT_EQ(out, json({{"n", 1}, {"stages", {"enrich"}}}));
+}
+
+TEST(Tag, AppendsToAnExistingStagesArray) {
+  json out = only_payload(run(make_tag_stage(), json_task("t1", R"({"stages":["a"]})"), "b"));
+  EXPECT_EQ(out["stages"], json({"a", "b"}));
+}
+
+TEST(Tag, PayloadThatIsNotJsonFailsAsInvalidInput) {
+  Outcome outcome = run(make_tag_stage(), json_task("t1", "not json"));
+  EXPECT_EQ(outcome.kind, OutcomeKind::kFail);
+  EXPECT_EQ(outcome.error_kind, "invalid_input");
+}
+
+TEST(Tag, PayloadThatIsNotAnObjectFailsAsInvalidInput) {
+  Outcome outcome = run(make_tag_stage(), json_task("t1", "[1,2]"));
+  EXPECT_EQ(outcome.kind, OutcomeKind::kFail);
+  EXPECT_EQ(outcome.error_kind, "invalid_input");
+  EXPECT_NE(outcome.error.find("not a JSON object"), std::string::npos);
+}
+
+TEST(Tag, StagesFieldThatIsNotAnArrayFailsAsInvalidInput) {
+  Outcome outcome = run(make_tag_stage(), json_task("t1", R"({"stages":"x"})"));
+  EXPECT_EQ(outcome.kind, OutcomeKind::kFail);
+  EXPECT_EQ(outcome.error_kind, "invalid_input");
+}
+
+TEST(Uppercase, UppercasesTheTextField) {
+  json out =
+      only_payload(run(make_uppercase_stage(), json_task("t1", R"({"text":"Hello, wörld"})")));
+  EXPECT_EQ(out["text"], "HELLO, WöRLD");
+}
+
+TEST(Uppercase, MissingTextFailsAsInvalidInput) {
+  EXPECT_EQ(run(make_uppercase_stage(), json_task("t1", R"({"txt":"a"})")).kind,
+            OutcomeKind::kFail);
+}
+
+TEST(WordCount, CountsWhitespaceSeparatedWords) {
+  json out = only_payload(
+      run(make_word_count_stage(), json_task("t1", R"({"text":"  one two\tthree\n"})")));
+  EXPECT_EQ(out["words"], 3);
+  EXPECT_EQ(out["text"], "  one two\tthree\n");
+}
+
+TEST(WordCount, EmptyTextHasZeroWords) {
+  EXPECT_EQ(only_payload(run(make_word_count_stage(), json_task("t1", R"({"text":""})")))["words"],
+            0);
+}
+
+}  // namespace
+}  // namespace sluice::stages

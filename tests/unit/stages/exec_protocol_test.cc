@@ -1,0 +1,166 @@
+#include "exec_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base64.h"
+#include "stage_test_util.h"
+
+namespace sluice::stages {
+namespace {
+
+using nlohmann::json;
+using testing::json_task;
+
+json encoded(const Task& task) {
+  auto line = encode_task(task);
+  EXPECT_TRUE(line.is_ok()) << line.status().to_string();
+  EXPECT_EQ(line->back(), '\n');
+  return json::parse(line.value());
+}
+
+std::string parse_error(std::string_view line, size_t max = kMaxExecLineBytes) {
+  auto result = parse_result_line(line, max);
+  EXPECT_FALSE(result.is_ok());
+  return result.is_ok() ? "" : result.status().message();
+}
+
+TEST(ExecProtocol, TaskLineCarriesIdsAttemptAndHeaders) {
+  Task task = json_task("t1", R"({"n":1})", 2);
+  task.headers = {{"trace", "abc"}};
+  json line = encoded(task);
+  EXPECT_EQ(line["id"], "t1");
+  EXPECT_EQ(line["job"], "job-t1");
+  EXPECT_EQ(line["key"], "key-1");
+  EXPECT_EQ(line["attempt"], 2);
+  EXPECT_EQ(line["headers"], json({{"trace", "abc"}}));
+}
+
+TEST(ExecProtocol, JsonPayloadIsEmbeddedAsAJsonValue) {
+  json line = encoded(json_task("t1", R"({"n":1,"s":"x"})"));
+  EXPECT_EQ(line["payload"], json({{"n", 1}, {"s", "x"}}));
+  EXPECT_FALSE(line.contains("encoding"));
+}
+
+TEST(ExecProtocol, JsonContentTypeWithParametersCountsAsJson) {
+  Task task = json_task("t1", "[1,2]");
+  task.content_type = "application/json; charset=utf-8";
+  EXPECT_EQ(encoded(task)["payload"], json({1, 2}));
+}
+
+TEST(ExecProtocol, NonJsonPayloadIsSentAsBase64) {
+  Task task = json_task("t1", std::string("\x00\xff raw", 6));
+  task.content_type = "application/octet-stream";
+  json line = encoded(task);
+  EXPECT_EQ(line["encoding"], "base64");
+  EXPECT_EQ(base64_decode(line["payload"].get<std::string>()), task.payload);
+}
+
+TEST(ExecProtocol, JsonContentTypeWithInvalidPayloadIsInvalidInput) {
+  auto line = encode_task(json_task("t1", "{not json"));
+  ASSERT_FALSE(line.is_ok());
+  EXPECT_EQ(line.status().code(), StatusCode::kInvalidInput);
+}
+
+TEST(ExecProtocol, ResultWithOutputsParsesPayloadKeyAndDestination) {
+  auto r = parse_result_line(
+      R"({"id":"t1","outputs":[{"payload":{"a":1},"key":"k2","to":"publish"},{"payload":"s"}]})");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->id, "t1");
+  EXPECT_FALSE(r->is_error);
+  ASSERT_EQ(r->outputs.size(), 2u);
+  EXPECT_EQ(r->outputs[0].payload, R"({"a":1})");
+  EXPECT_EQ(r->outputs[0].content_type, kJsonContentType);
+  EXPECT_EQ(r->outputs[0].key, "k2");
+  EXPECT_EQ(r->outputs[0].to, "publish");
+  EXPECT_EQ(r->outputs[1].payload, R"("s")");
+  EXPECT_FALSE(r->outputs[1].key.has_value());
+  EXPECT_EQ(r->outputs[1].to, "");
+}
+
+TEST(ExecProtocol, EmptyOutputListIsAValidResult) {
+  auto r = parse_result_line(R"({"id":"t1","outputs":[]})");
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(to_outcome(std::move(r).value()).kind, OutcomeKind::kOk);
+}
+
+TEST(ExecProtocol, Base64OutputBecomesRawBytes) {
+  auto r = parse_result_line(R"({"id":"t1","outputs":[{"payload":"AP8=","encoding":"base64"}]})");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->outputs[0].payload, std::string("\x00\xff", 2));
+  EXPECT_EQ(r->outputs[0].content_type, kOctetStreamContentType);
+}
+
+TEST(ExecProtocol, ErrorWithRetryTrueBecomesARetry) {
+  auto r = parse_result_line(R"({"id":"t1","error":"busy","retry":true})");
+  ASSERT_TRUE(r.is_ok());
+  Outcome outcome = to_outcome(std::move(r).value());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kRetry);
+  EXPECT_EQ(outcome.error_kind, "error");
+  EXPECT_EQ(outcome.error, "busy");
+}
+
+TEST(ExecProtocol, ErrorWithRetryFalseBecomesAFailure) {
+  auto r = parse_result_line(R"({"id":"t1","error":"bad input","retry":false})");
+  ASSERT_TRUE(r.is_ok());
+  Outcome outcome = to_outcome(std::move(r).value());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kFail);
+  EXPECT_EQ(outcome.error, "bad input");
+}
+
+TEST(ExecProtocol, ErrorWithoutRetryFlagIsRetried) {
+  auto r = parse_result_line(R"({"id":"t1","error":"x"})");
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(to_outcome(std::move(r).value()).kind, OutcomeKind::kRetry);
+}
+
+TEST(ExecProtocol, LineThatIsNotJsonIsGarbage) {
+  EXPECT_NE(parse_error("hello world").find("not JSON"), std::string::npos);
+}
+
+TEST(ExecProtocol, LineThatIsNotAnObjectIsGarbage) { parse_error(R"(["id"])"); }
+
+TEST(ExecProtocol, LineWithoutIdIsGarbage) {
+  EXPECT_NE(parse_error(R"({"outputs":[]})").find("id"), std::string::npos);
+}
+
+TEST(ExecProtocol, LineWhoseIdIsNotAStringIsGarbage) {
+  EXPECT_NE(parse_error(R"({"id":7,"outputs":[]})").find("not a string"), std::string::npos);
+}
+
+TEST(ExecProtocol, OutputsThatAreNotAListAreGarbage) {
+  EXPECT_NE(parse_error(R"({"id":"t1","outputs":{"payload":1}})").find("not a list"),
+            std::string::npos);
+}
+
+TEST(ExecProtocol, OutputWithoutPayloadIsGarbage) {
+  parse_error(R"({"id":"t1","outputs":[{"key":"k"}]})");
+}
+
+TEST(ExecProtocol, OutputWithNonStringKeyIsGarbage) {
+  parse_error(R"({"id":"t1","outputs":[{"payload":1,"key":5}]})");
+}
+
+TEST(ExecProtocol, Base64OutputThatDoesNotDecodeIsGarbage) {
+  parse_error(R"({"id":"t1","outputs":[{"payload":"@@@","encoding":"base64"}]})");
+}
+
+TEST(ExecProtocol, LineWithNeitherOutputsNorErrorIsGarbage) { parse_error(R"({"id":"t1"})"); }
+
+TEST(ExecProtocol, NonBooleanRetryIsGarbage) {
+  parse_error(R"({"id":"t1","error":"x","retry":"yes"})");
+}
+
+TEST(ExecProtocol, LineOverTheSizeLimitIsGarbage) {
+  std::string huge = R"({"id":"t1","outputs":[{"payload":")" + std::string(2000, 'x') + R"("}]})";
+  EXPECT_NE(parse_error(huge, 1024).find("exceeds"), std::string::npos);
+}
+
+TEST(ExecProtocol, DeeplyNestedLineIsGarbage) {
+  std::string deep = R"({"id":"t1","outputs":[{"payload":)" + std::string(100000, '[') + "]}]}";
+  EXPECT_NE(parse_error(deep).find("nested"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::stages

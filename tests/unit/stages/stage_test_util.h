@@ -1,0 +1,113 @@
+// Helpers for the stages tests: build tasks, collect outcomes and wait for
+// them (or for a log line) with a deadline instead of sleeping.
+#pragma once
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/stage.h"
+
+namespace sluice::stages::testing {
+
+using namespace std::chrono_literals;
+
+inline Task json_task(std::string id, std::string payload, uint32_t attempt = 1) {
+  Task task;
+  task.job_id = "job-" + id;
+  task.id = std::move(id);
+  task.key = "key-1";
+  task.attempt = attempt;
+  task.content_type = kJsonContentType;
+  task.payload = std::move(payload);
+  return task;
+}
+
+// Records every outcome, by task id, in completion order.
+class Outcomes {
+ public:
+  Completion done_for(const std::string& id) {
+    return [this, id](Outcome outcome) {
+      std::lock_guard lock(mu_);
+      outcomes_.emplace(id, std::move(outcome));
+      order_.push_back(id);
+      cv_.notify_all();
+    };
+  }
+  std::optional<Outcome> wait_for(const std::string& id, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return outcomes_.count(id) != 0; })) return std::nullopt;
+    return outcomes_.find(id)->second;
+  }
+  std::vector<std::string> order() {
+    std::lock_guard lock(mu_);
+    return order_;
+  }
+  size_t count(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return outcomes_.count(id);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::multimap<std::string, Outcome> outcomes_;
+  std::vector<std::string> order_;
+};
+
+// An spdlog sink that keeps messages and lets a test wait for one.
+class CaptureSink : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lock(seen_mu_);
+    return cv_.wait_for(lock, timeout, [&] {
+      for (const auto& m : messages_) {
+        if (m.find(needle) != std::string::npos) return true;
+      }
+      return false;
+    });
+  }
+  std::string dump() {
+    std::lock_guard lock(seen_mu_);
+    std::string all;
+    for (const auto& m : messages_) all += m + "\n";
+    return all;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::lock_guard lock(seen_mu_);
+    messages_.emplace_back(msg.payload.data(), msg.payload.size());
+    cv_.notify_all();
+  }
+  void flush_() override {}
+
+ private:
+  std::mutex seen_mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> messages_;
+};
+
+// Routes the default logger to a CaptureSink for the lifetime of the object.
+class LogCapture {
+ public:
+  LogCapture() : sink_(std::make_shared<CaptureSink>()), previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink_));
+  }
+  ~LogCapture() { spdlog::set_default_logger(previous_); }
+  CaptureSink& sink() { return *sink_; }
+
+ private:
+  std::shared_ptr<CaptureSink> sink_;
+  std::shared_ptr<spdlog::logger> previous_;
+};
+
+}  // namespace sluice::stages::testing
