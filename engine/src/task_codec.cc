@@ -50,23 +50,29 @@ bool decode_envelope(const void* data, size_t size, v1::Envelope* envelope) {
   return !envelope->job_id().empty();
 }
 
-Task take_task(v1::Envelope& envelope, std::string_view record_key) {
-  // Swaps rather than copies: this runs once per record. put_task_back()
-  // restores the envelope when it must be written out whole (dead letters).
-  Task task;
-  task.id.swap(*envelope.mutable_task_id());
-  task.job_id.swap(*envelope.mutable_job_id());
+void take_task(v1::Envelope& envelope, std::string_view record_key, Task* task) {
+  // Swaps rather than copies: this runs once per record, and the worker
+  // reuses both objects, so their buffers circulate instead of reallocating.
+  // put_task_back() restores the envelope when it must be written out whole.
+  task->id.swap(*envelope.mutable_task_id());
+  task->job_id.swap(*envelope.mutable_job_id());
   if (envelope.key().empty()) {
-    task.key = std::string(record_key);
+    task->key.assign(record_key.data(), record_key.size());
   } else {
-    task.key.swap(*envelope.mutable_key());
+    task->key.swap(*envelope.mutable_key());
   }
-  task.attempt = envelope.attempt() == 0 ? 1 : envelope.attempt();
-  task.content_type.swap(*envelope.mutable_content_type());
-  task.payload.swap(*envelope.mutable_payload());
+  task->attempt = envelope.attempt() == 0 ? 1 : envelope.attempt();
+  task->content_type.swap(*envelope.mutable_content_type());
+  task->payload.swap(*envelope.mutable_payload());
+  task->headers.clear();
   if (!envelope.headers().empty()) {
-    task.headers.insert(envelope.headers().begin(), envelope.headers().end());
+    task->headers.insert(envelope.headers().begin(), envelope.headers().end());
   }
+}
+
+Task take_task(v1::Envelope& envelope, std::string_view record_key) {
+  Task task;
+  take_task(envelope, record_key, &task);
   return task;
 }
 

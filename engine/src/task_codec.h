@@ -24,6 +24,8 @@ bool decode_envelope(const void* data, size_t size, v1::Envelope* envelope);
 // (the envelope keeps the rest: correlation, times, headers, errors).
 // `record_key` is used when the envelope carries no key (older or foreign
 // producers).
+// Writes into `task`, reusing its buffers.
+void take_task(v1::Envelope& envelope, std::string_view record_key, Task* task);
 Task take_task(v1::Envelope& envelope, std::string_view record_key);
 // Undoes take_task() on `envelope`, with the task's current attempt.
 void put_task_back(const Task& task, v1::Envelope* envelope);

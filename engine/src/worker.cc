@@ -243,8 +243,7 @@ void WorkerImpl::drain_until(Clock::time_point deadline,
     drop_records([&](const TaskRecord& r) {
       return counts(r) && r.state == TaskState::kParked;
     });
-    bool busy = std::any_of(records_.begin(), records_.end(),
-                            [&](const auto& entry) { return counts(entry.second); });
+    bool busy = records_.any_of(counts);
     if (!busy || Clock::now() >= deadline) return;
     delivery_phase(5);
   }

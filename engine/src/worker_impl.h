@@ -22,6 +22,7 @@
 #include "kafka_handles.h"
 #include "key_dispatcher.h"
 #include "offset_tracker.h"
+#include "record_slab.h"
 #include "sluice/worker.h"
 
 namespace sluice::engine {
@@ -123,9 +124,8 @@ class WorkerImpl final : public Worker {
 
   OffsetTracker tracker_;
   KeyDispatcher dispatcher_;
-  std::unordered_map<uint64_t, TaskRecord> records_;
+  RecordSlab<TaskRecord> records_;
   std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
-  uint64_t next_record_id_ = 1;
   std::vector<int32_t> assignment_;
 
   bool paused_ = false;

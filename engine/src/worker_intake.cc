@@ -36,9 +36,10 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
     tracker_.assign(partition);
     (void)tracker_.track(partition, message->offset);
   }
-  uint64_t id = next_record_id_++;
-  TaskRecord& record = records_[id];
-  record.id = id;
+  TaskRecord& record = records_.create();
+  uint64_t id = record.id;
+  record.state = TaskState::kWaiting;
+  record.pending_acks = 0;
   record.partition = partition;
   record.offset = message->offset;
   record.started = Clock::now();
@@ -48,13 +49,13 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
     record.input = undecodable_envelope(
         options_.spec.pipeline, spec_->name,
         std::string_view(static_cast<const char*>(message->payload), message->len), key);
-    record.task = take_task(record.input, key);
+    take_task(record.input, key, &record.task);
     spdlog::warn("stage {}: dead-lettering undecodable record at {}[{}]@{}", spec_->name,
                  input_topic_, partition, message->offset);
     send_dead_letter(record);
     return;
   }
-  record.task = take_task(record.input, key);
+  take_task(record.input, key, &record.task);
   dispatcher_.enqueue(record.task.key, id);
 }
 
@@ -62,19 +63,19 @@ void WorkerImpl::dispatch_phase() {
   // Retries whose backoff has passed go first: their keys are blocked.
   auto now = Clock::now();
   while (!retries_.empty() && retries_.top().at <= now) {
-    auto it = records_.find(retries_.top().id);
-    if (it == records_.end() || it->second.state != TaskState::kParked) {
+    TaskRecord* record = records_.find(retries_.top().id);
+    if (record == nullptr || record->state != TaskState::kParked) {
       retries_.pop();  // dropped by a revocation or rewind meanwhile
       continue;
     }
     if (!dispatcher_.try_unpark()) break;
     retries_.pop();
-    start_task(it->second);
+    start_task(*record);
   }
   while (auto id = dispatcher_.next_ready()) {
-    auto it = records_.find(*id);
-    SLUICE_CHECK(it != records_.end(), "dispatched an unknown task");
-    start_task(it->second);
+    TaskRecord* record = records_.find(*id);
+    SLUICE_CHECK(record != nullptr, "dispatched an unknown task");
+    start_task(*record);
   }
   observer_->inflight_changed(dispatcher_.in_flight());
 }

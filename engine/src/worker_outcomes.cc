@@ -13,10 +13,10 @@ namespace sluice::engine {
 void WorkerImpl::completion_phase() {
   completions_.drain(completed_scratch_);
   for (Completed& done : completed_scratch_) {
-    auto it = records_.find(done.task_id);
+    TaskRecord* record = records_.find(done.task_id);
     // Unknown or not running: dropped by a revocation, rewind or shutdown.
-    if (it == records_.end() || it->second.state != TaskState::kRunning) continue;
-    handle_outcome(it->second, std::move(done.outcome));
+    if (record == nullptr || record->state != TaskState::kRunning) continue;
+    handle_outcome(*record, std::move(done.outcome));
   }
 }
 
@@ -85,9 +85,14 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
 
 // Once produced, a record only waits for acks: a failed delivery rewinds to
 // the last commit and never needs the input again, so free it now.
+// The record's buffers stay for the slot's next occupant, unless large.
 void WorkerImpl::release_payload(TaskRecord& record) {
+  constexpr size_t kKeepBytes = 64 * 1024;
   record.input.Clear();
-  record.task = Task{};
+  record.task.payload.clear();
+  if (record.task.payload.capacity() > kKeepBytes) std::string().swap(record.task.payload);
+  if (record.input.payload().capacity() > kKeepBytes) std::string().swap(*record.input.mutable_payload());
+  record.task.headers.clear();
 }
 
 void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
@@ -166,8 +171,8 @@ void WorkerImpl::delivery_phase(int wait_ms) { rd_kafka_poll(producer_.get(), wa
 
 void WorkerImpl::on_delivery(const rd_kafka_message_t* message) {
   auto id = reinterpret_cast<uint64_t>(message->_private);
-  auto it = records_.find(id);
-  if (it == records_.end() || it->second.state != TaskState::kProducing) return;
+  TaskRecord* record = records_.find(id);
+  if (record == nullptr || record->state != TaskState::kProducing) return;
   if (message->err) {
     // Not delivered: the input must not be committed. A rewind re-reads
     // everything since the last commit (duplicates, never loss).
@@ -178,12 +183,12 @@ void WorkerImpl::on_delivery(const rd_kafka_message_t* message) {
     rewind_needed_ = true;
     return;
   }
-  if (--it->second.pending_acks == 0) record_acked(it->second);
+  if (--record->pending_acks == 0) record_acked(*record);
 }
 
 void WorkerImpl::record_acked(TaskRecord& record) {
   tracker_.complete(record.partition, record.offset);
-  records_.erase(record.id);
+  records_.erase(record);
 }
 
 void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {

@@ -43,8 +43,8 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   auto of_revoked = [&](const TaskRecord& r) { return revoked.count(r.partition) != 0; };
   drain_until(Clock::now() + options_.shutdown_deadline, of_revoked);
   commit_phase(true);
-  size_t abandoned = std::count_if(records_.begin(), records_.end(),
-                                   [&](const auto& e) { return of_revoked(e.second); });
+  size_t abandoned = 0;
+  records_.for_each([&](const TaskRecord& r) { abandoned += of_revoked(r) ? 1 : 0; });
   if (abandoned > 0) {
     spdlog::warn("stage {}: {} tasks unfinished at revocation; the next owner reruns them",
                  spec_->name, abandoned);
@@ -62,20 +62,16 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
 // dispatcher. A stage may still finish one later: its outcome is ignored.
 void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& which) {
   std::set<uint64_t> dropped_waiting;
-  for (auto it = records_.begin(); it != records_.end();) {
-    TaskRecord& record = it->second;
-    if (!which(record)) {
-      ++it;
-      continue;
-    }
+  records_.for_each([&](TaskRecord& record) {
+    if (!which(record)) return;
     switch (record.state) {
       case TaskState::kWaiting: dropped_waiting.insert(record.id); break;
       case TaskState::kRunning: dispatcher_.finish(record.task.key); break;
       case TaskState::kParked: dispatcher_.finish_parked(record.task.key); break;
       case TaskState::kProducing: break;  // its key was released already
     }
-    it = records_.erase(it);
-  }
+    records_.erase(record);
+  });
   if (!dropped_waiting.empty()) {
     dispatcher_.remove_waiting_if(
         [&](uint64_t id) { return dropped_waiting.count(id) != 0; });
