@@ -21,6 +21,7 @@ bool OffsetTracker::track(int32_t partition, int64_t offset) {
   int64_t last = state.window.empty() ? state.watermark - 1
                                       : state.window.back().offset;
   if (offset <= last) return false;
+  if (state.first_tracked < 0) state.first_tracked = offset;
   state.window.push_back({offset, false});
   ++state.pending;
   return true;
@@ -50,14 +51,47 @@ void OffsetTracker::advance(PartitionState& state) {
   }
 }
 
+CommitPosition OffsetTracker::position_of(int32_t partition, const PartitionState& state) {
+  // Nothing completed in order yet: the first offset read is still the
+  // position, everything before it was committed by someone else.
+  CommitPosition position{partition, state.watermark >= 0 ? state.watermark : state.first_tracked,
+                          {}};
+  for (const Entry& entry : state.window) {
+    if (entry.done) position.done_above.push_back(entry.offset);
+  }
+  return position;
+}
+
 std::vector<CommitPosition> OffsetTracker::committable() const {
   std::vector<CommitPosition> positions;
   for (const auto& [partition, state] : partitions_) {
-    if (state.watermark > state.committed) {
-      positions.push_back({partition, state.watermark});
-    }
+    if (state.watermark > state.committed) positions.push_back(position_of(partition, state));
   }
   return positions;
+}
+
+std::vector<CommitPosition> OffsetTracker::handover_positions() const {
+  std::vector<CommitPosition> positions;
+  for (const auto& [partition, state] : partitions_) {
+    if (state.first_tracked >= 0) positions.push_back(position_of(partition, state));
+  }
+  return positions;
+}
+
+void OffsetTracker::skip_done(int32_t partition, std::vector<int64_t> offsets) {
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end()) return;
+  it->second.skips.assign(offsets.begin(), offsets.end());
+}
+
+bool OffsetTracker::take_skip(int32_t partition, int64_t offset) {
+  auto it = partitions_.find(partition);
+  if (it == partitions_.end()) return false;
+  std::deque<int64_t>& skips = it->second.skips;
+  while (!skips.empty() && skips.front() < offset) skips.pop_front();
+  if (skips.empty() || skips.front() != offset) return false;
+  skips.pop_front();
+  return true;
 }
 
 std::optional<int64_t> OffsetTracker::committable(int32_t partition) const {

@@ -19,7 +19,8 @@ namespace sluice::engine {
 
 struct CommitPosition {
   int32_t partition;
-  int64_t next_offset;  // last processed offset + 1
+  int64_t next_offset;            // last processed offset + 1
+  std::vector<int64_t> done_above;  // completed offsets >= next_offset
 };
 
 class OffsetTracker {
@@ -41,9 +42,17 @@ class OffsetTracker {
   std::vector<CommitPosition> committable() const;
   // Committable position of one partition, if any offset completed.
   std::optional<int64_t> committable(int32_t partition) const;
+  // Every partition that has a position to commit, moved or not, with its
+  // completed offsets above it: for the final commit before a handover.
+  std::vector<CommitPosition> handover_positions() const;
   void mark_committed(const std::vector<CommitPosition>& positions);
   // A commit failed: report the partition as committable again.
   void forget_commit(int32_t partition);
+
+  // Offsets the previous owner completed above its commit: intake skips them.
+  void skip_done(int32_t partition, std::vector<int64_t> offsets);
+  // True (and forgotten) if `offset` was handed over as done.
+  bool take_skip(int32_t partition, int64_t offset);
 
   // Offsets tracked but not yet complete, over all partitions.
   size_t pending() const;
@@ -57,9 +66,12 @@ class OffsetTracker {
     std::deque<Entry> window;  // tracked, in offset order; front is not done
     int64_t watermark = -1;    // next_offset up to which all are done; -1 none
     int64_t committed = -1;    // last next_offset reported committed
+    int64_t first_tracked = -1;
     size_t pending = 0;
+    std::deque<int64_t> skips;  // ascending
   };
   static void advance(PartitionState& state);
+  static CommitPosition position_of(int32_t partition, const PartitionState& state);
 
   std::map<int32_t, PartitionState> partitions_;
 };

@@ -1,6 +1,7 @@
 #include "queue_depth.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "kafka_errors.h"
 #include "kafka_handles.h"
@@ -30,17 +31,26 @@ int64_t partition_depth(Watermarks marks, int64_t next_offset) {
   return std::max<int64_t>(0, marks.high - from);
 }
 
+// Right after a topic is created, or while a leader moves, the broker answers
+// "not leader" for a moment: such transient answers are retried until the
+// timeout, so `sluice status` after `topics apply` just works.
 Result<Watermarks> query_watermarks(rd_kafka_t* rk, const std::string& topic,
                                     int32_t partition,
                                     std::chrono::milliseconds timeout) {
-  Watermarks marks;
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      rk, topic.c_str(), partition, &marks.low, &marks.high,
-      static_cast<int>(timeout.count()));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return kafka_status(err, "watermarks of " + topic + "/" + std::to_string(partition));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    Watermarks marks;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        rk, topic.c_str(), partition, &marks.low, &marks.high,
+        static_cast<int>(timeout.count()));
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return marks;
+    Status status = kafka_status(err, "watermarks of " + topic + "/" + std::to_string(partition));
+    if (status.code() != StatusCode::kTransient ||
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= deadline) {
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  return marks;
 }
 
 Result<int64_t> uncommitted_records(rd_kafka_t* group_consumer,

@@ -195,17 +195,18 @@ int WorkerImpl::poll_wait_ms() const {
   return wait;
 }
 
-// Shutdown order: stop fetching, finish in-flight work within the deadline,
-// wait for delivery, commit, leave the group, close producer, close stage.
-// Everything already consumed is finished, not just what is running: tasks
-// complete out of order, so dropping a waiting task would hold the commit
-// below later offsets that did complete, and a restart would redo those.
+// Shutdown order: stop fetching, finish the running tasks within the
+// deadline, wait for delivery, commit (with the offsets done above each
+// position, so a restart skips them), leave the group, close producer, close
+// stage. Tasks not yet started are dropped: uncommitted, they run after the
+// restart.
 Status WorkerImpl::shutdown() {
   stopping_ = true;
-  spdlog::info("stage {}: shutting down ({} tasks consumed and unfinished)", spec_->name,
-               records_.size());
+  shutdown_deadline_at_ = Clock::now() + options_.shutdown_deadline;
+  auto deadline = shutdown_deadline_at_;
+  spdlog::info("stage {}: shutting down ({} tasks running)", spec_->name,
+               dispatcher_.in_flight());
   set_paused(true);
-  auto deadline = Clock::now() + options_.shutdown_deadline;
   drain_until(deadline, [](const TaskRecord&) { return true; });
   if (!records_.empty()) {
     spdlog::warn("stage {}: {} tasks unfinished at the shutdown deadline; they were not "
@@ -230,21 +231,19 @@ Status WorkerImpl::shutdown() {
   return status.is_ok() ? stage_closed : status;
 }
 
-// Runs tasks to their end (dispatch, outcomes, deliveries) until no record
-// selected by `counts` is left, or the deadline passes. Retries are not
-// waited for: a record parked for one is dropped uncommitted, so whoever
-// reads the partition next runs it again.
+// Runs the selected records' running tasks to their end (outcomes,
+// deliveries) until none is left or the deadline passes. Tasks waiting to
+// start or to be retried are dropped uncommitted: whoever reads the
+// partition next runs them.
 void WorkerImpl::drain_until(Clock::time_point deadline,
                              const std::function<bool(const TaskRecord&)>& counts) {
   while (true) {
-    dispatch_phase();
+    drop_records([&](const TaskRecord& r) {
+      return counts(r) && (r.state == TaskState::kWaiting || r.state == TaskState::kParked);
+    });
     completion_phase();
     delivery_phase(0);
-    drop_records([&](const TaskRecord& r) {
-      return counts(r) && r.state == TaskState::kParked;
-    });
-    bool busy = records_.any_of(counts);
-    if (!busy || Clock::now() >= deadline) return;
+    if (!records_.any_of(counts) || Clock::now() >= deadline) return;
     delivery_phase(5);
   }
 }

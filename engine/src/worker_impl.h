@@ -95,6 +95,7 @@ class WorkerImpl final : public Worker {
 
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
+  void load_handed_over_offsets(const rd_kafka_topic_partition_list_t* partitions);
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   void drop_records(const std::function<bool(const TaskRecord&)>& which);
   Status recover_phase();
@@ -135,6 +136,7 @@ class WorkerImpl final : public Worker {
   bool producer_fatal_ = false;
   Status fatal_;
   Clock::time_point next_commit_;
+  Clock::time_point shutdown_deadline_at_;
   std::chrono::milliseconds rewind_backoff_{0};
 };
 

@@ -29,6 +29,11 @@ void WorkerImpl::consume_phase(int wait_ms) {
 void WorkerImpl::intake(const rd_kafka_message_t* message) {
   int32_t partition = message->partition;
   if (!tracker_.is_assigned(partition)) return;  // a late record of a revoked partition
+  if (tracker_.take_skip(partition, message->offset)) {
+    // Finished by the previous owner (its commit metadata says so).
+    if (tracker_.track(partition, message->offset)) tracker_.complete(partition, message->offset);
+    return;
+  }
   if (!tracker_.track(partition, message->offset)) {
     // librdkafka went back in this partition (offset reset): start it over
     // from here; anything in flight for it is dropped, not committed.

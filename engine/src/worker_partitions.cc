@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "done_offsets.h"
 #include "kafka_client.h"
 #include "kafka_errors.h"
 #include "worker_impl.h"
@@ -25,6 +26,7 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     tracker_.assign(partitions->elems[i].partition);
     assignment_.push_back(partitions->elems[i].partition);
   }
+  load_handed_over_offsets(partitions);
   Status s = kafka_status(rd_kafka_assign(consumer_.get(), partitions), "assign");
   if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
   if (paused_) rd_kafka_pause_partitions(consumer_.get(), partitions);
@@ -33,15 +35,47 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
   observer_->assignment_changed(assignment_.size());
 }
 
-// Eager revocation: finish what was consumed from these partitions (within
-// the shutdown deadline), commit it, and drop the rest uncommitted, so the
-// next owner starts exactly after what was committed: nothing skipped,
-// nothing committed twice.
+// Offsets the previous owner finished above its commit are skipped, not
+// rerun. Without them (an old commit, a crash) they are simply run again.
+void WorkerImpl::load_handed_over_offsets(const rd_kafka_topic_partition_list_t* partitions) {
+  PartitionList committed(rd_kafka_topic_partition_list_copy(partitions));
+  auto timeout = static_cast<int>(options_.kafka.connect_timeout.count());
+  Status s = kafka_status(rd_kafka_committed(consumer_.get(), committed.get(), timeout),
+                          "read committed offsets of " + input_topic_);
+  if (!s.is_ok()) {
+    spdlog::warn("stage {}: {}; offsets finished above them will run again", spec_->name,
+                 s.message());
+    return;
+  }
+  size_t skipped = 0;
+  for (int i = 0; i < committed->cnt; ++i) {
+    const rd_kafka_topic_partition_t& element = committed->elems[i];
+    if (element.offset < 0 || element.metadata == nullptr) continue;
+    std::vector<int64_t> done = decode_done_offsets(
+        element.offset,
+        std::string_view(static_cast<const char*>(element.metadata), element.metadata_size));
+    skipped += done.size();
+    tracker_.skip_done(element.partition, std::move(done));
+  }
+  if (skipped > 0) {
+    spdlog::info("stage {}: {} records finished by the previous owner will be skipped",
+                 spec_->name, skipped);
+  }
+}
+
+// Eager revocation: finish the tasks running for these partitions (within
+// the shutdown deadline), commit with the offsets done above the position,
+// and drop the rest uncommitted. The next owner starts at the commit and
+// skips what was handed over as done: nothing skipped that was not done,
+// nothing done twice (unless the deadline cut a task short).
 void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   std::set<int32_t> revoked;
   for (int i = 0; i < partitions->cnt; ++i) revoked.insert(partitions->elems[i].partition);
   auto of_revoked = [&](const TaskRecord& r) { return revoked.count(r.partition) != 0; };
-  drain_until(Clock::now() + options_.shutdown_deadline, of_revoked);
+  // While stopping, the shutdown's own deadline still holds; consumer close
+  // calls this too.
+  drain_until(stopping_ ? shutdown_deadline_at_ : Clock::now() + options_.shutdown_deadline,
+              of_revoked);
   commit_phase(true);
   size_t abandoned = 0;
   records_.for_each([&](const TaskRecord& r) { abandoned += of_revoked(r) ? 1 : 0; });

@@ -15,7 +15,9 @@ SLUICE_BROKER_FILE at ~/.cache/sluice/local-kafka/bootstrap.
 Each test gets its own pipeline (`pipeline_name`), hence its own topics and groups, so
 tests can share the broker and run in parallel. Fixtures: broker, sluice_bin,
 pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_sluice,
-submit, wait_until, read_done, verify, Worker`.
+submit, wait_until, read_done, verify, Worker`, and for specs, status, metrics and the
+broker's own view: pipeline_spec, exec_stage, builtin_stage, status_json, done_at_least,
+tail_records, read_settled_done, free_port, scrape_metrics, metric_total, kafka_topics.
 """
 
 import collections
@@ -26,8 +28,11 @@ import pathlib
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -93,6 +98,41 @@ def write_spec(tmp_path, spec, name="pipeline.yaml"):
     return path
 
 
+# Defaults that keep tests fast: short backoff, short per-attempt timeout.
+FAST_DEFAULTS = {
+    "partitions": 3,
+    "timeout": "10s",
+    "retry": {"max_attempts": 5, "backoff": "100ms", "max_backoff": "1s"},
+}
+APPEND_AGENT = "examples/agents/append_stage.py"
+
+
+def pipeline_spec(name, broker, stages, **defaults):
+    """A spec dict: pipeline `name` on `broker`, FAST_DEFAULTS overridden by `defaults`,
+    and `stages` (dicts, e.g. from exec_stage() and builtin_stage()). Write it with
+    write_spec()."""
+    return {"pipeline": name, "kafka": {"brokers": broker},
+            "defaults": {**FAST_DEFAULTS, **defaults}, "stages": list(stages)}
+
+
+def exec_stage(name, *agent_args, next=(), **fields):
+    """An exec stage running examples/agents/append_stage.py NAME AGENT_ARGS..., which
+    appends NAME to payload["stages"] (see that file for --crash-every, --delay-ms,
+    --concurrency)."""
+    stage = {"name": name, "kind": "exec",
+             "command": ["python3", APPEND_AGENT, name, *map(str, agent_args)], **fields}
+    if next:
+        stage["next"] = list(next)
+    return stage
+
+
+def builtin_stage(name, builtin, next=(), **fields):
+    stage = {"name": name, "kind": "builtin", "builtin": builtin, **fields}
+    if next:
+        stage["next"] = list(next)
+    return stage
+
+
 def run_sluice(*args, input=None, timeout=60):
     """Runs `sluice ARGS...` to completion and returns the CompletedProcess (text mode,
     stdout and stderr captured). Does not check the exit code; fails the test if the
@@ -121,6 +161,28 @@ def submit(spec, payloads, *args, timeout=120):
         pytest.fail(f"sluice submit printed {len(ids)} job ids for {len(payloads)} jobs",
                     pytrace=False)
     return ids
+
+
+def status_json(spec, timeout=60):
+    """`sluice status -f SPEC --json`, parsed: {"pipeline", "stages": [{"stage", "group",
+    "workers", "queue": {"input"|"retry"|"dlq": {"topic", "depth"}}}], "done"}."""
+    result = run_sluice("status", "-f", spec, "--json", timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(f"sluice status exited {result.returncode}: {result.stderr.strip()}",
+                    pytrace=False)
+    lines = result.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError) as e:
+        pytest.fail(f"sluice status --json: not JSON ({e}): {result.stdout[:300]!r}",
+                    pytrace=False)
+
+
+def done_at_least(spec, count):
+    """How many records <pipeline>.done holds (per `sluice status`) when that is at
+    least `count`, else None: a predicate for wait_until()."""
+    done = status_json(spec)["done"]
+    return done if done >= count else None
 
 
 def _text(data):
@@ -192,6 +254,19 @@ class Worker:
         self._kill_group()
         return self.proc.wait(timeout=30)
 
+    def crash(self):
+        """kill -9 of the worker process alone, as a user or the OOM killer would; its
+        exec children live on until they notice (see group_processes()). Returns the
+        exit code."""
+        if self.running():
+            os.kill(self.pid, signal.SIGKILL)
+        return self.proc.wait(timeout=30)
+
+    def group_processes(self):
+        """Pids of the live (not zombie) processes left in the worker's process group:
+        the worker and the exec children it started."""
+        return group_processes(self.pid)
+
     def _kill_group(self):
         try:
             os.killpg(self.pid, signal.SIGKILL)
@@ -210,6 +285,21 @@ class Worker:
     def __repr__(self):
         state = "running" if self.running() else f"exited {self.proc.returncode}"
         return f"Worker({self.stage}, pid {self.pid}, {state})"
+
+
+def group_processes(pgid):
+    """Pids of the live (not zombie) processes in process group `pgid`."""
+    pids = []
+    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        # pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 @pytest.fixture
@@ -238,12 +328,89 @@ def pytest_runtest_makereport(item, call):
                                     worker.stderr_tail()))
 
 
+# --- metrics -----------------------------------------------------------------------
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)')
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def scrape_metrics(address, timeout=5):
+    """GET http://ADDRESS/metrics: a list of (name, {label: value}, float), or None when
+    nothing answers there (yet)."""
+    try:
+        with urllib.request.urlopen(f"http://{address}/metrics", timeout=timeout) as r:
+            text = r.read().decode()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+    samples = []
+    for line in text.splitlines():
+        match = _SAMPLE.match(line)
+        if match and not line.startswith("#"):
+            labels = dict(_LABEL.findall(match.group(2) or ""))
+            samples.append((match.group(1), labels, float(match.group(3))))
+    return samples
+
+
+def metric_total(address, name, **labels):
+    """The sum of metric `name` over the series at ADDRESS whose labels include
+    `labels`; fails the test if the endpoint does not answer."""
+    samples = scrape_metrics(address)
+    if samples is None:
+        pytest.fail(f"no /metrics at {address}", pytrace=False)
+    return sum(value for n, have, value in samples
+               if n == name and all(have.get(k) == v for k, v in labels.items()))
+
+
+# --- the broker's own view ---------------------------------------------------------
+
+
+def kafka_libs():
+    """The broker's cached jars (ops/kafka/kafka.sh fetch), for the version kafka.sh
+    pins."""
+    script = (repo_path() / "ops" / "kafka" / "kafka.sh").read_text()
+    version = re.search(r"^readonly KAFKA_VERSION=(\S+)", script, re.M).group(1)
+    cache = os.environ.get("SLUICE_CACHE") or pathlib.Path.home() / ".cache" / "sluice"
+    libs = pathlib.Path(cache) / f"kafka-{version}" / "libs"
+    if not libs.is_dir():
+        pytest.fail(f"no Kafka jars in {libs} (ops/kafka/kafka.sh fetch)", pytrace=False)
+    return libs
+
+
+_TOPIC_LINE = re.compile(r"^Dynamic configs for topic (\S+) are:", re.M)
+
+
+def kafka_topics(broker, timeout=60):
+    """Every topic on the broker, as Kafka's own admin tool lists them (kafka-configs
+    --describe --entity-type topics, i.e. kafka.admin.ConfigCommand): independent of
+    sluice and librdkafka."""
+    cmd = ["java", f"-Dlog4j.configuration=file:{repo_path()}/ops/kafka/log4j.properties",
+           "-cp", f"{kafka_libs()}/*", "kafka.admin.ConfigCommand",
+           "--bootstrap-server", broker, "--describe", "--entity-type", "topics"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                            stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        pytest.fail(f"kafka-configs exited {result.returncode}: {result.stderr[-1000:]}",
+                    pytrace=False)
+    return set(_TOPIC_LINE.findall(result.stdout))
+
+
 # --- reading and checking results --------------------------------------------------
 
 
-def _tail_done(spec, max_records, timeout):
-    result = run_sluice("tail", "-f", spec, "--done", "--from-beginning",
-                        "--max", max_records, "--idle-timeout", "10s", timeout=timeout)
+def tail_records(spec, *selector, max_records=None, idle_timeout="10s", timeout=60):
+    """`sluice tail -f SPEC SELECTOR... --from-beginning`, e.g. selector ("--dlq", NAME):
+    the records as dicts, read until `max_records` or `idle_timeout` without one."""
+    limit = () if max_records is None else ("--max", max_records)
+    result = run_sluice("tail", "-f", spec, *selector, "--from-beginning", *limit,
+                        "--idle-timeout", idle_timeout, timeout=timeout)
     if result.returncode != 0:
         pytest.fail(f"sluice tail exited {result.returncode}: {result.stderr.strip()}",
                     pytrace=False)
@@ -263,13 +430,16 @@ def read_done(spec, expected_count, timeout=120):
     """Reads <pipeline>.done from the beginning with `sluice tail --done`, until it has
     seen `expected_count` distinct job ids or `timeout` seconds have passed, and returns
     every record read (dicts with at least job_id, key, task_id, payload, partition,
-    offset), duplicates included. Check them with verify()."""
+    offset), duplicates included, but only those read before the last job's first
+    copy: to count every duplicate, use read_settled_done() next. Check them with
+    verify()."""
     deadline = time.monotonic() + timeout
     max_records = expected_count
     while True:
         remaining = deadline - time.monotonic()
         # At least long enough for tail's own 10 s idle timeout to end the read.
-        records = _tail_done(spec, max_records, timeout=max(remaining, 30))
+        records = tail_records(spec, "--done", max_records=max_records,
+                               timeout=max(remaining, 30))
         distinct = len({r["job_id"] for r in records})
         if distinct >= expected_count or time.monotonic() >= deadline:
             return records
@@ -278,6 +448,29 @@ def read_done(spec, expected_count, timeout=120):
             # read again with room for those duplicates.
             max_records = expected_count + (len(records) - distinct)
         # Otherwise tail went idle before all jobs were done: read again.
+
+
+def _unsettled(status):
+    """Stages with input not yet committed: tasks queued, running or awaiting a retry."""
+    return {s["stage"]: s["queue"]["input"]["depth"] for s in status["stages"]
+            if s["queue"]["input"]["depth"] or s["queue"]["retry"]["depth"]}
+
+
+def read_settled_done(spec, timeout=120):
+    """Every record of <pipeline>.done, once the pipeline has settled. read_done() stops
+    at the first copy of each job, so it cannot see a duplicate that comes out after
+    every job did (work redone after a restart); to count duplicates, first let
+    read_done() see every job, then call this. It waits until every stage has
+    committed all of its input (nothing queued, running or awaiting a retry; outputs
+    are acknowledged before their input is committed), then reads exactly as many
+    records as `status` counts in .done."""
+    status = wait_until(lambda: (lambda st: None if _unsettled(st) else st)(
+        status_json(spec)), timeout, "every stage to commit all of its input")
+    records = tail_records(spec, "--done", max_records=status["done"], timeout=timeout)
+    if len(records) != status["done"]:
+        pytest.fail(f"sluice tail --done read {len(records)} records; status counts "
+                    f"{status['done']}", pytrace=False)
+    return records
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,29 @@
+// Offsets completed beyond the committed position, carried in the commit's
+// metadata string.
+//
+// Tasks of different keys finish out of order, so when a partition changes
+// hands (rebalance, graceful stop) some offsets above the committed
+// next_offset are already done. Kafka commits one position per partition,
+// but each commit carries a metadata string: Sluice writes those offsets
+// there ("sluice1:" then comma-separated deltas from next_offset, "d" or
+// "d-e" ranges), and whoever takes the partition next skips them instead of
+// running them twice. Bounded by the broker's offset.metadata.max.bytes
+// (4096 by default): offsets that do not fit are simply rerun.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::engine {
+
+inline constexpr size_t kMaxDoneOffsetsBytes = 3000;
+
+// `done` ascending, all >= next_offset.
+std::string encode_done_offsets(int64_t next_offset, const std::vector<int64_t>& done,
+                                size_t max_bytes = kMaxDoneOffsetsBytes);
+// Offsets (ascending) named by `metadata`; empty for anything not ours or malformed.
+std::vector<int64_t> decode_done_offsets(int64_t next_offset, std::string_view metadata);
+
+}  // namespace sluice::engine
