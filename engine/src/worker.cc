@@ -100,16 +100,22 @@ Status WorkerImpl::create_clients() {
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
 
+  if (Status s = make_producer(); !s.is_ok()) return s;
+  return check_reachable(producer_.get(), options_.kafka);
+}
+
+// Also called to replace a producer that hit a fatal error.
+Status WorkerImpl::make_producer() {
   ClientSpec producer = producer_spec();
   producer.customize = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
     rd_kafka_conf_set_error_cb(conf, error_trampoline);
   };
-  auto made_producer = make_client(options_.kafka, std::move(producer));
-  if (!made_producer.is_ok()) return made_producer.status();
-  producer_ = std::move(made_producer).value();
-  return check_reachable(producer_.get(), options_.kafka);
+  auto made = make_client(options_.kafka, std::move(producer));
+  if (!made.is_ok()) return made.status();
+  producer_ = std::move(made).value();
+  return Status::ok();
 }
 
 Status WorkerImpl::check_topics() {

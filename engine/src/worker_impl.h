@@ -65,6 +65,7 @@ class WorkerImpl final : public Worker {
 
   // worker.cc
   Status create_clients();
+  Status make_producer();
   Status check_topics();
   void run_once(const std::atomic<bool>& stop);
   void dispatch_and_complete_phase();

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include "done_offsets.h"
-#include "kafka_client.h"
 #include "kafka_errors.h"
 #include "worker_impl.h"
 
@@ -124,21 +123,7 @@ Status WorkerImpl::recover_phase() {
   if (producer_fatal_) {
     producer_fatal_ = false;
     rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    ClientSpec spec = producer_spec();
-    spec.customize = [this](rd_kafka_conf_t* conf) {
-      rd_kafka_conf_set_opaque(conf, this);
-      rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m,
-                                           void* opaque) noexcept {
-        static_cast<WorkerImpl*>(opaque)->on_delivery(m);
-      });
-      rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int err, const char* reason,
-                                          void* opaque) noexcept {
-        static_cast<WorkerImpl*>(opaque)->on_producer_error(err, reason);
-      });
-    };
-    auto rebuilt = make_client(options_.kafka, std::move(spec));
-    if (!rebuilt.is_ok()) return rebuilt.status();
-    producer_ = std::move(rebuilt).value();
+    if (Status s = make_producer(); !s.is_ok()) return s;
   }
   // Back off between rewinds so a broker that keeps refusing is not hammered.
   rewind_backoff_ = std::clamp(rewind_backoff_ * 2, std::chrono::milliseconds(100),
