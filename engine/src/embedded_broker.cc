@@ -24,6 +24,13 @@ class EmbeddedBrokerImpl final : public EmbeddedBroker {
   Status start();
   std::string bootstrap() const override { return bootstrap_; }
   Status create_topics(const topics::PipelineSpec& spec) override;
+  void fail_next_produce_requests(int count, int kafka_error) override {
+    constexpr int16_t kProduceApiKey = 0;  // the Kafka protocol's ApiKey
+    std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count),
+                                            static_cast<rd_kafka_resp_err_t>(kafka_error));
+    rd_kafka_mock_push_request_errors_array(cluster_.get(), kProduceApiKey, errors.size(),
+                                            errors.data());
+  }
 
  private:
   engine::KafkaHandle host_;

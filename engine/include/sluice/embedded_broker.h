@@ -24,6 +24,11 @@ class EmbeddedBroker {
   // with replication 1 (one broker). Takes up to a second or two: the mock
   // serves its own API slowly.
   virtual Status create_topics(const topics::PipelineSpec& spec) = 0;
+
+  // Fault injection (tests/faults): the next `count` Produce requests fail
+  // with Kafka error code `kafka_error` (e.g. 10, MESSAGE_TOO_LARGE: not
+  // retried by the client, so the records fail delivery).
+  virtual void fail_next_produce_requests(int count, int kafka_error) = 0;
 };
 
 }  // namespace sluice
