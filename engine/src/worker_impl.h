@@ -76,6 +76,7 @@ class WorkerImpl final : public Worker {
 
   // worker_intake.cc
   void consume_phase(int wait_ms);
+  void take_in(const rd_kafka_message_t* message);
   void intake(const rd_kafka_message_t* message);
   void dispatch_phase();
   void start_task(TaskRecord& record);

@@ -11,19 +11,27 @@ constexpr int kMaxBatch = 500;
 }
 
 void WorkerImpl::consume_phase(int wait_ms) {
-  // One blocking poll, then drain what is already fetched without blocking.
-  // (rd_kafka_consume_batch_queue would wait for a full batch.)
-  for (int i = 0; i < kMaxBatch; ++i) {
-    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), i == 0 ? wait_ms : 0));
-    if (!message) return;
-    if (message->err) {
-      spdlog::warn("stage {}: consume: {}", spec_->name,
-                   rd_kafka_message_errstr(message.get()));
-      continue;
-    }
-    intake(message.get());
-    if (paused_ || !fatal_.is_ok()) return;
+  // One poll that may block, then what is already fetched, in one batch with
+  // no wait (rd_kafka_consume_batch_queue with a timeout would wait for a
+  // full batch). Every message returned is taken in, even past the pause
+  // threshold: librdkafka resumes after the last message it handed out.
+  KafkaMessage first(rd_kafka_consumer_poll(consumer_.get(), wait_ms));
+  if (!first) return;
+  take_in(first.get());
+  rd_kafka_message_t* batch[kMaxBatch];
+  ssize_t count = rd_kafka_consume_batch_queue(consumer_queue_.get(), 0, batch, kMaxBatch);
+  for (ssize_t i = 0; i < count; ++i) {
+    KafkaMessage message(batch[i]);
+    take_in(message.get());
   }
+}
+
+void WorkerImpl::take_in(const rd_kafka_message_t* message) {
+  if (message->err) {
+    spdlog::warn("stage {}: consume: {}", spec_->name, rd_kafka_message_errstr(message));
+    return;
+  }
+  intake(message);
 }
 
 void WorkerImpl::intake(const rd_kafka_message_t* message) {
