@@ -96,13 +96,14 @@ class StageObserver final : public WorkerObserver {
 
 class MetricsServerImpl final : public MetricsServer {
  public:
-  MetricsServerImpl(const topics::PipelineSpec& spec, std::unique_ptr<Inspector> inspector)
+  MetricsServerImpl(const topics::PipelineSpec& spec, std::unique_ptr<Inspector> inspector,
+                    const std::vector<std::string>& stages)
       : registry_(std::make_shared<prometheus::Registry>()),
         families_(*registry_),
         pipeline_(spec.pipeline),
         inspector_(std::move(inspector)) {
-    for (const topics::StageSpec& stage : spec.stages) {
-      observers_.emplace(stage.name, std::make_unique<StageObserver>(families_, labels(stage.name)));
+    for (const std::string& stage : stages) {
+      observers_.emplace(stage, std::make_unique<StageObserver>(families_, labels(stage)));
     }
   }
   ~MetricsServerImpl() override {
@@ -154,6 +155,7 @@ class MetricsServerImpl final : public MetricsServer {
       return;
     }
     for (const StageStatus& stage : status->stages) {
+      if (observers_.count(stage.stage) == 0) continue;  // another process's stage
       families_.workers.Add(labels(stage.stage)).Set(stage.workers);
       for (const TopicDepth& topic : stage.topics) {
         prometheus::Labels l = labels(stage.stage);
@@ -179,10 +181,11 @@ class MetricsServerImpl final : public MetricsServer {
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& address,
                                                             const topics::PipelineSpec& spec,
-                                                            const KafkaOptions& kafka) {
+                                                            const KafkaOptions& kafka,
+                                                            const std::vector<std::string>& stages) {
   auto inspector = Inspector::create(spec, kafka);
   if (!inspector.is_ok()) return inspector.status();
-  auto server = std::make_unique<MetricsServerImpl>(spec, std::move(inspector).value());
+  auto server = std::make_unique<MetricsServerImpl>(spec, std::move(inspector).value(), stages);
   if (Status s = server->listen(address); !s.is_ok()) return s;
   return std::unique_ptr<MetricsServer>(std::move(server));
 }

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "sluice/kafka_options.h"
 #include "sluice/observer.h"
@@ -20,9 +21,12 @@ namespace sluice::ops {
 class MetricsServer {
  public:
   // kUsage when the address cannot be bound (names the address).
+  // Series are exported for `stages`, the stages this process runs, so
+  // that summing over worker processes counts each task and queue once.
   static Result<std::unique_ptr<MetricsServer>> start(const std::string& address,
                                                       const topics::PipelineSpec& spec,
-                                                      const KafkaOptions& kafka);
+                                                      const KafkaOptions& kafka,
+                                                      const std::vector<std::string>& stages);
   virtual ~MetricsServer() = default;
   virtual WorkerObserver* observer(const std::string& stage) = 0;
 };

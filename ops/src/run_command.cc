@@ -64,17 +64,17 @@ int run_command(const RunOptions& options) {
   install_stop_signals();
   auto target = load_target(options.spec_path);
   if (!target.is_ok()) return report(target.status());
-  std::unique_ptr<MetricsServer> metrics;
-  if (!options.metrics_addr.empty()) {
-    auto started = MetricsServer::start(options.metrics_addr, target->spec, target->kafka);
-    if (!started.is_ok()) return report(started.status());
-    metrics = std::move(started).value();
-  }
   std::vector<std::string> names;
   if (options.stage == "all") {
     for (const topics::StageSpec& stage : target->spec.stages) names.push_back(stage.name);
   } else {
     names.push_back(options.stage);
+  }
+  std::unique_ptr<MetricsServer> metrics;
+  if (!options.metrics_addr.empty()) {
+    auto started = MetricsServer::start(options.metrics_addr, target->spec, target->kafka, names);
+    if (!started.is_ok()) return report(started.status());
+    metrics = std::move(started).value();
   }
   std::vector<std::unique_ptr<Worker>> workers;
   for (const std::string& name : names) {
