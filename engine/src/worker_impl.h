@@ -14,7 +14,6 @@
 #include <map>
 #include <queue>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "completion_queue.h"

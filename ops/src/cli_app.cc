@@ -27,69 +27,89 @@ void add_spec_option(CLI::App* command, std::string& path) {
   command->add_option("-f,--file", path, "Pipeline spec (YAML)")->required();
 }
 
+// Everything the command line fills in; outlives parsing.
+struct CliState {
+  std::string spec;
+  RunOptions run;
+  SubmitOptions submit;
+  StatusOptions status;
+  TailOptions tail;
+  std::string tail_idle;
+  DemoOptions demo;
+  std::function<int()> action;
+};
+
+void add_validate_and_topics(CLI::App& app, CliState& s) {
+  auto* validate = app.add_subcommand("validate", "Check a spec; touches nothing");
+  add_spec_option(validate, s.spec);
+  validate->callback([&s] { s.action = [&s] { return validate_command(s.spec); }; });
+  auto* topics_cmd = app.add_subcommand("topics", "Manage the pipeline's topics");
+  topics_cmd->require_subcommand(1);
+  auto* apply = topics_cmd->add_subcommand("apply", "Create missing topics; report differences");
+  add_spec_option(apply, s.spec);
+  apply->callback([&s] { s.action = [&s] { return topics_apply_command(s.spec); }; });
+}
+
+void add_run(CLI::App& app, CliState& s) {
+  auto* run = app.add_subcommand("run", "Run workers of one stage, or of all");
+  add_spec_option(run, s.run.spec_path);
+  run->add_option("--stage", s.run.stage, "Stage name, or all")->required();
+  run->add_option("--metrics-addr", s.run.metrics_addr, "Serve /metrics on HOST:PORT");
+  run->callback([&s] { s.action = [&s] { return run_command(s.run); }; });
+}
+
+void add_submit(CLI::App& app, CliState& s) {
+  auto* submit = app.add_subcommand("submit", "Submit jobs; prints their ids");
+  add_spec_option(submit, s.submit.spec_path);
+  submit->add_option("--key", s.submit.key, "Key of the job (default: its id)");
+  submit->add_option("--key-field", s.submit.key_field, "Key each job by this payload field");
+  submit->add_option("job", s.submit.job, "A JSON job, or - for JSON lines on stdin")->required();
+  submit->callback([&s] { s.action = [&s] { return submit_command(s.submit); }; });
+}
+
+void add_status(CLI::App& app, CliState& s) {
+  auto* status = app.add_subcommand("status", "Workers and queue depth per stage");
+  add_spec_option(status, s.status.spec_path);
+  status->add_flag("--json", s.status.json, "One JSON object per refresh");
+  status->add_flag("--watch", s.status.watch, "Refresh every 2 s until interrupted");
+  status->callback([&s] { s.action = [&s] { return status_command(s.status); }; });
+}
+
+void add_tail(CLI::App& app, CliState& s) {
+  auto* tail = app.add_subcommand("tail", "Print records of a topic as JSON lines");
+  add_spec_option(tail, s.tail.spec_path);
+  tail->add_option("--stage", s.tail.stage, "The input topic of this stage");
+  tail->add_flag("--done", s.tail.done, "The pipeline's outputs (default)");
+  tail->add_option("--dlq", s.tail.dlq_stage, "The dead letters of this stage");
+  tail->add_flag("--from-beginning", s.tail.from_beginning, "Start at the oldest record");
+  tail->add_option("--max", s.tail.max_records, "Stop after this many records");
+  tail->add_option("--idle-timeout", s.tail_idle, "Stop after this long without a record")
+      ->check(DurationValidator());
+  tail->callback([&s] {
+    if (!s.tail_idle.empty()) s.tail.idle_timeout = topics::parse_duration(s.tail_idle).value();
+    s.action = [&s] { return tail_command(s.tail); };
+  });
+}
+
+void add_demo(CLI::App& app, CliState& s) {
+  auto* demo = app.add_subcommand("demo", "Run a sample pipeline on the embedded broker");
+  demo->add_option("--jobs", s.demo.jobs, "How many jobs to submit")->check(CLI::Range(1, 20000));
+  demo->callback([&s] { s.action = [&s] { return demo_command(s.demo); }; });
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"Sluice: a durable, queue-based pipeline engine on Kafka", "sluice"};
   app.set_version_flag("--version", version());
   app.require_subcommand(1);
-  std::string spec;
-  std::function<int()> action;
-
-  auto* validate = app.add_subcommand("validate", "Check a spec; touches nothing");
-  add_spec_option(validate, spec);
-  validate->callback([&] { action = [&] { return validate_command(spec); }; });
-
-  auto* topics_cmd = app.add_subcommand("topics", "Manage the pipeline's topics");
-  topics_cmd->require_subcommand(1);
-  auto* apply = topics_cmd->add_subcommand("apply", "Create missing topics; report differences");
-  add_spec_option(apply, spec);
-  apply->callback([&] { action = [&] { return topics_apply_command(spec); }; });
-
-  RunOptions run;
-  auto* run_cmd = app.add_subcommand("run", "Run workers of one stage, or of all");
-  add_spec_option(run_cmd, run.spec_path);
-  run_cmd->add_option("--stage", run.stage, "Stage name, or all")->required();
-  run_cmd->add_option("--metrics-addr", run.metrics_addr, "Serve /metrics on HOST:PORT");
-  run_cmd->callback([&] { action = [&] { return run_command(run); }; });
-
-  SubmitOptions submit;
-  auto* submit_cmd = app.add_subcommand("submit", "Submit jobs; prints their ids");
-  add_spec_option(submit_cmd, submit.spec_path);
-  submit_cmd->add_option("--key", submit.key, "Key of the job (default: its id)");
-  submit_cmd->add_option("--key-field", submit.key_field, "Key each job by this payload field");
-  submit_cmd->add_option("job", submit.job, "A JSON job, or - for JSON lines on stdin")
-      ->required();
-  submit_cmd->callback([&] { action = [&] { return submit_command(submit); }; });
-
-  StatusOptions status;
-  auto* status_cmd = app.add_subcommand("status", "Workers and queue depth per stage");
-  add_spec_option(status_cmd, status.spec_path);
-  status_cmd->add_flag("--json", status.json, "One JSON object per refresh");
-  status_cmd->add_flag("--watch", status.watch, "Refresh every 2 s until interrupted");
-  status_cmd->callback([&] { action = [&] { return status_command(status); }; });
-
-  TailOptions tail;
-  std::string idle;
-  auto* tail_cmd = app.add_subcommand("tail", "Print records of a topic as JSON lines");
-  add_spec_option(tail_cmd, tail.spec_path);
-  tail_cmd->add_option("--stage", tail.stage, "The input topic of this stage");
-  tail_cmd->add_flag("--done", tail.done, "The pipeline's outputs (default)");
-  tail_cmd->add_option("--dlq", tail.dlq_stage, "The dead letters of this stage");
-  tail_cmd->add_flag("--from-beginning", tail.from_beginning, "Start at the oldest record");
-  tail_cmd->add_option("--max", tail.max_records, "Stop after this many records");
-  tail_cmd->add_option("--idle-timeout", idle, "Stop after this long without a record")
-      ->check(DurationValidator());
-  tail_cmd->callback([&] {
-    if (!idle.empty()) tail.idle_timeout = topics::parse_duration(idle).value();
-    action = [&] { return tail_command(tail); };
-  });
-
-  DemoOptions demo;
-  auto* demo_cmd = app.add_subcommand("demo", "Run a sample pipeline on the embedded broker");
-  demo_cmd->add_option("--jobs", demo.jobs, "How many jobs to submit")->check(CLI::Range(1, 20000));
-  demo_cmd->callback([&] { action = [&] { return demo_command(demo); }; });
-
+  CliState state;
+  add_validate_and_topics(app, state);
+  add_run(app, state);
+  add_submit(app, state);
+  add_status(app, state);
+  add_tail(app, state);
+  add_demo(app, state);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -98,8 +118,9 @@ int run_cli(int argc, char** argv) {
     app.exit(e);
     return kExitUsage;
   }
-  configure_logging(run.stage.empty() ? "warn" : "info");
-  return action();
+  // Workers log their progress; the other commands only warnings.
+  configure_logging(state.run.stage.empty() ? "warn" : "info");
+  return state.action();
 }
 
 }  // namespace sluice::ops
