@@ -5,6 +5,7 @@
 
 #include "kafka_client.h"
 #include "kafka_errors.h"
+#include "topic_metadata.h"
 #include "sluice/topics/names.h"
 #include "worker_impl.h"
 
@@ -118,27 +119,17 @@ Status WorkerImpl::make_producer() {
   return Status::ok();
 }
 
+// One all-topics metadata request (see topic_metadata.h): asking for the
+// topics by name could make a broker auto-create them with its defaults.
 Status WorkerImpl::check_topics() {
+  auto existing = describe_topics(producer_.get(), options_.kafka);
+  if (!existing.is_ok()) return existing.status();
   std::vector<std::string> needed = {input_topic_, dlq_topic_};
-  needed.insert(needed.end(), default_output_topics_.begin(),
-                default_output_topics_.end());
+  needed.insert(needed.end(), default_output_topics_.begin(), default_output_topics_.end());
   for (const std::string& topic : needed) {
-    KafkaHandle& rk = producer_;
-    rd_kafka_topic_t* handle = rd_kafka_topic_new(rk.get(), topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* raw = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(
-        rk.get(), 0, handle, &raw,
-        static_cast<int>(options_.kafka.connect_timeout.count()));
-    Metadata metadata(raw);
-    rd_kafka_topic_destroy(handle);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return kafka_status(err, "metadata for " + topic);
-    }
-    if (metadata->topic_cnt != 1 || metadata->topics[0].err) {
-      return not_found("topic " + topic + " does not exist on " +
-                       options_.kafka.bootstrap +
-                       "; create it with `sluice topics apply -f " +
-                       options_.spec.file + "`");
+    if (existing->count(topic) == 0) {
+      return not_found("topic " + topic + " does not exist on " + options_.kafka.bootstrap +
+                       "; create it with `sluice topics apply -f " + options_.spec.file + "`");
     }
   }
   return Status::ok();
