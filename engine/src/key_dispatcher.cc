@@ -10,29 +10,24 @@ KeyDispatcher::KeyDispatcher(size_t max_in_flight)
 }
 
 namespace {
-constexpr size_t kMaxSpareLanes = 1024;
+constexpr size_t kMaxIdleLanes = 16384;
+
+bool is_idle(const auto& lane) {
+  return !lane.busy && !lane.queued_ready && lane.waiting.empty();
 }
+}  // namespace
 
 KeyDispatcher::Lanes::iterator KeyDispatcher::lane_for(std::string_view key) {
   auto lane = lanes_.find(key);
-  if (lane != lanes_.end()) return lane;
-  if (spare_lanes_.empty()) return lanes_.try_emplace(std::string(key)).first;
-  Lanes::node_type node = std::move(spare_lanes_.back());
-  spare_lanes_.pop_back();
-  node.key().assign(key.data(), key.size());
-  return lanes_.insert(std::move(node)).position;
+  if (lane == lanes_.end()) return lanes_.try_emplace(std::string(key)).first;
+  if (is_idle(lane->second)) --idle_lanes_;
+  return lane;
 }
 
-void KeyDispatcher::retire(Lanes::iterator lane) {
-  if (spare_lanes_.size() >= kMaxSpareLanes) {
-    lanes_.erase(lane);
-    return;
-  }
-  Lanes::node_type node = lanes_.extract(lane);
-  node.mapped().waiting.clear();
-  node.mapped().busy = false;
-  node.mapped().queued_ready = false;
-  spare_lanes_.push_back(std::move(node));
+void KeyDispatcher::became_idle() {
+  if (++idle_lanes_ <= kMaxIdleLanes) return;
+  std::erase_if(lanes_, [](const auto& entry) { return is_idle(entry.second); });
+  idle_lanes_ = 0;
 }
 
 void KeyDispatcher::enqueue(std::string_view key, TaskId id) {
@@ -51,14 +46,13 @@ void KeyDispatcher::make_ready(Lanes::iterator lane) {
 
 std::optional<KeyDispatcher::TaskId> KeyDispatcher::next_ready() {
   while (in_flight_ < max_in_flight_ && !ready_.empty()) {
-    Lanes::value_type* entry = ready_.front();
-    Lane& lane = entry->second;
+    Lane& lane = ready_.front()->second;
     ready_.pop_front();
     lane.queued_ready = false;
     // A lane may have been emptied by remove_waiting_if() after it was
-    // queued; it is idle now, so it goes.
+    // queued; then it is idle now.
     if (lane.waiting.empty()) {
-      if (!lane.busy) retire(lanes_.find(std::string_view(entry->first)));
+      if (!lane.busy) became_idle();
       continue;
     }
     TaskId id = lane.waiting.front();
@@ -95,8 +89,8 @@ void KeyDispatcher::release_key(std::string_view key) {
   SLUICE_CHECK(lane != lanes_.end() && lane->second.busy,
                "released a key that was not busy");
   lane->second.busy = false;
-  if (lane->second.waiting.empty() && !lane->second.queued_ready) {
-    retire(lane);  // idle lanes would cost memory per distinct key
+  if (lane->second.waiting.empty()) {
+    became_idle();
     return;
   }
   make_ready(lane);

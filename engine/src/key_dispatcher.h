@@ -60,7 +60,7 @@ class KeyDispatcher {
   Lanes::iterator lane_for(std::string_view key);
   void release_key(std::string_view key);
   void make_ready(Lanes::iterator lane);
-  void retire(Lanes::iterator lane);
+  void became_idle();
 
   size_t max_in_flight_;
   size_t in_flight_ = 0;
@@ -69,9 +69,10 @@ class KeyDispatcher {
   // Runnable lanes in FIFO order. unordered_map never moves its nodes, so
   // the pointers stay valid until the lane is erased (only when idle).
   std::deque<Lanes::value_type*> ready_;
-  // Idle lanes are retired here rather than freed: most tasks bring a key
-  // that is idle, and re-using a node saves its allocations.
-  std::vector<Lanes::node_type> spare_lanes_;
+  // Idle lanes (no task running or waiting) stay in lanes_: most tasks bring
+  // a key seen recently, and keeping its lane saves an insert and an erase.
+  // Past kMaxIdleLanes they are swept out, so memory stays bounded.
+  size_t idle_lanes_ = 0;
 };
 
 }  // namespace sluice::engine

@@ -85,14 +85,14 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
 
 // Once produced, a record only waits for acks: a failed delivery rewinds to
 // the last commit and never needs the input again, so free it now.
-// The record's buffers stay for the slot's next occupant, unless large.
+// The record's buffers stay for the slot's next occupant (decoding into it
+// clears it), unless large: those go now, so idle slots stay small.
 void WorkerImpl::release_payload(TaskRecord& record) {
   constexpr size_t kKeepBytes = 64 * 1024;
-  record.input.Clear();
-  record.task.payload.clear();
   if (record.task.payload.capacity() > kKeepBytes) std::string().swap(record.task.payload);
-  if (record.input.payload().capacity() > kKeepBytes) std::string().swap(*record.input.mutable_payload());
-  record.task.headers.clear();
+  if (record.input.payload().capacity() > kKeepBytes) {
+    std::string().swap(*record.input.mutable_payload());
+  }
 }
 
 void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
