@@ -30,11 +30,12 @@ void KeyDispatcher::became_idle() {
   idle_lanes_ = 0;
 }
 
-void KeyDispatcher::enqueue(std::string_view key, TaskId id) {
+KeyDispatcher::LaneRef KeyDispatcher::enqueue(std::string_view key, TaskId id) {
   auto lane = lane_for(key);
   lane->second.waiting.push_back(id);
   ++waiting_;
   make_ready(lane);
+  return LaneRef{&*lane};
 }
 
 void KeyDispatcher::make_ready(Lanes::iterator lane) {
@@ -71,6 +72,12 @@ void KeyDispatcher::finish(std::string_view key) {
   release_key(key);
 }
 
+void KeyDispatcher::finish(LaneRef lane) {
+  SLUICE_CHECK(in_flight_ > 0, "finish() without a task in flight");
+  --in_flight_;
+  release(static_cast<Lanes::value_type*>(lane.lane));
+}
+
 void KeyDispatcher::park() {
   SLUICE_CHECK(in_flight_ > 0, "park() without a task in flight");
   --in_flight_;
@@ -84,16 +91,26 @@ bool KeyDispatcher::try_unpark() {
 
 void KeyDispatcher::finish_parked(std::string_view key) { release_key(key); }
 
+void KeyDispatcher::finish_parked(LaneRef lane) {
+  release(static_cast<Lanes::value_type*>(lane.lane));
+}
+
 void KeyDispatcher::release_key(std::string_view key) {
   auto lane = lanes_.find(key);
-  SLUICE_CHECK(lane != lanes_.end() && lane->second.busy,
-               "released a key that was not busy");
-  lane->second.busy = false;
-  if (lane->second.waiting.empty()) {
+  SLUICE_CHECK(lane != lanes_.end(), "released a key that has no lane");
+  release(&*lane);
+}
+
+void KeyDispatcher::release(Lanes::value_type* entry) {
+  Lane& lane = entry->second;
+  SLUICE_CHECK(lane.busy, "released a key that was not busy");
+  lane.busy = false;
+  if (lane.waiting.empty()) {
     became_idle();
     return;
   }
-  make_ready(lane);
+  lane.queued_ready = true;  // busy until now, so not queued yet
+  ready_.push_back(entry);
 }
 
 void KeyDispatcher::remove_waiting_if(const std::function<bool(TaskId)>& drop) {

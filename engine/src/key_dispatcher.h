@@ -26,17 +26,25 @@ class KeyDispatcher {
 
   explicit KeyDispatcher(size_t max_in_flight);
 
-  void enqueue(std::string_view key, TaskId id);
+  // Names a key's lane without a lookup; valid while a task of that key is
+  // waiting, running or parked.
+  struct LaneRef {
+    void* lane = nullptr;
+  };
+
+  LaneRef enqueue(std::string_view key, TaskId id);
   // The next task allowed to start, now counted in flight; nullopt if none.
   std::optional<TaskId> next_ready();
   // The running task of `key` finished: frees its slot and its key.
   void finish(std::string_view key);
+  void finish(LaneRef lane);
   // The running task of `key` waits for a retry: frees its slot, keeps its key.
   void park();
   // A parked task wants to run again: takes a slot if one is free.
   bool try_unpark();
   // The parked task of `key` finished (or was dropped): frees its key.
   void finish_parked(std::string_view key);
+  void finish_parked(LaneRef lane);
   // Removes waiting (not running) tasks for which `drop` is true.
   void remove_waiting_if(const std::function<bool(TaskId)>& drop);
 
@@ -59,6 +67,7 @@ class KeyDispatcher {
 
   Lanes::iterator lane_for(std::string_view key);
   void release_key(std::string_view key);
+  void release(Lanes::value_type* lane);
   void make_ready(Lanes::iterator lane);
   void became_idle();
 

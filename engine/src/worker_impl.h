@@ -52,6 +52,7 @@ class WorkerImpl final : public Worker {
     int64_t offset = 0;
     TaskState state = TaskState::kWaiting;
     int pending_acks = 0;
+    KeyDispatcher::LaneRef lane;  // the lane of task.key, while it holds one
     Clock::time_point started;
     v1::Envelope input;  // payload moved into `task`
     Task task;

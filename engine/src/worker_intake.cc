@@ -69,7 +69,7 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
     return;
   }
   take_task(record.input, key, &record.task);
-  dispatcher_.enqueue(record.task.key, id);
+  record.lane = dispatcher_.enqueue(record.task.key, id);
 }
 
 void WorkerImpl::dispatch_phase() {

@@ -23,7 +23,7 @@ void WorkerImpl::completion_phase() {
 void WorkerImpl::handle_outcome(TaskRecord& record, Outcome outcome) {
   switch (outcome.kind) {
     case OutcomeKind::kOk:
-      dispatcher_.finish(record.task.key);
+      dispatcher_.finish(record.lane);
       produce_outputs(record, outcome.outputs);
       return;
     case OutcomeKind::kRetry:
@@ -31,13 +31,13 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome outcome) {
         retry_later(record, outcome);
         return;
       }
-      dispatcher_.finish(record.task.key);
+      dispatcher_.finish(record.lane);
       outcome.error = "gave up after " + std::to_string(record.task.attempt) +
                       " attempts: " + outcome.error;
       dead_letter(record, outcome);
       return;
     case OutcomeKind::kFail:
-      dispatcher_.finish(record.task.key);
+      dispatcher_.finish(record.lane);
       dead_letter(record, outcome);
       return;
   }

@@ -99,8 +99,8 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
     if (!which(record)) return;
     switch (record.state) {
       case TaskState::kWaiting: dropped_waiting.insert(record.id); break;
-      case TaskState::kRunning: dispatcher_.finish(record.task.key); break;
-      case TaskState::kParked: dispatcher_.finish_parked(record.task.key); break;
+      case TaskState::kRunning: dispatcher_.finish(record.lane); break;
+      case TaskState::kParked: dispatcher_.finish_parked(record.lane); break;
       case TaskState::kProducing: break;  // its key was released already
     }
     records_.erase(record);
