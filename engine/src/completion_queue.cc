@@ -1,8 +1,16 @@
 #include "completion_queue.h"
 
+#include <iterator>
+
 namespace sluice::engine {
 
 void CompletionQueue::push(uint64_t task_id, Outcome outcome) {
+  // A synchronous stage completes on the owner's thread, inside process():
+  // no lock, and no wake-up (the owner drains right after).
+  if (std::this_thread::get_id() == owner_) {
+    owner_items_.push_back({task_id, std::move(outcome)});
+    return;
+  }
   bool was_empty;
   {
     std::lock_guard lock(mutex_);
@@ -10,16 +18,24 @@ void CompletionQueue::push(uint64_t task_id, Outcome outcome) {
     items_.push_back({task_id, std::move(outcome)});
   }
   // Only the first item needs to wake the loop; it drains everything.
-  if (was_empty && wake_ && std::this_thread::get_id() != owner_) wake_();
+  if (was_empty && wake_) wake_();
 }
 
 void CompletionQueue::drain(std::vector<Completed>& out) {
   out.clear();
+  out.swap(owner_items_);
   std::lock_guard lock(mutex_);
-  out.swap(items_);
+  if (out.empty()) {
+    out.swap(items_);
+    return;
+  }
+  std::move(items_.begin(), items_.end(), std::back_inserter(out));
+  items_.clear();
 }
 
+// Called by the owner only.
 bool CompletionQueue::empty() const {
+  if (!owner_items_.empty()) return false;
   std::lock_guard lock(mutex_);
   return items_.empty();
 }

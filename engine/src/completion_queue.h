@@ -34,13 +34,15 @@ class CompletionQueue {
   }
 
   void push(uint64_t task_id, Outcome outcome);
-  // Moves everything queued into `out` (cleared first).
+  // Moves everything queued into `out` (cleared first). Owner only.
   void drain(std::vector<Completed>& out);
+  // Owner only.
   bool empty() const;
 
  private:
   mutable std::mutex mutex_;
-  std::vector<Completed> items_;
+  std::vector<Completed> items_;        // pushed by other threads, under mutex_
+  std::vector<Completed> owner_items_;  // pushed by the owner: no lock needed
   std::function<void()> wake_;
   std::thread::id owner_;
 };
