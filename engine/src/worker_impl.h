@@ -98,6 +98,7 @@ class WorkerImpl final : public Worker {
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void load_handed_over_offsets(const rd_kafka_topic_partition_list_t* partitions);
+  void skip_handed_over(const rd_kafka_topic_partition_list_t* committed);
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   void drop_records(const std::function<bool(const TaskRecord&)>& which);
   Status recover_phase();

@@ -46,6 +46,11 @@ void WorkerImpl::load_handed_over_offsets(const rd_kafka_topic_partition_list_t*
                  s.message());
     return;
   }
+  skip_handed_over(committed.get());
+}
+
+// Reads the done offsets out of a committed-offsets answer (done_offsets.h).
+void WorkerImpl::skip_handed_over(const rd_kafka_topic_partition_list_t* committed) {
   size_t skipped = 0;
   for (int i = 0; i < committed->cnt; ++i) {
     const rd_kafka_topic_partition_t& element = committed->elems[i];
@@ -111,14 +116,18 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
   }
 }
 
-// After a failed delivery: drop everything uncommitted, rebuild the producer
-// if it hit a fatal error, and re-read every partition from its last commit.
+// After a failed delivery: commit what was acknowledged, drop the rest,
+// rebuild the producer if it hit a fatal error, and re-read every partition
+// from that commit, skipping the offsets it names as done.
 Status WorkerImpl::recover_phase() {
   if (!rewind_needed_) {
     rewind_backoff_ = std::chrono::milliseconds(0);
     return Status::ok();
   }
   rewind_needed_ = false;
+  // What was acknowledged is committed first (with the done offsets above
+  // each position), so the rewind redoes only what was not.
+  commit_phase(true);
   drop_records([](const TaskRecord&) { return true; });
   if (producer_fatal_) {
     producer_fatal_ = false;
@@ -147,6 +156,7 @@ void WorkerImpl::rewind_to_committed() {
     rewind_needed_ = true;
     return;
   }
+  skip_handed_over(positions.get());  // acknowledged work is not redone
   for (int i = 0; i < positions->cnt; ++i) {
     // No commit yet: the group starts from the beginning (auto.offset.reset).
     if (positions->elems[i].offset < 0) positions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
