@@ -5,6 +5,7 @@
 // demand); the durability claims themselves are tested against a real broker
 // in tests/integration.
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 
 #include <atomic>
 #include <chrono>
@@ -59,7 +60,7 @@ class WorkerFaults : public ::testing::Test {
 
   // Runs the stage until every job reached done (or 60 s passed), then
   // stops it gracefully; returns what done holds.
-  Seen run_until_all_done(Status* run_status) {
+  Seen run_until_all_done(Status* run_status, size_t jobs = kJobs) {
     auto stage = stages::make_stage(*spec_.find_stage("pass"));
     EXPECT_TRUE(stage.is_ok());
     WorkerOptions options{spec_, "pass", kafka_};
@@ -68,7 +69,7 @@ class WorkerFaults : public ::testing::Test {
     EXPECT_TRUE(worker.is_ok()) << worker.status().message();
     std::atomic<bool> stop{false};
     std::thread runner([&] { *run_status = (*worker)->run(stop); });
-    Seen seen = read_done_until(kJobs, std::chrono::seconds(60));
+    Seen seen = read_done_until(jobs, std::chrono::seconds(60));
     stop = true;
     runner.join();
     return seen;
@@ -84,6 +85,25 @@ class WorkerFaults : public ::testing::Test {
       if (record.is_ok() && record->has_value()) ++seen[(*record)->job_id];
     }
     return seen;
+  }
+
+  // Writes bytes that are not an envelope to the intake topic, the way a
+  // foreign producer would.
+  void produce_foreign_bytes(const std::string& bytes) {
+    char error[256];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", kafka_.bootstrap.c_str(), error,
+                                sizeof(error)),
+              RD_KAFKA_CONF_OK);
+    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
+    ASSERT_NE(producer, nullptr) << error;
+    std::string topic = topics::intake_topic(spec_.pipeline);
+    EXPECT_EQ(rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+                                RD_KAFKA_V_VALUE(const_cast<char*>(bytes.data()), bytes.size()),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    EXPECT_EQ(rd_kafka_flush(producer, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_destroy(producer);
   }
 
   static int duplicates(const Seen& seen) {
@@ -120,6 +140,26 @@ TEST_F(WorkerFaults, RetriableProduceErrorsAreRetriedWithoutDuplicates) {
   EXPECT_EQ(seen.size(), static_cast<size_t>(kJobs));
   EXPECT_EQ(duplicates(seen), 0);
   EXPECT_TRUE(run_status.is_ok()) << run_status.message();
+}
+
+TEST_F(WorkerFaults, ForeignBytesAreDeadLetteredWithoutBlockingThePartition) {
+  produce_foreign_bytes("this is not an envelope");
+  submit_jobs();  // a second batch, behind the foreign record in every partition
+
+  Status run_status;
+  Seen seen = run_until_all_done(&run_status, 2 * kJobs);
+
+  EXPECT_EQ(seen.size(), static_cast<size_t>(2 * kJobs));
+  EXPECT_TRUE(run_status.is_ok()) << run_status.message();
+  auto reader = TopicReader::create(kafka_, topics::dlq_topic(spec_.pipeline, "pass"), true);
+  ASSERT_TRUE(reader.is_ok());
+  auto letter = (*reader)->next(std::chrono::seconds(10));
+  ASSERT_TRUE(letter.is_ok() && letter->has_value()) << "no dead letter";
+  EXPECT_TRUE((*letter)->decoded);
+  EXPECT_EQ((*letter)->payload, "this is not an envelope");
+  ASSERT_EQ((*letter)->errors.size(), 1u);
+  EXPECT_EQ((*letter)->errors[0].kind, "undecodable");
+  EXPECT_EQ((*letter)->origin_topic, topics::intake_topic(spec_.pipeline));
 }
 
 }  // namespace
