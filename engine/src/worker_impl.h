@@ -89,8 +89,12 @@ class WorkerImpl final : public Worker {
   void dead_letter(TaskRecord& record, const Outcome& outcome);
   void send_dead_letter(TaskRecord& record);
   void release_payload(TaskRecord& record);
-  bool produce(const std::string& topic, const v1::Envelope& envelope,
-               uint64_t record_id);
+  struct OutgoingRecord {
+    const std::string& topic;
+    std::string_view key, job_id, task_id;  // the last two mirrored as headers
+  };
+  bool produce(const std::string& topic, const v1::Envelope& envelope, uint64_t record_id);
+  bool produce(const OutgoingRecord& out, uint64_t record_id);
   void delivery_phase(int wait_ms);
   void record_acked(TaskRecord& record);
   void observe(TaskResult result, const TaskRecord& record);
@@ -123,8 +127,7 @@ class WorkerImpl final : public Worker {
   KafkaHandle producer_;
   CompletionQueue completions_;
   std::vector<Completed> completed_scratch_;
-  std::string serialize_scratch_;
-  v1::Envelope output_scratch_;  // reused: Clear() keeps its string buffers
+  std::string serialize_scratch_;  // the record value being produced
 
   OffsetTracker tracker_;
   KeyDispatcher dispatcher_;

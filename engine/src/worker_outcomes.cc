@@ -5,6 +5,7 @@
 #include <random>
 
 #include "kafka_errors.h"
+#include "output_encoder.h"
 #include "task_codec.h"
 #include "worker_impl.h"
 
@@ -77,8 +78,10 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
   OutputAddress address{options_.spec.pipeline, spec_->name, ""};
   for (const Target& target : targets) {
     address.destination_stage = *target.stage;
-    fill_output_envelope(record.input, record.task, *target.output, address, &output_scratch_);
-    if (!produce(*target.topic, output_scratch_, record.id)) return;  // rewind pending
+    std::string task_id = new_id();
+    std::string_view key = encode_output_envelope(record.input, record.task, *target.output,
+                                                  address, task_id, &serialize_scratch_);
+    if (!produce({*target.topic, key, record.task.job_id, task_id}, record.id)) return;
   }
   release_payload(record);
 }
@@ -137,28 +140,32 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
   if (produce(dlq_topic_, letter, record.id)) release_payload(record);
 }
 
-// Hands one record to the producer. Waits while librdkafka's queue is full
-// (that is backpressure, not an error). Any other error means the broker
-// will never see this record: everything since the last commit is rewound.
 bool WorkerImpl::produce(const std::string& topic, const v1::Envelope& envelope,
                          uint64_t record_id) {
   envelope.SerializeToString(&serialize_scratch_);
-  const std::string& key = envelope.key();
+  return produce({topic, envelope.key(), envelope.job_id(), envelope.task_id()}, record_id);
+}
+
+// Hands serialize_scratch_ to the producer as one record. Waits while
+// librdkafka's queue is full (that is backpressure, not an error). Any other
+// error means the broker will never see this record: everything since the
+// last commit is rewound.
+bool WorkerImpl::produce(const OutgoingRecord& out, uint64_t record_id) {
   while (true) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        producer_.get(), RD_KAFKA_V_TOPIC(out.topic.c_str()),
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_KEY(out.key.data(), out.key.size()),
         RD_KAFKA_V_VALUE(serialize_scratch_.data(), serialize_scratch_.size()),
-        RD_KAFKA_V_HEADER("sluice-job-id", envelope.job_id().data(),
-                          static_cast<ssize_t>(envelope.job_id().size())),
-        RD_KAFKA_V_HEADER("sluice-task-id", envelope.task_id().data(),
-                          static_cast<ssize_t>(envelope.task_id().size())),
+        RD_KAFKA_V_HEADER("sluice-job-id", out.job_id.data(),
+                          static_cast<ssize_t>(out.job_id.size())),
+        RD_KAFKA_V_HEADER("sluice-task-id", out.task_id.data(),
+                          static_cast<ssize_t>(out.task_id.size())),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       spdlog::error("stage {}: {}", spec_->name,
-                    kafka_status(err, "produce to " + topic).message());
+                    kafka_status(err, "produce to " + out.topic).message());
       rewind_needed_ = true;
       producer_fatal_ = producer_fatal_ || err == RD_KAFKA_RESP_ERR__FATAL;
       return false;

@@ -1,0 +1,26 @@
+// Encodes an output envelope straight to protobuf wire format, in one pass.
+//
+// The hot path of every stage: building a v1::Envelope and serializing it
+// copies each string twice and walks the message twice (ByteSizeLong, then
+// the write). This writes the same fields (proto3 rules: empty and zero
+// fields are omitted) from the task's own strings into `out`. The bytes parse
+// with the generated code into exactly what output_envelope() builds; the
+// unit test holds the two together.
+#pragma once
+
+#include <string>
+
+#include "envelope.pb.h"
+#include "sluice/stage.h"
+#include "task_codec.h"
+
+namespace sluice::engine {
+
+
+// `out` is overwritten. Returns the output's record key (a view into
+// task or output, valid as long as they are).
+std::string_view encode_output_envelope(const v1::Envelope& input, const Task& task,
+                                        const Output& output, const OutputAddress& address,
+                                        const std::string& new_task_id, std::string* out);
+
+}  // namespace sluice::engine
