@@ -75,6 +75,7 @@ Status WorkerImpl::start() {
     next_topics_[next] = topics::stage_topic(pipeline, next);
   }
   default_output_topics_ = topics::output_topics(options_.spec, *spec_);
+  address_scratch_ = {pipeline, spec_->name, ""};
   if (Status s = create_clients(); !s.is_ok()) return s;
   if (Status s = check_topics(); !s.is_ok()) return s;
   if (Status s = stage_->init({pipeline, *spec_}); !s.is_ok()) {

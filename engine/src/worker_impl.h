@@ -21,6 +21,7 @@
 #include "kafka_handles.h"
 #include "key_dispatcher.h"
 #include "offset_tracker.h"
+#include "task_codec.h"
 #include "record_slab.h"
 #include "sluice/worker.h"
 
@@ -56,6 +57,11 @@ class WorkerImpl final : public Worker {
     Clock::time_point started;
     v1::Envelope input;  // payload moved into `task`
     Task task;
+  };
+  struct OutputTarget {
+    const Output* output;
+    const std::string* topic;
+    const std::string* stage;  // empty string: <pipeline>.done
   };
   struct RetryDue {
     Clock::time_point at;
@@ -128,6 +134,8 @@ class WorkerImpl final : public Worker {
   CompletionQueue completions_;
   std::vector<Completed> completed_scratch_;
   std::string serialize_scratch_;  // the record value being produced
+  std::vector<OutputTarget> targets_scratch_;
+  OutputAddress address_scratch_;  // pipeline and source set once
 
   OffsetTracker tracker_;
   KeyDispatcher dispatcher_;

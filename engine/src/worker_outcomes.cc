@@ -44,19 +44,12 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome outcome) {
   }
 }
 
-namespace {
-struct Target {
-  const Output* output;
-  const std::string* topic;
-  const std::string* stage;  // empty string: <pipeline>.done
-};
-}  // namespace
-
 void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& outputs) {
   static const std::string kDone;
   // Resolve every destination first, so a bad `to` dead-letters the task
   // before any of its outputs is produced.
-  std::vector<Target> targets;
+  std::vector<OutputTarget>& targets = targets_scratch_;
+  targets.clear();
   for (const Output& output : outputs) {
     if (!output.to.empty()) {
       auto it = next_topics_.find(output.to);
@@ -75,8 +68,8 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
   record.pending_acks = static_cast<int>(targets.size());
   observe(TaskResult::kOk, record);
   if (targets.empty()) return record_acked(record);
-  OutputAddress address{options_.spec.pipeline, spec_->name, ""};
-  for (const Target& target : targets) {
+  OutputAddress& address = address_scratch_;
+  for (const OutputTarget& target : targets) {
     address.destination_stage = *target.stage;
     std::string task_id = new_id();
     std::string_view key = encode_output_envelope(record.input, record.task, *target.output,
