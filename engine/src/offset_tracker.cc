@@ -23,7 +23,6 @@ bool OffsetTracker::track(int32_t partition, int64_t offset) {
   if (offset <= last) return false;
   if (state.first_tracked < 0) state.first_tracked = offset;
   state.window.push_back({offset, false});
-  ++state.pending;
   return true;
 }
 
@@ -40,7 +39,6 @@ void OffsetTracker::complete(int32_t partition, int64_t offset) {
     return;
   }
   entry->done = true;
-  --state.pending;
   advance(state);
 }
 
@@ -115,7 +113,10 @@ void OffsetTracker::forget_commit(int32_t partition) {
 
 size_t OffsetTracker::pending() const {
   size_t total = 0;
-  for (const auto& [partition, state] : partitions_) total += state.pending;
+  for (const auto& [partition, state] : partitions_) {
+    total += std::count_if(state.window.begin(), state.window.end(),
+                           [](const Entry& entry) { return !entry.done; });
+  }
   return total;
 }
 

@@ -54,7 +54,7 @@ class OffsetTracker {
   // True (and forgotten) if `offset` was handed over as done.
   bool take_skip(int32_t partition, int64_t offset);
 
-  // Offsets tracked but not yet complete, over all partitions.
+  // Offsets tracked but not yet complete, over all partitions (O(window)).
   size_t pending() const;
 
  private:
@@ -67,7 +67,6 @@ class OffsetTracker {
     int64_t watermark = -1;    // next_offset up to which all are done; -1 none
     int64_t committed = -1;    // last next_offset reported committed
     int64_t first_tracked = -1;
-    size_t pending = 0;
     std::deque<int64_t> skips;  // ascending
   };
   static void advance(PartitionState& state);

@@ -3,12 +3,12 @@
 // The hot path of every stage: building a v1::Envelope and serializing it
 // copies each string twice and walks the message twice (ByteSizeLong, then
 // the write). This writes the same fields (proto3 rules: empty and zero
-// fields are omitted) from the task's own strings into `out`. The bytes parse
-// with the generated code into exactly what output_envelope() builds; the
-// unit test holds the two together.
+// fields are omitted) from the task's own strings into `out`; the generated
+// parser reads them back (the unit tests hold it to that).
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "envelope.pb.h"
 #include "sluice/stage.h"
@@ -16,6 +16,11 @@
 
 namespace sluice::engine {
 
+struct OutputAddress {
+  std::string pipeline;
+  std::string source_stage;
+  std::string destination_stage;  // empty: <pipeline>.done
+};
 
 // `out` is overwritten. Returns the output's record key (a view into
 // task or output, valid as long as they are).

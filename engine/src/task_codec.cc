@@ -85,35 +85,6 @@ void put_task_back(const Task& task, v1::Envelope* envelope) {
   envelope->set_payload(task.payload);
 }
 
-v1::Envelope output_envelope(const v1::Envelope& input, const Task& task,
-                             const Output& output, const OutputAddress& address) {
-  v1::Envelope out;
-  fill_output_envelope(input, task, output, address, &out);
-  return out;
-}
-
-void fill_output_envelope(const v1::Envelope& input, const Task& task, const Output& output,
-                          const OutputAddress& address, v1::Envelope* out) {
-  out->Clear();
-  out->set_job_id(task.job_id);
-  out->set_task_id(new_id());
-  out->set_parent_task_id(task.id);
-  out->set_correlation_id(input.correlation_id().empty() ? task.job_id : input.correlation_id());
-  out->set_causation_id(task.id);
-  out->set_pipeline(address.pipeline);
-  out->set_destination_stage(address.destination_stage);
-  out->set_source_stage(address.source_stage);
-  out->set_attempt(1);
-  out->set_submitted_at_unix_ms(input.submitted_at_unix_ms());
-  out->set_deadline_unix_ms(input.deadline_unix_ms());
-  out->set_content_type(output.content_type.empty() ? task.content_type : output.content_type);
-  out->set_payload(output.payload);
-  if (!input.headers().empty()) {
-    out->mutable_headers()->insert(input.headers().begin(), input.headers().end());
-  }
-  out->set_key(output.key ? *output.key : task.key);
-}
-
 void append_error(v1::Envelope& envelope, const Failure& failure) {
   v1::ErrorRecord* record = envelope.add_errors();
   record->set_stage(failure.stage);

@@ -1,5 +1,5 @@
-// Between Kafka records and tasks: envelope decoding and the envelopes a task
-// produces (outputs to next stages, dead letters).
+// Between Kafka records and tasks: envelope decoding, the error history, and
+// the envelope of a dead letter (outputs are encoded by output_encoder.h).
 //
 // Pure functions over protobuf values; no Kafka calls. Ids are random 128-bit
 // hex strings, unique without coordination between workers.
@@ -30,19 +30,6 @@ Task take_task(v1::Envelope& envelope, std::string_view record_key);
 // Undoes take_task() on `envelope`, with the task's current attempt.
 void put_task_back(const Task& task, v1::Envelope* envelope);
 
-struct OutputAddress {
-  std::string pipeline;
-  std::string source_stage;
-  std::string destination_stage;  // empty: <pipeline>.done
-};
-
-// The envelope of one output of `task`, which came in as `input` (after
-// take_task: ids and key are read from the task).
-v1::Envelope output_envelope(const v1::Envelope& input, const Task& task,
-                             const Output& output, const OutputAddress& address);
-// The same, written into `out` (cleared first) so its buffers are reused.
-void fill_output_envelope(const v1::Envelope& input, const Task& task, const Output& output,
-                          const OutputAddress& address, v1::Envelope* out);
 
 struct Failure {
   std::string stage;

@@ -42,7 +42,8 @@ void WorkerImpl::commit_phase(bool sync) {
   // the next commit phase tries again.
   tracker_.mark_committed(positions);
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), sync ? 0 : 1);
-  if (sync) on_commit(err, offsets.get());
+  // An async commit reports through on_commit later, unless it failed at once.
+  if (sync || err != RD_KAFKA_RESP_ERR_NO_ERROR) on_commit(err, offsets.get());
 }
 
 void WorkerImpl::on_commit(rd_kafka_resp_err_t err,

@@ -21,7 +21,7 @@
 #include "kafka_handles.h"
 #include "key_dispatcher.h"
 #include "offset_tracker.h"
-#include "task_codec.h"
+#include "output_encoder.h"
 #include "record_slab.h"
 #include "sluice/worker.h"
 

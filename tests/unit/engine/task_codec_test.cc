@@ -34,36 +34,13 @@ v1::Envelope input_envelope() {
   return e;
 }
 
-Output output(std::string payload) {
-  Output out;
-  out.payload = std::move(payload);
-  return out;
-}
 
-Output keyed_output(std::string payload, std::string key) {
-  Output out = output(std::move(payload));
-  out.key = std::move(key);
-  return out;
-}
 
-Output typed_output(std::string payload, std::string content_type) {
-  Output out = output(std::move(payload));
-  out.content_type = std::move(content_type);
-  return out;
-}
 
 bool decode(std::string_view bytes, v1::Envelope* envelope) {
   return decode_envelope(bytes.data(), bytes.size(), envelope);
 }
 
-// The envelope of `produced` by a task decoded from input_envelope(), sent
-// from stage summarize to stage publish.
-v1::Envelope output_of(const Output& produced) {
-  v1::Envelope input = input_envelope();
-  v1::Envelope copy = input;
-  Task task = take_task(copy, "record-key");
-  return output_envelope(input, task, produced, {"articles", "summarize", "publish"});
-}
 
 TEST(TaskCodec, DecodeEnvelopeRejectsEmptyBytes) {
   v1::Envelope envelope;
@@ -149,73 +126,6 @@ TEST(TaskCodec, TakeTaskCountsAMissingAttemptAsTheFirst) {
   envelope.clear_attempt();
 
   EXPECT_EQ(take_task(envelope, "").attempt, 1u);
-}
-
-TEST(TaskCodec, OutputEnvelopeIsCausedByTheInputTask) {
-  v1::Envelope out = output_of(output("x"));
-
-  EXPECT_EQ(out.parent_task_id(), "task-in");
-  EXPECT_EQ(out.causation_id(), "task-in");
-  EXPECT_EQ(out.correlation_id(), "corr-1");
-}
-
-TEST(TaskCodec, OutputEnvelopeKeepsJobIdSubmittedAtAndDeadline) {
-  v1::Envelope out = output_of(output("x"));
-
-  EXPECT_EQ(out.job_id(), "job-1");
-  EXPECT_EQ(out.submitted_at_unix_ms(), 1700000000000);
-  EXPECT_EQ(out.deadline_unix_ms(), 1700000060000);
-}
-
-TEST(TaskCodec, OutputEnvelopeHasANewTaskIdPerOutput) {
-  v1::Envelope first = output_of(output("x"));
-  v1::Envelope second = output_of(output("x"));
-
-  EXPECT_THAT(first.task_id(), ::testing::Not(IsEmpty()));
-  EXPECT_NE(first.task_id(), "task-in");
-  EXPECT_NE(first.task_id(), second.task_id());
-}
-
-TEST(TaskCodec, OutputEnvelopeStartsAFreshAttemptWithNoErrors) {
-  v1::Envelope out = output_of(output("x"));
-
-  EXPECT_EQ(out.attempt(), 1u);
-  EXPECT_THAT(out.errors(), IsEmpty());
-  EXPECT_FALSE(out.has_origin());
-}
-
-TEST(TaskCodec, OutputEnvelopeIsAddressedFromSourceToDestination) {
-  v1::Envelope out = output_of(output("summary"));
-
-  EXPECT_EQ(out.pipeline(), "articles");
-  EXPECT_EQ(out.source_stage(), "summarize");
-  EXPECT_EQ(out.destination_stage(), "publish");
-  EXPECT_EQ(out.payload(), "summary");
-}
-
-TEST(TaskCodec, OutputEnvelopeKeepsTheTaskKeyByDefault) {
-  EXPECT_EQ(output_of(output("x")).key(), "user-42");
-}
-
-TEST(TaskCodec, OutputEnvelopeUsesTheOutputKeyOverride) {
-  EXPECT_EQ(output_of(keyed_output("x", "other")).key(), "other");
-}
-
-TEST(TaskCodec, OutputEnvelopeFallsBackToTheInputContentType) {
-  EXPECT_EQ(output_of(output("x")).content_type(), "application/json");
-}
-
-TEST(TaskCodec, OutputEnvelopeUsesTheOutputContentType) {
-  v1::Envelope out = output_of(typed_output("x", "text/plain"));
-
-  EXPECT_EQ(out.content_type(), "text/plain");
-}
-
-TEST(TaskCodec, OutputEnvelopeDecodesAsAnEnvelope) {
-  std::string bytes = output_of(output("x")).SerializeAsString();
-
-  v1::Envelope envelope;
-  EXPECT_TRUE(decode(bytes, &envelope));
 }
 
 TEST(TaskCodec, AppendErrorAddsToTheHistoryInOrder) {
