@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -58,33 +59,47 @@ class WorkerFaults : public ::testing::Test {
     ASSERT_TRUE((*submitter)->flush(std::chrono::seconds(30)).is_ok());
   }
 
-  // Runs the stage until every job reached done (or 60 s passed), then
-  // stops it gracefully; returns what done holds.
+  // Runs the stage until every job reached done (or 60 s passed), stops it
+  // gracefully, then reads done to its end; returns what done holds.
   Seen run_until_all_done(Status* run_status, size_t jobs = kJobs) {
     auto stage = stages::make_stage(*spec_.find_stage("pass"));
-    EXPECT_TRUE(stage.is_ok());
+    if (!stage.is_ok()) {
+      ADD_FAILURE() << stage.status().message();
+      return {};
+    }
     WorkerOptions options{spec_, "pass", kafka_};
     options.commit_interval = std::chrono::milliseconds(200);
     auto worker = Worker::create(std::move(options), std::move(stage).value());
-    EXPECT_TRUE(worker.is_ok()) << worker.status().message();
+    auto reader = TopicReader::create(kafka_, topics::done_topic(spec_.pipeline), true);
+    if (!worker.is_ok() || !reader.is_ok()) {
+      ADD_FAILURE() << worker.status().message() << reader.status().message();
+      return {};
+    }
     std::atomic<bool> stop{false};
     std::thread runner([&] { *run_status = (*worker)->run(stop); });
-    Seen seen = read_done_until(jobs, std::chrono::seconds(60));
+    Seen seen;
+    read_done(**reader, &seen, jobs, std::chrono::seconds(60));
     stop = true;
     runner.join();
+    // Whatever arrived after the last new job counts too (duplicates).
+    read_done(**reader, &seen, SIZE_MAX, std::chrono::seconds(3));
     return seen;
   }
 
-  Seen read_done_until(size_t distinct, std::chrono::seconds limit) {
-    Seen seen;
-    auto reader = TopicReader::create(kafka_, topics::done_topic(spec_.pipeline), true);
-    EXPECT_TRUE(reader.is_ok());
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (seen.size() < distinct && std::chrono::steady_clock::now() < deadline) {
-      auto record = (*reader)->next(std::chrono::milliseconds(500));
-      if (record.is_ok() && record->has_value()) ++seen[(*record)->job_id];
+  // Reads done records into `seen` until `distinct` jobs were seen, or no
+  // record arrived for `idle`, or 60 s passed.
+  static void read_done(TopicReader& reader, Seen* seen, size_t distinct,
+                        std::chrono::seconds idle) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    auto idle_until = std::chrono::steady_clock::now() + idle;
+    while (seen->size() < distinct && std::chrono::steady_clock::now() < deadline &&
+           std::chrono::steady_clock::now() < idle_until) {
+      auto record = reader.next(std::chrono::milliseconds(500));
+      ASSERT_TRUE(record.is_ok()) << record.status().message();
+      if (!record->has_value()) continue;
+      ++(*seen)[(*record)->job_id];
+      idle_until = std::chrono::steady_clock::now() + idle;
     }
-    return seen;
   }
 
   // Writes bytes that are not an envelope to the intake topic, the way a
