@@ -13,6 +13,7 @@ engine is stopping), after the tasks already read are answered.
 """
 import base64
 import json
+import os
 import sys
 import threading
 import traceback
@@ -39,6 +40,16 @@ def _as_output(item):
     return item if isinstance(item, dict) and "payload" in item else {"payload": item}
 
 
+def _exit_if_failed(future):
+    """A task whose answer could not be written (or that raised past run(),
+    e.g. SystemExit) would otherwise hang until the engine's timeout: exit,
+    so the engine restarts the agent and retries the tasks at once."""
+    if future.exception() is not None:
+        traceback.print_exception(future.exception(), file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(1)
+
+
 def serve(handler, concurrency=1):
     lock = threading.Lock()
 
@@ -58,11 +69,9 @@ def serve(handler, concurrency=1):
             traceback.print_exc(file=sys.stderr)
             answer({"id": task["id"], "error": f"{type(e).__name__}: {e}", "retry": True})
 
+    # One path for any concurrency: with 1 worker, tasks run one at a time.
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for line in sys.stdin:
             if line.strip():
                 task = json.loads(line)
-                if concurrency > 1:
-                    pool.submit(run, task)
-                else:
-                    run(task)
+                pool.submit(run, task).add_done_callback(_exit_if_failed)

@@ -8,10 +8,8 @@ namespace sluice::stages {
 
 namespace {
 
-std::string ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
-
-// Beyond this a timeout means "none" (and now + it could overflow the clock).
-constexpr std::chrono::hours kNoTimeout{24 * 365};
+// Durations in messages, spelled as in specs.
+std::string ms(std::chrono::milliseconds d) { return topics::format_duration(d); }
 
 }  // namespace
 
@@ -54,7 +52,8 @@ void ExecStage::process(const Task& task, Completion done) {
 }
 
 ExecStage::Clock::time_point ExecStage::deadline_from(Clock::time_point now) const {
-  if (spec_.timeout.count() <= 0 || spec_.timeout >= kNoTimeout) return Clock::time_point::max();
+  // Specs allow 1ms..8760h: now + that cannot overflow the clock.
+  if (spec_.timeout.count() <= 0) return Clock::time_point::max();
   return now + spec_.timeout;
 }
 
@@ -175,9 +174,12 @@ void ExecStage::spawn_child_locked(CompletionBatch& batch) {
 // Pending tasks past their deadline waited for a child that never came;
 // an in-flight one means the child hangs: kill it, which fails all it holds.
 void ExecStage::check_deadlines_locked(Clock::time_point now, CompletionBatch& batch) {
-  std::string why = stage() + ": no child took the task within its timeout of " + ms(spec_.timeout);
-  if (!spawn_error_.empty()) why += " (" + spawn_error_ + ")";
-  batch.add_all(tasks_.take_expired_pending(now), Outcome::retry("timeout", why));
+  auto expired = tasks_.take_expired_pending(now);
+  if (!expired.empty()) {  // the message is built only when needed: this runs often
+    batch.add_all(std::move(expired),
+                  Outcome::retry("timeout", stage() + ": no child took the task within its "
+                                                      "timeout of " + ms(spec_.timeout)));
+  }
   if (!child_) return;
   auto hung = tasks_.expired_in_flight(live_generation_, now);
   if (!hung) return;

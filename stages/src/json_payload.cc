@@ -1,5 +1,7 @@
 #include "json_payload.h"
 
+#include "sluice/stage.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -49,6 +51,7 @@ std::string dump_json(const nlohmann::json& value) {
 }
 
 bool is_json_content_type(std::string_view content_type) {
+  if (content_type == sluice::kJsonContentType) return true;  // the common case, per task
   std::string type(content_type.substr(0, content_type.find(';')));
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return std::tolower(c); });
