@@ -130,10 +130,6 @@ const Field& blame_one(const std::optional<Field>& first, const std::optional<Fi
 
 std::span<const std::string_view> setting_keys() { return kSettingKeys; }
 
-bool is_setting_key(std::string_view key) {
-  return find_reader(kSettingReaders, key) != nullptr;
-}
-
 Status read_setting(const Field& block, const YamlEntry& entry, StageSpec& into,
                     SettingsBlame& blame) {
   const KeyReader* reader = find_reader(kSettingReaders, entry.key);

@@ -27,9 +27,8 @@ struct SettingsBlame {
 };
 
 std::span<const std::string_view> setting_keys();
-bool is_setting_key(std::string_view key);
 
-// Applies one entry of a settings block (is_setting_key(entry.key)) onto `into`.
+// Applies one entry of a settings block (a key of setting_keys()) onto `into`.
 Status read_setting(const Field& block, const YamlEntry& entry, StageSpec& into,
                     SettingsBlame& blame);
 

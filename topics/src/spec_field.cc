@@ -7,13 +7,14 @@
 #include "suggest.h"
 
 namespace sluice::topics {
+
+std::string quoted(const std::string& text) { return "'" + text + "'"; }
+
 namespace {
 
 std::string join(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
-
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
 
 Status expect_kind(const Field& f, YamlNode::Kind kind) {
   if (f.node->kind == kind) return Status::ok();

@@ -19,6 +19,9 @@
 
 namespace sluice::topics {
 
+// 'text', for naming values in error messages.
+std::string quoted(const std::string& text);
+
 struct Field {
   const std::string* file;
   std::string path;  // empty for the document root

@@ -51,7 +51,6 @@ Status read_stages(const Field& f, const StageSpec& defaults, ReadSpec& out) {
   if (f.node->kind != YamlNode::Kind::kSequence || f.node->items.empty()) {
     return f.error("expected a non-empty list of stages");
   }
-  out.source.stages_line = f.line;
   for (size_t i = 0; i < f.node->items.size(); ++i) {
     Result<ReadStage> stage = read_stage(f.item(i), defaults);
     if (!stage.is_ok()) return stage.status();

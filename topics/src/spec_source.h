@@ -16,7 +16,6 @@ struct StageSource {
 
 struct SpecSource {
   std::string file;
-  int stages_line = 1;               // the `stages:` key
   std::vector<StageSource> stages;   // stages[i] describes spec.stages[i]
 };
 

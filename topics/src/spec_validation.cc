@@ -18,8 +18,6 @@ std::string stage_field(size_t i, const char* field) {
   return "stages[" + std::to_string(i) + "]" + (*field ? "." : "") + field;
 }
 
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
-
 Status check_unique_names(const PipelineSpec& spec, const SpecSource& src, StageIndex& index) {
   for (size_t i = 0; i < spec.stages.size(); ++i) {
     auto [it, fresh] = index.emplace(spec.stages[i].name, i);
