@@ -13,7 +13,7 @@ To run a file by hand, start a broker with `ops/kafka/kafka.sh start` and point
 SLUICE_BROKER_FILE at ~/.cache/sluice/local-kafka/bootstrap.
 
 Each test gets its own pipeline (`pipeline_name`), hence its own topics and groups, so
-tests can share the broker and run in parallel. Fixtures: broker, sluice_bin,
+tests can share the broker and run in parallel. Fixtures: broker,
 pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_sluice,
 submit, wait_until, read_done, verify, Worker`, and for specs, status, metrics and the
 broker's own view: pipeline_spec, exec_stage, builtin_stage, status_json, done_at_least,
@@ -73,11 +73,6 @@ def broker():
     if not re.fullmatch(r"[\w.-]+:\d+", address):
         pytest.fail(f"{path}: expected host:port, got {address!r}", pytrace=False)
     return address
-
-
-@pytest.fixture(scope="session")
-def sluice_bin():
-    return sluice_path()
 
 
 @pytest.fixture
@@ -272,9 +267,6 @@ class Worker:
             os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass  # the whole group is gone already
-
-    def stdout(self):
-        return self.stdout_path.read_text(errors="replace")
 
     def stderr(self):
         return self.stderr_path.read_text(errors="replace")

@@ -35,8 +35,6 @@ def test_crashing_exec_child_is_restarted_and_loses_nothing(
           f"in {elapsed:.1f}s; {len(records)} done records: {result}")
     assert result.missing == 0 and result.unexpected == 0, result
     assert all(r["payload"]["stages"] == [STAGE] for r in records)
-    crashers = {job_ids[n] for n in range(0, JOBS, CRASH_EVERY)}
-    assert crashers <= {r["job_id"] for r in records}
 
     counts = {o: metric_total(metrics, "sluice_tasks_total", stage=STAGE, outcome=o)
               for o in ("ok", "retried", "dead_lettered")}

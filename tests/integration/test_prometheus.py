@@ -37,11 +37,20 @@ def start_prometheus(tmp_path, target):
                       "scrape_configs:\n"
                       f"  - job_name: sluice\n    static_configs: [{{targets: ['{target}']}}]\n")
     address = f"127.0.0.1:{free_port()}"
-    log = open(tmp_path / "prometheus.log", "w")
-    process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address={address}"], stdout=log, stderr=subprocess.STDOUT)
+    with open(tmp_path / "prometheus.log", "w") as log:
+        process = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+             f"--web.listen-address={address}"], stdout=log, stderr=subprocess.STDOUT)
     return process, address
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def test_prometheus_scrapes_worker_metrics(broker, pipeline_name, tmp_path, start_worker):
@@ -63,15 +72,14 @@ def test_prometheus_scrapes_worker_metrics(broker, pipeline_name, tmp_path, star
                      "sluice_backpressure_paused", "sluice_stage_workers"):
             selector = f'{name}{{pipeline="{pipeline_name}",stage="{STAGE}"}}'
             wait_until(lambda: query(address, selector), 30, f"{name} in Prometheus")
-        depth_roles = {r["metric"]["topic"] for r in query(
-            address, f'sluice_queue_depth{{pipeline="{pipeline_name}",stage="{STAGE}"}}')}
+        depth = query(address, f'sluice_queue_depth{{pipeline="{pipeline_name}",stage="{STAGE}"}}')
+        depth_roles = {r["metric"]["topic"] for r in depth or []}
         assert depth_roles == {"input", "retry", "dlq"}
         durations = scalar(query(address, f'sum(sluice_task_duration_seconds_count'
                                           f'{{pipeline="{pipeline_name}",stage="{STAGE}"}})'))
-        print(f"\nmeasured: Prometheus stored {JOBS} ok tasks, {durations:.0f} duration samples,"
+        print(f"\nmeasured: Prometheus stored {JOBS} ok tasks, {durations} duration samples,"
               f" queue depth roles {sorted(depth_roles)}")
         assert durations == JOBS
     finally:
-        prometheus.terminate()
-        prometheus.wait(timeout=30)
+        stop(prometheus)
     assert worker.terminate(timeout=40) == 0, worker.stderr_tail()

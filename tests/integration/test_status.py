@@ -2,7 +2,9 @@
 does next): exit 0, every stage in spec order with its group and topics, empty
 queues, no workers, nothing done."""
 
-from conftest import builtin_stage, pipeline_spec, run_sluice, status_json, write_spec
+import json
+
+from conftest import builtin_stage, pipeline_spec, run_sluice, write_spec
 
 PIPELINES = 3  # fresh topics each time: the moment right after creation is the point
 
@@ -20,7 +22,7 @@ def test_status_of_a_fresh_pipeline(broker, pipeline_name, tmp_path):
         print(f"\nmeasured: status right after topics apply ({name}): exit "
               f"{result.returncode} {result.stderr.strip()}")
         assert result.returncode == 0, result.stderr
-        status = status_json(spec)
+        status = json.loads(result.stdout)
         assert status["pipeline"] == name
         assert status["done"] == 0
         assert [s["stage"] for s in status["stages"]] == ["first", "second"]
