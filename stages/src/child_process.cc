@@ -110,9 +110,11 @@ ChildProcess::ChildProcess(pid_t pid, UniqueFd in, UniqueFd out, UniqueFd err)
       stdout_(std::move(out)),
       stderr_(std::move(err)) {}
 
-ChildProcess::~ChildProcess() {
+ChildProcess::~ChildProcess() { kill_and_reap(); }
+
+int ChildProcess::kill_and_reap() {
   signal(SIGKILL);
-  [[maybe_unused]] auto status = wait_for_exit(std::chrono::hours(1));
+  return wait_for_exit(std::chrono::hours(1)).value_or(-1);
 }
 
 bool ChildProcess::try_reap() {

@@ -44,6 +44,9 @@ class ChildProcess {
 
   // Sends `sig` to the child's process group, unless it has been reaped.
   void signal(int sig);
+  // SIGKILLs the group and reaps the child; returns its wait status. Only
+  // the kernel can delay a SIGKILLed child, so this waits as long as it takes.
+  int kill_and_reap();
 
  private:
   ChildProcess(pid_t pid, UniqueFd in, UniqueFd out, UniqueFd err);

@@ -14,7 +14,6 @@ using std::chrono::milliseconds;
 constexpr size_t kMaxStderrLine = size_t{64} * 1024;
 constexpr milliseconds kExitWait{2000};        // EOF on stdout, until the exit status shows
 constexpr milliseconds kDrainWait{1000};       // teardown: let readers finish what is buffered
-constexpr milliseconds kForever{3600 * 1000};  // SIGKILLed: only the kernel can delay it
 
 bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
@@ -59,8 +58,7 @@ void ExecChild::start() {
 }
 
 ExecChild::~ExecChild() {
-  kill();
-  [[maybe_unused]] auto status = process_->wait_for_exit(kForever);
+  process_->kill_and_reap();
   // The child is gone, so its pipes are at EOF unless a grandchild that left
   // our process group holds them: drain briefly (a traceback on stderr is
   // worth logging), then wake whatever still blocks.
@@ -80,8 +78,7 @@ void ExecChild::stop(Millis grace, Millis term_grace) {
   process_->signal(SIGTERM);
   if (process_->wait_for_exit(term_grace)) return;
   spdlog::warn("{} ignored SIGTERM for {} ms; sending SIGKILL", who(), term_grace.count());
-  kill();
-  [[maybe_unused]] auto status = process_->wait_for_exit(kForever);
+  process_->kill_and_reap();
 }
 
 void ExecChild::writer_loop(UniqueFd in) {
@@ -144,16 +141,14 @@ void ExecChild::report_exit() {
   std::string how;
   if (!status) {
     how = "closed its stdout but kept running; killed it, and it ";
-    kill();
-    status = process_->wait_for_exit(kForever);
+    status = process_->kill_and_reap();
   }
   host_->on_failure(options_.generation, "crash",
                     who() + " " + how + describe_exit(status.value_or(-1)));
 }
 
 void ExecChild::report_garbage(const std::string& why) {
-  kill();
-  [[maybe_unused]] auto status = process_->wait_for_exit(kForever);
+  process_->kill_and_reap();
   host_->on_failure(options_.generation, "protocol",
                     who() + " wrote an invalid line (" + why + "); killed it");
 }
