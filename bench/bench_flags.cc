@@ -56,7 +56,7 @@ Result<Settings> parse_properties(const std::vector<std::string>& pairs) {
     if (eq == std::string::npos || eq == 0) {
       return usage_error("--consumer-property " + pair + ": expected NAME=VALUE");
     }
-    settings.emplace_back(pair.substr(0, eq), pair.substr(eq + 1));
+    settings[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
   return settings;
 }

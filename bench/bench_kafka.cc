@@ -2,55 +2,32 @@
 
 namespace sluice::bench {
 
-Settings producer_settings(const std::string& brokers) {
-  // Mirrors engine/src/kafka_client.cc producer_spec().
-  return {{"bootstrap.servers", brokers},
-          {"client.id", "bench"},
-          {"enable.idempotence", "true"},
-          {"acks", "all"},
-          {"linger.ms", "5"},
-          {"partitioner", "murmur2_random"},
-          {"socket.nagle.disable", "true"}};
+namespace {
+KafkaOptions options_for(const std::string& brokers, const Settings& properties = {}) {
+  KafkaOptions options;
+  options.bootstrap = brokers;
+  options.client_id = "bench";
+  options.properties = properties;
+  return options;
+}
+}  // namespace
+
+Result<Handle> plain_producer(const std::string& brokers,
+                              const std::function<void(rd_kafka_conf_t*)>& customize) {
+  engine::ClientSpec spec = engine::producer_spec();
+  spec.customize = customize;
+  return engine::make_client(options_for(brokers), std::move(spec));
 }
 
-Settings consumer_settings(const std::string& brokers, const std::string& group) {
-  // Mirrors engine/src/kafka_client.cc consumer_spec(), but for
-  // enable.auto.offset.store (see the header).
-  return {{"bootstrap.servers", brokers},
-          {"client.id", "bench"},
-          {"group.id", group},
-          {"partition.assignment.strategy", "roundrobin"},
-          {"auto.offset.reset", "earliest"},
-          {"session.timeout.ms", "10000"},
-          {"queued.max.messages.kbytes", "32768"},
-          {"socket.nagle.disable", "true"},
-          {"enable.auto.commit", "false"},
-          {"enable.auto.offset.store", "true"},
-          {"enable.partition.eof", "false"}};
+Result<Handle> plain_consumer(const std::string& brokers, const std::string& group,
+                              const Settings& extra) {
+  engine::ClientSpec spec = engine::consumer_spec(group);
+  spec.forced["enable.auto.offset.store"] = "true";  // the one difference (see header)
+  return engine::make_client(options_for(brokers, extra), std::move(spec));
 }
 
-Settings query_settings(const std::string& brokers) {
-  return {{"bootstrap.servers", brokers}, {"client.id", "bench-watch"}};
-}
-
-Result<Handle> make_handle(rd_kafka_type_t type, const Settings& settings,
-                           const std::function<void(rd_kafka_conf_t*)>& customize) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  char error[512];
-  for (const auto& [name, value] : settings) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof(error)) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return usage_error("kafka property " + name + "=" + value + ": " + error);
-    }
-  }
-  if (customize) customize(conf);
-  rd_kafka_t* rk = rd_kafka_new(type, conf, error, sizeof(error));
-  if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);  // rd_kafka_new owns conf only on success
-    return fatal_error(std::string("cannot create Kafka client: ") + error);
-  }
-  return Handle(rk);
+Result<Handle> query_handle(const std::string& brokers) {
+  return engine::make_client(options_for(brokers), engine::ClientSpec{});
 }
 
 Result<int64_t> sum_high_watermarks(rd_kafka_t* rk, const std::string& topic, int partitions) {

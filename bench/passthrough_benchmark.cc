@@ -81,7 +81,7 @@ Status Benchmark::setup() {
             flags_.partitions,
             flags_.concurrency,
             {consumer_properties_.begin(), consumer_properties_.end()}};
-  auto watcher = make_handle(RD_KAFKA_PRODUCER, query_settings(flags_.brokers));
+  auto watcher = query_handle(flags_.brokers);
   if (!watcher.is_ok()) return watcher.status();
   watcher_ = std::move(watcher).value();
   auto first = make_pipeline(setup_, setup_.pipeline, "pass-1");

@@ -42,20 +42,17 @@ void PlainLoop::on_delivery(const rd_kafka_message_t* message) noexcept {
 }
 
 Status PlainLoop::start() {
-  auto producer = make_handle(RD_KAFKA_PRODUCER, producer_settings(options_.brokers),
-                              [this](rd_kafka_conf_t* conf) {
-                                rd_kafka_conf_set_opaque(conf, this);
-                                rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
-                              });
+  auto producer = plain_producer(options_.brokers, [this](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
+  });
   if (!producer.is_ok()) return producer.status();
   producer_ = std::move(producer).value();
   if (Status s = load_topic_metadata(producer_.get(), options_.output_topic); !s.is_ok()) {
     return s;
   }
-  Settings settings = consumer_settings(options_.brokers, options_.group);
-  settings.insert(settings.end(), options_.consumer_properties.begin(),
-                  options_.consumer_properties.end());
-  auto consumer = make_handle(RD_KAFKA_CONSUMER, settings);
+  auto consumer = plain_consumer(options_.brokers, options_.group,
+                                 options_.consumer_properties);
   if (!consumer.is_ok()) return consumer.status();
   consumer_ = std::move(consumer).value();
   rd_kafka_poll_set_consumer(consumer_.get());

@@ -25,7 +25,7 @@ struct PlainLoopOptions {
   std::string output_topic;
   std::chrono::milliseconds commit_interval{1000};
   std::chrono::milliseconds shutdown_deadline{30000};
-  Settings consumer_properties;  // appended to consumer_settings()
+  Settings consumer_properties;  // on top of the shared consumer settings
 };
 
 Status run_plain_loop(const PlainLoopOptions& options, const std::atomic<bool>& stop);
