@@ -30,8 +30,10 @@ void print_row(const Series& series, int64_t records) {
   Summary first = summarize(series, [](const RunTiming& t) { return t.first_output_seconds; });
   Summary cpu =
       summarize(series, [&](const RunTiming& t) { return t.cpu_seconds * 1e6 / records; });
-  std::printf("| %s | %.0f | %.0f | %.0f | %.2f | %.1f |\n", series.name, rate.median, rate.min,
-              rate.max, first.median, cpu.median);
+  Summary loop_cpu =
+      summarize(series, [&](const RunTiming& t) { return t.loop_cpu_seconds * 1e6 / records; });
+  std::printf("| %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |\n", series.name, rate.median,
+              rate.min, rate.max, first.median, cpu.median, loop_cpu.median);
 }
 
 void print_ratio(const Series& plain, const Series& sluice, int64_t records) {
@@ -53,8 +55,8 @@ void print_ratio(const Series& plain, const Series& sluice, int64_t records) {
 void print_report(const Series& plain, const Series& sluice, int64_t records) {
   std::printf(
       "| variant | records/s (median) | min | max | first output after, s (median) | "
-      "client CPU, us/record (median) |\n");
-  std::printf("|---|---|---|---|---|---|\n");
+      "client CPU, us/record (median) | loop thread CPU, us/record (median) |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
   for (const Series* series : {&plain, &sluice}) {
     if (!series->runs.empty()) print_row(*series, records);
   }

@@ -146,9 +146,10 @@ Status Benchmark::record(Series& series, int run, Result<RunTiming> timing) {
   const RunTiming& t = *timing;
   std::fprintf(stderr,
                "%s %-6s: %.0f records/s (%.2f s; first output after %.2f s; "
-               "%.1f us CPU/record; %lld extra records)\n",
+               "%.2f us CPU/record, %.2f of it the loop thread's; %lld extra records)\n",
                label(run).c_str(), series.name, t.records_per_second(flags_.records), t.seconds,
                t.first_output_seconds, t.cpu_seconds * 1e6 / flags_.records,
+               t.loop_cpu_seconds * 1e6 / flags_.records,
                static_cast<long long>(t.extra_records));
   if (run > flags_.warmup) series.runs.push_back(t);
   return Status::ok();

@@ -1,6 +1,8 @@
 #include "timed_run.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <thread>
 
@@ -20,6 +22,14 @@ double process_cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+// CPU of one thread of this process, by its pthread handle.
+double thread_cpu_seconds(pthread_t thread) {
+  clockid_t clock;
+  timespec now{};
+  if (pthread_getcpuclockid(thread, &clock) != 0 || clock_gettime(clock, &now) != 0) return 0;
+  return now.tv_sec + now.tv_nsec / 1e9;
+}
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -30,6 +40,7 @@ struct Watch {
   int64_t baseline;  // output records before the run
   Clock::time_point started;
   double cpu_at_start;
+  pthread_t runner;  // its CPU clock starts with it
   const std::atomic<bool>& runner_ended;
 };
 
@@ -49,6 +60,7 @@ Status wait_for_output(const Watch& watch, RunTiming* timing) {
     if (*sum >= target) {
       timing->seconds = seconds_since(watch.started);
       timing->cpu_seconds = process_cpu_seconds() - watch.cpu_at_start;
+      timing->loop_cpu_seconds = thread_cpu_seconds(watch.runner);
       return Status::ok();
     }
     if (watch.runner_ended.load()) {
@@ -81,7 +93,9 @@ Result<RunTiming> timed_run(rd_kafka_t* watcher, const TimedRunOptions& options,
     ended = true;
   });
   Status waited =
-      wait_for_output({watcher, options, *baseline, started, cpu_at_start, ended}, &timing);
+      wait_for_output({watcher, options, *baseline, started, cpu_at_start,
+                       thread.native_handle(), ended},
+                      &timing);
   stop = true;
   thread.join();
   if (!ran.is_ok()) return ran;

@@ -36,6 +36,7 @@ struct RunTiming {
   double first_output_seconds = 0;  // clients created -> first output visible
   int64_t extra_records = 0;        // output beyond `records` once stopped
   double cpu_seconds = 0;           // this process (all threads) while timed
+  double loop_cpu_seconds = 0;      // the variant's own thread (its loop) while timed
   double records_per_second(int64_t records) const { return records / seconds; }
 };
 

@@ -55,12 +55,12 @@ void put_header(std::string* out, const std::string& key, const std::string& val
 
 }  // namespace
 
-std::string_view encode_output_envelope(const v1::Envelope& input, const Task& task,
+std::string_view encode_output_envelope(const InputFields& input, const Task& task,
                                         const Output& output, const OutputAddress& address,
                                         const std::string& new_task_id, std::string* out) {
   out->clear();
   const std::string& correlation =
-      input.correlation_id().empty() ? task.job_id : input.correlation_id();
+      input.correlation_id.empty() ? task.job_id : input.correlation_id;
   const std::string& content_type =
       output.content_type.empty() ? task.content_type : output.content_type;
   std::string_view key = output.key ? std::string_view(*output.key) : std::string_view(task.key);
@@ -73,11 +73,11 @@ std::string_view encode_output_envelope(const v1::Envelope& input, const Task& t
   put_bytes(out, kDestinationStage, address.destination_stage);
   put_bytes(out, kSourceStage, address.source_stage);
   put_number(out, kAttempt, 1);
-  put_number(out, kSubmittedAt, input.submitted_at_unix_ms());
-  put_number(out, kDeadline, input.deadline_unix_ms());
+  put_number(out, kSubmittedAt, input.submitted_at_unix_ms);
+  put_number(out, kDeadline, input.deadline_unix_ms);
   put_bytes(out, kContentType, content_type);
   put_bytes(out, kPayload, output.payload);
-  for (const auto& [name, value] : input.headers()) put_header(out, name, value);
+  for (const auto& [name, value] : task.headers) put_header(out, name, value);
   put_bytes(out, kKey, key);
   return key;
 }

@@ -10,9 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "envelope.pb.h"
+#include "input_decoder.h"
 #include "sluice/stage.h"
-#include "task_codec.h"
 
 namespace sluice::engine {
 
@@ -24,7 +23,7 @@ struct OutputAddress {
 
 // `out` is overwritten. Returns the output's record key (a view into
 // task or output, valid as long as they are).
-std::string_view encode_output_envelope(const v1::Envelope& input, const Task& task,
+std::string_view encode_output_envelope(const InputFields& input, const Task& task,
                                         const Output& output, const OutputAddress& address,
                                         const std::string& new_task_id, std::string* out);
 

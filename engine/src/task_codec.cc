@@ -10,15 +10,21 @@
 
 namespace sluice::engine {
 
-std::string new_id() {
+void new_id(std::string* id) {
   // Per task, so by hand rather than snprintf (which costs ~10x as much).
   static constexpr char kHex[] = "0123456789abcdef";
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string id(32, '0');
+  id->resize(32);
+  char* out = id->data();
   for (int half = 0; half < 2; ++half) {
     uint64_t bits = rng();
-    for (int i = 0; i < 16; ++i, bits >>= 4) id[half * 16 + i] = kHex[bits & 0xf];
+    for (int i = 0; i < 16; ++i, bits >>= 4) out[half * 16 + i] = kHex[bits & 0xf];
   }
+}
+
+std::string new_id() {
+  std::string id;
+  new_id(&id);
   return id;
 }
 

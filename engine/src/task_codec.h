@@ -15,6 +15,8 @@
 namespace sluice::engine {
 
 std::string new_id();
+// The same, into `id`, reusing its buffer: for ids made per record.
+void new_id(std::string* id);
 int64_t now_unix_ms();
 
 // False when the bytes are not a Sluice envelope (foreign or corrupt).

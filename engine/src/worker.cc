@@ -53,6 +53,7 @@ void error_trampoline(rd_kafka_t*, int err, const char* reason,
 WorkerImpl::WorkerImpl(WorkerOptions options, std::unique_ptr<Stage> stage)
     : options_(std::move(options)),
       stage_(std::move(stage)),
+      sync_stage_(dynamic_cast<SyncStage*>(stage_.get())),
       observer_(options_.observer ? options_.observer : &null_observer()),
       spec_(options_.spec.find_stage(options_.stage)),
       dispatcher_(spec_ ? static_cast<size_t>(spec_->concurrency) : 1) {}

@@ -12,12 +12,14 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <queue>
 #include <string>
 #include <vector>
 
 #include "completion_queue.h"
 #include "envelope.pb.h"
+#include "input_decoder.h"
 #include "kafka_handles.h"
 #include "key_dispatcher.h"
 #include "offset_tracker.h"
@@ -55,8 +57,12 @@ class WorkerImpl final : public Worker {
     int pending_acks = 0;
     KeyDispatcher::LaneRef lane;  // the lane of task.key, while it holds one
     Clock::time_point started;
-    v1::Envelope input;  // payload moved into `task`
+    std::string input_bytes;  // the record value as consumed
+    InputFields input;        // what its outputs carry on
     Task task;
+    // The input as a message: read from input_bytes only when a retry or a
+    // dead letter needs it whole (its error history grows with each retry).
+    std::optional<v1::Envelope> envelope;
   };
   struct OutputTarget {
     const Output* output;
@@ -86,14 +92,16 @@ class WorkerImpl final : public Worker {
   void intake(const rd_kafka_message_t* message);
   void dispatch_phase();
   void start_task(TaskRecord& record);
+  void run_sync_task(TaskRecord& record);
 
   // worker_outcomes.cc
   void completion_phase();
-  void handle_outcome(TaskRecord& record, Outcome outcome);
+  void handle_outcome(TaskRecord& record, Outcome& outcome);
   void produce_outputs(TaskRecord& record, std::vector<Output>& outputs);
   void retry_later(TaskRecord& record, const Outcome& outcome);
   void dead_letter(TaskRecord& record, const Outcome& outcome);
   void send_dead_letter(TaskRecord& record);
+  v1::Envelope& input_envelope(TaskRecord& record);
   void release_payload(TaskRecord& record);
   struct OutgoingRecord {
     const std::string& topic;
@@ -121,6 +129,8 @@ class WorkerImpl final : public Worker {
 
   WorkerOptions options_;
   std::unique_ptr<Stage> stage_;
+  SyncStage* sync_stage_;  // stage_, when it is synchronous: called directly
+  Outcome sync_outcome_;   // reused by every synchronous task
   WorkerObserver* observer_;
   const topics::StageSpec* spec_;  // points into options_.spec
   std::string input_topic_;
@@ -134,6 +144,7 @@ class WorkerImpl final : public Worker {
   CompletionQueue completions_;
   std::vector<Completed> completed_scratch_;
   std::string serialize_scratch_;  // the record value being produced
+  std::string output_id_scratch_;  // the task id of the output being produced
   std::vector<OutputTarget> targets_scratch_;
   OutputAddress address_scratch_;  // pipeline and source set once
 

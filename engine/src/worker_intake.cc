@@ -55,20 +55,22 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
   record.pending_acks = 0;
   record.partition = partition;
   record.offset = message->offset;
-  record.started = Clock::now();
   std::string_view key(static_cast<const char*>(message->key), message->key ? message->key_len : 0);
-  if (!decode_envelope(message->payload, message->len, &record.input)) {
+  std::string_view value(static_cast<const char*>(message->payload),
+                         message->payload ? message->len : 0);
+  record.input_bytes.assign(value);
+  record.envelope.reset();
+  if (!decode_input(value, key, &record.task, &record.input)) {
     // Foreign bytes: dead-lettered as they are, never retried, never blocking.
-    record.input = undecodable_envelope(
-        options_.spec.pipeline, spec_->name,
-        std::string_view(static_cast<const char*>(message->payload), message->len), key);
-    take_task(record.input, key, &record.task);
+    record.envelope = undecodable_envelope(options_.spec.pipeline, spec_->name, value, key);
+    take_task(*record.envelope, key, &record.task);
+    record.input = {};
+    record.started = Clock::now();
     spdlog::warn("stage {}: dead-lettering undecodable record at {}[{}]@{}", spec_->name,
                  input_topic_, partition, message->offset);
     send_dead_letter(record);
     return;
   }
-  take_task(record.input, key, &record.task);
   record.lane = dispatcher_.enqueue(record.task.key, id);
 }
 
@@ -96,6 +98,7 @@ void WorkerImpl::dispatch_phase() {
 void WorkerImpl::start_task(TaskRecord& record) {
   record.state = TaskState::kRunning;
   record.started = Clock::now();
+  if (sync_stage_ != nullptr) return run_sync_task(record);
   uint64_t id = record.id;
   CompletionQueue* queue = &completions_;
   // User stage code may throw: this is the one guard that maps it to an outcome.
@@ -108,6 +111,21 @@ void WorkerImpl::start_task(TaskRecord& record) {
   } catch (...) {
     completions_.push(id, Outcome::retry("exception", "unknown exception"));
   }
+}
+
+// A synchronous stage's outcome is handled at once: no Completion to
+// allocate, no queue to pass through, and the outcome's buffers are reused.
+void WorkerImpl::run_sync_task(TaskRecord& record) {
+  Outcome& outcome = sync_outcome_;
+  outcome.clear();
+  try {
+    sync_stage_->process_in_place(record.task, outcome);
+  } catch (const std::exception& e) {
+    outcome = Outcome::retry("exception", e.what());
+  } catch (...) {
+    outcome = Outcome::retry("exception", "unknown exception");
+  }
+  handle_outcome(record, outcome);
 }
 
 }  // namespace sluice::engine

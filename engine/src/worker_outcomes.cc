@@ -17,11 +17,11 @@ void WorkerImpl::completion_phase() {
     TaskRecord* record = records_.find(done.task_id);
     // Unknown or not running: dropped by a revocation, rewind or shutdown.
     if (record == nullptr || record->state != TaskState::kRunning) continue;
-    handle_outcome(*record, std::move(done.outcome));
+    handle_outcome(*record, done.outcome);
   }
 }
 
-void WorkerImpl::handle_outcome(TaskRecord& record, Outcome outcome) {
+void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
   switch (outcome.kind) {
     case OutcomeKind::kOk:
       dispatcher_.finish(record.lane);
@@ -71,10 +71,10 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
   OutputAddress& address = address_scratch_;
   for (const OutputTarget& target : targets) {
     address.destination_stage = *target.stage;
-    std::string task_id = new_id();
+    new_id(&output_id_scratch_);
     std::string_view key = encode_output_envelope(record.input, record.task, *target.output,
-                                                  address, task_id, &serialize_scratch_);
-    if (!produce({*target.topic, key, record.task.job_id, task_id}, record.id)) return;
+                                                  address, output_id_scratch_, &serialize_scratch_);
+    if (!produce({*target.topic, key, record.task.job_id, output_id_scratch_}, record.id)) return;
   }
   release_payload(record);
 }
@@ -86,13 +86,29 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
 void WorkerImpl::release_payload(TaskRecord& record) {
   constexpr size_t kKeepBytes = 64 * 1024;
   if (record.task.payload.capacity() > kKeepBytes) std::string().swap(record.task.payload);
-  if (record.input.payload().capacity() > kKeepBytes) {
-    std::string().swap(*record.input.mutable_payload());
+  if (record.input_bytes.capacity() > kKeepBytes) std::string().swap(record.input_bytes);
+  record.envelope.reset();
+}
+
+v1::Envelope& WorkerImpl::input_envelope(TaskRecord& record) {
+  if (!record.envelope) {
+    v1::Envelope& envelope = record.envelope.emplace();
+    // decode_input() accepted these bytes, but it skips nested error records
+    // that the generated parser checks: if that fails, keep what is known
+    // (the task's own fields are put back when the envelope is written).
+    if (!envelope.ParseFromString(record.input_bytes)) {
+      envelope.Clear();
+      envelope.set_correlation_id(record.input.correlation_id);
+      envelope.set_submitted_at_unix_ms(record.input.submitted_at_unix_ms);
+      envelope.set_deadline_unix_ms(record.input.deadline_unix_ms);
+    }
   }
+  return *record.envelope;
 }
 
 void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
-  append_error(record.input, {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
+  append_error(input_envelope(record),
+               {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
   observe(TaskResult::kRetried, record);
   // attempt n waits backoff * 2^(n-1), capped, with +-20% jitter so a crowd
   // of failures does not retry in lockstep.
@@ -105,7 +121,6 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
                spec_->name, record.task.id, record.task.job_id, record.task.attempt,
                outcome.error_kind, outcome.error, static_cast<int64_t>(jittered));
   ++record.task.attempt;
-  record.input.set_attempt(record.task.attempt);
   record.state = TaskState::kParked;
   dispatcher_.park();
   retries_.push({Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(jittered)),
@@ -113,7 +128,8 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
 }
 
 void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
-  append_error(record.input, {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
+  append_error(input_envelope(record),
+               {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
   spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,
                record.task.id, record.task.job_id, outcome.error_kind, outcome.error);
   send_dead_letter(record);
@@ -121,7 +137,7 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
 
 // The input as it came, plus its error history and where it was read from.
 void WorkerImpl::send_dead_letter(TaskRecord& record) {
-  v1::Envelope letter = record.input;
+  v1::Envelope letter = input_envelope(record);
   put_task_back(record.task, &letter);
   v1::Origin* origin = letter.mutable_origin();
   origin->set_topic(input_topic_);
@@ -193,7 +209,7 @@ void WorkerImpl::record_acked(TaskRecord& record) {
 
 void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {
   double duration = std::chrono::duration<double>(Clock::now() - record.started).count();
-  int64_t submitted = record.input.submitted_at_unix_ms();
+  int64_t submitted = record.input.submitted_at_unix_ms;
   double end_to_end = submitted > 0 ? static_cast<double>(now_unix_ms() - submitted) / 1000.0 : 0;
   observer_->task_ended(result, duration, end_to_end);
 }

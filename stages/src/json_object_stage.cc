@@ -23,10 +23,11 @@ Outcome JsonObjectStage::process_sync(const Task& task) {
   if (!st.is_ok()) {
     return Outcome::fail("invalid_input", "stage " + stage_name_ + ": " + st.message());
   }
-  Output out;
+  Outcome outcome;
+  Output& out = outcome.outputs.emplace_back();
   out.payload = dump_json(object);
   out.content_type = kJsonContentType;
-  return Outcome::ok({std::move(out)});
+  return outcome;
 }
 
 }  // namespace sluice::stages

@@ -8,10 +8,14 @@ namespace {
 
 class PassthroughStage final : public SyncStage {
  public:
+  void process_in_place(const Task& task, Outcome& outcome) override {
+    // Key, destination, content type: as the input.
+    outcome.outputs.emplace_back().payload = task.payload;
+  }
   Outcome process_sync(const Task& task) override {
-    Output out;
-    out.payload = task.payload;  // key, destination, content type: as the input
-    return Outcome::ok({std::move(out)});
+    Outcome outcome;
+    process_in_place(task, outcome);
+    return outcome;
   }
 };
 

@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "raw_producer.h"
 #include "sluice/embedded_broker.h"
 #include "sluice/stages/registry.h"
 #include "sluice/submitter.h"
@@ -105,20 +106,7 @@ class WorkerFaults : public ::testing::Test {
   // Writes bytes that are not an envelope to the intake topic, the way a
   // foreign producer would.
   void produce_foreign_bytes(const std::string& bytes) {
-    char error[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", kafka_.bootstrap.c_str(), error,
-                                sizeof(error)),
-              RD_KAFKA_CONF_OK);
-    rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-    ASSERT_NE(producer, nullptr) << error;
-    std::string topic = topics::intake_topic(spec_.pipeline);
-    EXPECT_EQ(rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-                                RD_KAFKA_V_VALUE(const_cast<char*>(bytes.data()), bytes.size()),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-              RD_KAFKA_RESP_ERR_NO_ERROR);
-    EXPECT_EQ(rd_kafka_flush(producer, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    rd_kafka_destroy(producer);
+    testing::produce_raw(kafka_.bootstrap, topics::intake_topic(spec_.pipeline), "", bytes);
   }
 
   static int duplicates(const Seen& seen) {

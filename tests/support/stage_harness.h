@@ -3,7 +3,8 @@
 // Modelled on Kafka Streams' TopologyTestDriver: a test hands the harness a
 // stage and its spec, calls init(), feeds tasks and gets back each task's
 // Outcome (outputs, retry or dead letter), then close(). Like the worker,
-// the harness maps an exception from process() to a retry outcome, accepts
+// the harness calls a SyncStage in place (process_in_place), maps an
+// exception from the stage to a retry outcome, accepts
 // `done` from any thread (also before process() returns), and fails the
 // test when a stage calls `done` twice for one task.
 //
@@ -89,7 +90,11 @@ class StageHarness {
     };
     // The worker's guard: a throwing stage means "retry this task".
     try {
-      stage_->process(std::move(task), done);
+      if (auto* sync = dynamic_cast<SyncStage*>(stage_.get())) {
+        run_in_place(*sync, task, done);
+      } else {
+        stage_->process(std::move(task), done);
+      }
     } catch (const std::exception& e) {
       done(Outcome::retry("exception", e.what()));
     } catch (...) {
@@ -119,6 +124,14 @@ class StageHarness {
   }
 
  private:
+  // As the worker calls a synchronous stage: in place, into an outcome
+  // reused from the task before (reset to ok, no outputs).
+  void run_in_place(SyncStage& stage, const Task& task, const Completion& done) {
+    reused_.clear();
+    stage.process_in_place(task, reused_);
+    done(reused_);
+  }
+
   struct Shared {
     std::mutex mutex;
     std::condition_variable changed;
@@ -143,6 +156,7 @@ class StageHarness {
   topics::StageSpec spec_;
   HarnessOptions options_;
   std::shared_ptr<Shared> shared_;
+  Outcome reused_;
   bool initialized_ = false;
   bool closed_ = false;
 };

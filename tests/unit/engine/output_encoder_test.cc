@@ -5,6 +5,9 @@
 
 #include <string>
 
+#include "sample_envelope.h"
+#include "task_codec.h"
+
 namespace sluice::engine {
 namespace {
 
@@ -12,27 +15,7 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
-v1::Envelope input_envelope() {
-  v1::Envelope e;
-  e.set_job_id("job-1");
-  e.set_task_id("task-in");
-  e.set_correlation_id("corr-1");
-  e.set_pipeline("articles");
-  e.set_destination_stage("summarize");
-  e.set_source_stage("fetch");
-  e.set_attempt(3);
-  e.set_submitted_at_unix_ms(1700000000000);
-  e.set_deadline_unix_ms(1700000060000);
-  e.set_content_type("application/json");
-  e.set_payload(R"({"url":"https://example.com"})");
-  e.set_key("user-42");
-  (*e.mutable_headers())["trace"] = "abc";
-  (*e.mutable_headers())["empty"] = "";
-  v1::ErrorRecord* error = e.add_errors();
-  error->set_stage("summarize");
-  error->set_kind("timeout");
-  return e;
-}
+using testing::sample_envelope;
 
 Output output(std::string payload) {
   Output out;
@@ -52,14 +35,25 @@ Output typed_output(std::string payload, std::string content_type) {
   return out;
 }
 
-// `produced` by a task decoded from input_envelope(), sent from stage
+// `produced` by a task decoded from sample_envelope(), sent from stage
 // summarize to stage publish: encoded, then read back by the generated parser.
+struct DecodedInput {
+  Task task;
+  InputFields fields;
+};
+
+DecodedInput decoded_input() {
+  DecodedInput input;
+  EXPECT_TRUE(decode_input(sample_envelope().SerializeAsString(), "record-key", &input.task,
+                           &input.fields));
+  return input;
+}
+
 v1::Envelope output_of(const Output& produced, const OutputAddress& address = {
                                                     "articles", "summarize", "publish"}) {
-  v1::Envelope input = input_envelope();
-  Task task = take_task(input, "record-key");
+  DecodedInput input = decoded_input();
   std::string bytes;
-  encode_output_envelope(input, task, produced, address, new_id(), &bytes);
+  encode_output_envelope(input.fields, input.task, produced, address, new_id(), &bytes);
   v1::Envelope out;
   EXPECT_TRUE(out.ParseFromString(bytes));
   return out;
@@ -149,7 +143,7 @@ TEST(OutputEncoder, OutputToDoneHasNoDestinationStage) {
 }
 
 TEST(OutputEncoder, OutputOfAnInputWithoutCorrelationIsCorrelatedByItsJob) {
-  v1::Envelope input;
+  InputFields input;
   Task task;
   task.id = "t";
   task.job_id = "job-9";
@@ -163,13 +157,13 @@ TEST(OutputEncoder, OutputOfAnInputWithoutCorrelationIsCorrelatedByItsJob) {
 }
 
 TEST(OutputEncoder, ReturnsTheRecordKey) {
-  v1::Envelope input = input_envelope();
-  Task task = take_task(input, "record-key");
+  DecodedInput input = decoded_input();
   std::string bytes;
-  EXPECT_EQ(encode_output_envelope(input, task, output("x"), {"p", "s", ""}, "id", &bytes),
-            "user-42");
-  EXPECT_EQ(encode_output_envelope(input, task, keyed_output("x", "k2"), {"p", "s", ""}, "id",
+  EXPECT_EQ(encode_output_envelope(input.fields, input.task, output("x"), {"p", "s", ""}, "id",
                                    &bytes),
+            "user-42");
+  EXPECT_EQ(encode_output_envelope(input.fields, input.task, keyed_output("x", "k2"),
+                                   {"p", "s", ""}, "id", &bytes),
             "k2");
 }
 

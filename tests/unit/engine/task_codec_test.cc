@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "sample_envelope.h"
+
 namespace sluice::engine {
 namespace {
 
@@ -13,34 +15,11 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-v1::Envelope input_envelope() {
-  v1::Envelope e;
-  e.set_job_id("job-1");
-  e.set_task_id("task-in");
-  e.set_correlation_id("corr-1");
-  e.set_pipeline("articles");
-  e.set_destination_stage("summarize");
-  e.set_source_stage("fetch");
-  e.set_attempt(3);
-  e.set_submitted_at_unix_ms(1700000000000);
-  e.set_deadline_unix_ms(1700000060000);
-  e.set_content_type("application/json");
-  e.set_payload(R"({"url":"https://example.com"})");
-  e.set_key("user-42");
-  (*e.mutable_headers())["trace"] = "abc";
-  v1::ErrorRecord* error = e.add_errors();
-  error->set_stage("summarize");
-  error->set_kind("timeout");
-  return e;
-}
-
-
-
+using testing::sample_envelope;
 
 bool decode(std::string_view bytes, v1::Envelope* envelope) {
   return decode_envelope(bytes.data(), bytes.size(), envelope);
 }
-
 
 TEST(TaskCodec, DecodeEnvelopeRejectsEmptyBytes) {
   v1::Envelope envelope;
@@ -60,14 +39,14 @@ TEST(TaskCodec, DecodeEnvelopeRejectsJson) {
 }
 
 TEST(TaskCodec, DecodeEnvelopeRejectsProtobufThatNamesNoJob) {
-  v1::Envelope no_job = input_envelope();
+  v1::Envelope no_job = sample_envelope();
   no_job.clear_job_id();
   v1::Envelope envelope;
   EXPECT_FALSE(decode(no_job.SerializeAsString(), &envelope));
 }
 
 TEST(TaskCodec, DecodeEnvelopeAcceptsASerializedEnvelope) {
-  std::string bytes = input_envelope().SerializeAsString();
+  std::string bytes = sample_envelope().SerializeAsString();
 
   v1::Envelope envelope;
   ASSERT_TRUE(decode(bytes, &envelope));
@@ -79,7 +58,7 @@ TEST(TaskCodec, DecodeEnvelopeAcceptsASerializedEnvelope) {
 }
 
 TEST(TaskCodec, DecodeEnvelopeAcceptsFieldsFromANewerWriter) {
-  std::string bytes = input_envelope().SerializeAsString();
+  std::string bytes = sample_envelope().SerializeAsString();
   bytes += std::string("\xa0\x06\x07", 3);  // field 100, varint 7: unknown here
 
   v1::Envelope envelope;
@@ -88,7 +67,7 @@ TEST(TaskCodec, DecodeEnvelopeAcceptsFieldsFromANewerWriter) {
 }
 
 TEST(TaskCodec, TakeTaskMovesThePayloadOutOfTheEnvelope) {
-  v1::Envelope envelope = input_envelope();
+  v1::Envelope envelope = sample_envelope();
 
   Task task = take_task(envelope, "record-key");
 
@@ -97,7 +76,7 @@ TEST(TaskCodec, TakeTaskMovesThePayloadOutOfTheEnvelope) {
 }
 
 TEST(TaskCodec, TakeTaskCopiesIdsAttemptContentTypeAndHeaders) {
-  v1::Envelope envelope = input_envelope();
+  v1::Envelope envelope = sample_envelope();
 
   Task task = take_task(envelope, "record-key");
 
@@ -105,31 +84,31 @@ TEST(TaskCodec, TakeTaskCopiesIdsAttemptContentTypeAndHeaders) {
   EXPECT_EQ(task.job_id, "job-1");
   EXPECT_EQ(task.attempt, 3u);
   EXPECT_EQ(task.content_type, "application/json");
-  EXPECT_THAT(task.headers, ElementsAre(Pair("trace", "abc")));
+  EXPECT_THAT(task.headers, ElementsAre(Pair("empty", ""), Pair("trace", "abc")));
 }
 
 TEST(TaskCodec, TakeTaskUsesTheEnvelopeKey) {
-  v1::Envelope envelope = input_envelope();
+  v1::Envelope envelope = sample_envelope();
 
   EXPECT_EQ(take_task(envelope, "record-key").key, "user-42");
 }
 
 TEST(TaskCodec, TakeTaskFallsBackToTheRecordKey) {
-  v1::Envelope envelope = input_envelope();
+  v1::Envelope envelope = sample_envelope();
   envelope.clear_key();
 
   EXPECT_EQ(take_task(envelope, "record-key").key, "record-key");
 }
 
 TEST(TaskCodec, TakeTaskCountsAMissingAttemptAsTheFirst) {
-  v1::Envelope envelope = input_envelope();
+  v1::Envelope envelope = sample_envelope();
   envelope.clear_attempt();
 
   EXPECT_EQ(take_task(envelope, "").attempt, 1u);
 }
 
 TEST(TaskCodec, AppendErrorAddsToTheHistoryInOrder) {
-  v1::Envelope envelope = input_envelope();  // one error already
+  v1::Envelope envelope = sample_envelope();  // one error already
   int64_t before = now_unix_ms();
 
   append_error(envelope, {"summarize", 3, "crash", "child exited 137"});
