@@ -13,7 +13,7 @@ namespace {
 constexpr size_t kMaxIdleLanes = 16384;
 
 bool is_idle(const auto& lane) {
-  return !lane.busy && !lane.queued_ready && lane.waiting.empty();
+  return !lane.busy && !lane.queued_ready && !lane.has_waiting();
 }
 }  // namespace
 
@@ -30,17 +30,46 @@ void KeyDispatcher::became_idle() {
   idle_lanes_ = 0;
 }
 
+void KeyDispatcher::push_waiting(Lane& lane, TaskId id) {
+  uint32_t node;
+  if (free_nodes_ != kNoNode) {
+    node = free_nodes_;
+    free_nodes_ = nodes_[node].next;
+  } else {
+    node = static_cast<uint32_t>(nodes_.size());
+    nodes_.emplace_back();
+  }
+  nodes_[node] = {id, kNoNode};
+  if (lane.tail == kNoNode) {
+    lane.head = node;
+  } else {
+    nodes_[lane.tail].next = node;
+  }
+  lane.tail = node;
+  ++waiting_;
+}
+
+KeyDispatcher::TaskId KeyDispatcher::pop_waiting(Lane& lane) {
+  uint32_t node = lane.head;
+  TaskId id = nodes_[node].id;
+  lane.head = nodes_[node].next;
+  if (lane.head == kNoNode) lane.tail = kNoNode;
+  nodes_[node].next = free_nodes_;
+  free_nodes_ = node;
+  --waiting_;
+  return id;
+}
+
 KeyDispatcher::LaneRef KeyDispatcher::enqueue(std::string_view key, TaskId id) {
   auto lane = lane_for(key);
-  lane->second.waiting.push_back(id);
-  ++waiting_;
+  push_waiting(lane->second, id);
   make_ready(lane);
   return LaneRef{&*lane};
 }
 
 void KeyDispatcher::make_ready(Lanes::iterator lane) {
   Lane& l = lane->second;
-  if (l.busy || l.queued_ready || l.waiting.empty()) return;
+  if (l.busy || l.queued_ready || !l.has_waiting()) return;
   l.queued_ready = true;
   ready_.push_back(&*lane);
 }
@@ -52,13 +81,11 @@ std::optional<KeyDispatcher::TaskId> KeyDispatcher::next_ready() {
     lane.queued_ready = false;
     // A lane may have been emptied by remove_waiting_if() after it was
     // queued; then it is idle now.
-    if (lane.waiting.empty()) {
+    if (!lane.has_waiting()) {
       if (!lane.busy) became_idle();
       continue;
     }
-    TaskId id = lane.waiting.front();
-    lane.waiting.pop_front();
-    --waiting_;
+    TaskId id = pop_waiting(lane);
     lane.busy = true;
     ++in_flight_;
     return id;
@@ -105,7 +132,7 @@ void KeyDispatcher::release(Lanes::value_type* entry) {
   Lane& lane = entry->second;
   SLUICE_CHECK(lane.busy, "released a key that was not busy");
   lane.busy = false;
-  if (lane.waiting.empty()) {
+  if (!lane.has_waiting()) {
     became_idle();
     return;
   }
@@ -115,14 +142,17 @@ void KeyDispatcher::release(Lanes::value_type* entry) {
 
 void KeyDispatcher::remove_waiting_if(const std::function<bool(TaskId)>& drop) {
   for (auto& [key, lane] : lanes_) {
-    auto& waiting = lane.waiting;
-    for (auto it = waiting.begin(); it != waiting.end();) {
-      if (drop(*it)) {
-        it = waiting.erase(it);
-        --waiting_;
-      } else {
-        ++it;
-      }
+    // Rebuilt from its kept tasks, in order; dropped nodes go back to the free list.
+    uint32_t node = lane.head;
+    lane.head = lane.tail = kNoNode;
+    while (node != kNoNode) {
+      uint32_t next = nodes_[node].next;
+      TaskId id = nodes_[node].id;
+      nodes_[node].next = free_nodes_;
+      free_nodes_ = node;
+      --waiting_;
+      if (!drop(id)) push_waiting(lane, id);
+      node = next;
     }
   }
   // Lanes left idle are erased lazily: next_ready() skips empty ones and

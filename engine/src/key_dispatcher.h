@@ -53,10 +53,20 @@ class KeyDispatcher {
   size_t max_in_flight() const { return max_in_flight_; }
 
  private:
+  static constexpr uint32_t kNoNode = UINT32_MAX;
+  // A lane's waiting tasks are a FIFO linked through nodes_, so a lane is a
+  // few words: thousands of keys stay within the cache, where a std::deque
+  // per lane (a map and a 512-byte block each) did not.
   struct Lane {
-    std::deque<TaskId> waiting;
+    uint32_t head = kNoNode;
+    uint32_t tail = kNoNode;
     bool busy = false;
     bool queued_ready = false;
+    bool has_waiting() const { return head != kNoNode; }
+  };
+  struct WaitingNode {
+    TaskId id;
+    uint32_t next;  // the next node of its lane, or of the free list
   };
   // Transparent hashing: lookups by string_view build no std::string.
   struct KeyHash {
@@ -70,11 +80,15 @@ class KeyDispatcher {
   void release(Lanes::value_type* lane);
   void make_ready(Lanes::iterator lane);
   void became_idle();
+  void push_waiting(Lane& lane, TaskId id);
+  TaskId pop_waiting(Lane& lane);
 
   size_t max_in_flight_;
   size_t in_flight_ = 0;
   size_t waiting_ = 0;
   Lanes lanes_;
+  std::vector<WaitingNode> nodes_;
+  uint32_t free_nodes_ = kNoNode;  // head of the free list through nodes_
   // Runnable lanes in FIFO order. unordered_map never moves its nodes, so
   // the pointers stay valid until the lane is erased (only when idle).
   std::deque<Lanes::value_type*> ready_;

@@ -151,6 +151,8 @@ Status WorkerImpl::run(const std::atomic<bool>& stop) {
 }
 
 void WorkerImpl::run_once(const std::atomic<bool>& stop) {
+  unix_minus_steady_ = std::chrono::system_clock::now().time_since_epoch() -
+                       Clock::now().time_since_epoch();
   consume_phase(poll_wait_ms());
   dispatch_and_complete_phase();
   delivery_phase(0);

@@ -208,9 +208,16 @@ void WorkerImpl::record_acked(TaskRecord& record) {
 }
 
 void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {
-  double duration = std::chrono::duration<double>(Clock::now() - record.started).count();
+  Clock::time_point now = Clock::now();
+  double duration = std::chrono::duration<double>(now - record.started).count();
   int64_t submitted = record.input.submitted_at_unix_ms;
-  double end_to_end = submitted > 0 ? static_cast<double>(now_unix_ms() - submitted) / 1000.0 : 0;
+  double end_to_end = 0;
+  if (submitted > 0) {
+    auto unix_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        now.time_since_epoch() + unix_minus_steady_)
+                        .count();
+    end_to_end = static_cast<double>(unix_now - submitted) / 1000.0;
+  }
   observer_->task_ended(result, duration, end_to_end);
 }
 
