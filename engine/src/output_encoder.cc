@@ -1,5 +1,7 @@
 #include "output_encoder.h"
 
+#include <cstring>
+
 namespace sluice::engine {
 namespace {
 
@@ -13,14 +15,6 @@ enum Field : uint32_t {
 constexpr uint32_t kVarint = 0;
 constexpr uint32_t kLengthDelimited = 2;
 
-void put_varint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
-
 size_t varint_size(uint64_t value) {
   size_t size = 1;
   while (value >= 0x80) {
@@ -30,27 +24,87 @@ size_t varint_size(uint64_t value) {
   return size;
 }
 
-void put_bytes(std::string* out, uint32_t field, std::string_view bytes) {
-  if (bytes.empty()) return;  // proto3 omits empty strings
-  put_varint(out, (field << 3) | kLengthDelimited);
-  put_varint(out, bytes.size());
-  out->append(bytes.data(), bytes.size());
+// The fields are written twice over: once to a Counter for the exact size,
+// then to a Writer into that many bytes, so the output grows once and every
+// write is a plain store.
+struct Counter {
+  size_t size = 0;
+  void varint(uint64_t value) { size += varint_size(value); }
+  void bytes(std::string_view bytes) { size += bytes.size(); }
+};
+
+struct Writer {
+  char* p;
+  void varint(uint64_t value) {
+    while (value >= 0x80) {
+      *p++ = static_cast<char>(value | 0x80);
+      value >>= 7;
+    }
+    *p++ = static_cast<char>(value);
+  }
+  void bytes(std::string_view bytes) {
+    std::memcpy(p, bytes.data(), bytes.size());
+    p += bytes.size();
+  }
+};
+
+template <typename Sink>
+void put_field(Sink& out, uint32_t field, std::string_view bytes) {
+  out.varint((field << 3) | kLengthDelimited);
+  out.varint(bytes.size());
+  out.bytes(bytes);
 }
 
-void put_number(std::string* out, uint32_t field, int64_t value) {
+template <typename Sink>
+void put_bytes(Sink& out, uint32_t field, std::string_view bytes) {
+  if (!bytes.empty()) put_field(out, field, bytes);  // proto3 omits empty strings
+}
+
+template <typename Sink>
+void put_number(Sink& out, uint32_t field, int64_t value) {
   if (value == 0) return;
-  put_varint(out, (field << 3) | kVarint);
-  put_varint(out, static_cast<uint64_t>(value));
+  out.varint((field << 3) | kVarint);
+  out.varint(static_cast<uint64_t>(value));
 }
 
-// A map<string,string> entry is a nested message: key = 1, value = 2.
-void put_header(std::string* out, const std::string& key, const std::string& value) {
-  size_t key_part = key.empty() ? 0 : 1 + varint_size(key.size()) + key.size();
-  size_t value_part = value.empty() ? 0 : 1 + varint_size(value.size()) + value.size();
-  put_varint(out, (kHeaders << 3) | kLengthDelimited);
-  put_varint(out, key_part + value_part);
-  put_bytes(out, 1, key);
-  put_bytes(out, 2, value);
+// A map<string,string> entry is a nested message: key = 1, value = 2, both
+// written even when empty, as protobuf writes map entries.
+template <typename Sink>
+void put_header(Sink& out, const std::string& key, const std::string& value) {
+  size_t key_part = 1 + varint_size(key.size()) + key.size();
+  size_t value_part = 1 + varint_size(value.size()) + value.size();
+  out.varint((kHeaders << 3) | kLengthDelimited);
+  out.varint(key_part + value_part);
+  put_field(out, 1, key);
+  put_field(out, 2, value);
+}
+
+struct OutputFields {
+  const InputFields& input;
+  const Task& task;
+  const Output& output;
+  const OutputAddress& address;
+  const std::string& new_task_id;
+  std::string_view correlation, content_type, key;
+};
+
+template <typename Sink>
+void put_output(Sink& out, const OutputFields& f) {
+  put_bytes(out, kJobId, f.task.job_id);
+  put_bytes(out, kTaskId, f.new_task_id);
+  put_bytes(out, kParentTaskId, f.task.id);
+  put_bytes(out, kCorrelationId, f.correlation);
+  put_bytes(out, kCausationId, f.task.id);
+  put_bytes(out, kPipeline, f.address.pipeline);
+  put_bytes(out, kDestinationStage, f.address.destination_stage);
+  put_bytes(out, kSourceStage, f.address.source_stage);
+  put_number(out, kAttempt, 1);
+  put_number(out, kSubmittedAt, f.input.submitted_at_unix_ms);
+  put_number(out, kDeadline, f.input.deadline_unix_ms);
+  put_bytes(out, kContentType, f.content_type);
+  put_bytes(out, kPayload, f.output.payload);
+  for (const auto& [name, value] : f.task.headers) put_header(out, name, value);
+  put_bytes(out, kKey, f.key);
 }
 
 }  // namespace
@@ -58,28 +112,17 @@ void put_header(std::string* out, const std::string& key, const std::string& val
 std::string_view encode_output_envelope(const InputFields& input, const Task& task,
                                         const Output& output, const OutputAddress& address,
                                         const std::string& new_task_id, std::string* out) {
-  out->clear();
-  const std::string& correlation =
-      input.correlation_id.empty() ? task.job_id : input.correlation_id;
-  const std::string& content_type =
-      output.content_type.empty() ? task.content_type : output.content_type;
-  std::string_view key = output.key ? std::string_view(*output.key) : std::string_view(task.key);
-  put_bytes(out, kJobId, task.job_id);
-  put_bytes(out, kTaskId, new_task_id);
-  put_bytes(out, kParentTaskId, task.id);
-  put_bytes(out, kCorrelationId, correlation);
-  put_bytes(out, kCausationId, task.id);
-  put_bytes(out, kPipeline, address.pipeline);
-  put_bytes(out, kDestinationStage, address.destination_stage);
-  put_bytes(out, kSourceStage, address.source_stage);
-  put_number(out, kAttempt, 1);
-  put_number(out, kSubmittedAt, input.submitted_at_unix_ms);
-  put_number(out, kDeadline, input.deadline_unix_ms);
-  put_bytes(out, kContentType, content_type);
-  put_bytes(out, kPayload, output.payload);
-  for (const auto& [name, value] : task.headers) put_header(out, name, value);
-  put_bytes(out, kKey, key);
-  return key;
+  OutputFields fields{
+      input, task, output, address, new_task_id,
+      input.correlation_id.empty() ? task.job_id : input.correlation_id,
+      output.content_type.empty() ? task.content_type : output.content_type,
+      output.key ? std::string_view(*output.key) : std::string_view(task.key)};
+  Counter counter;
+  put_output(counter, fields);
+  out->resize(counter.size);
+  Writer writer{out->data()};
+  put_output(writer, fields);
+  return fields.key;
 }
 
 }  // namespace sluice::engine

@@ -1,5 +1,7 @@
 #include "output_encoder.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -165,6 +167,42 @@ TEST(OutputEncoder, ReturnsTheRecordKey) {
   EXPECT_EQ(encode_output_envelope(input.fields, input.task, keyed_output("x", "k2"),
                                    {"p", "s", ""}, "id", &bytes),
             "k2");
+}
+
+// Byte for byte what the generated serializer writes for the same message
+// (deterministic mode: map entries sorted by key, as the encoder writes them).
+TEST(OutputEncoder, WritesTheSameBytesAsTheGeneratedSerializer) {
+  DecodedInput input = decoded_input();
+  std::string bytes;
+  encode_output_envelope(input.fields, input.task, output("summary"),
+                         {"articles", "summarize", "publish"}, "task-out", &bytes);
+
+  v1::Envelope expected;
+  expected.set_job_id("job-1");
+  expected.set_task_id("task-out");
+  expected.set_parent_task_id("task-in");
+  expected.set_correlation_id("corr-1");
+  expected.set_causation_id("task-in");
+  expected.set_pipeline("articles");
+  expected.set_destination_stage("publish");
+  expected.set_source_stage("summarize");
+  expected.set_attempt(1);
+  expected.set_submitted_at_unix_ms(1700000000000);
+  expected.set_deadline_unix_ms(1700000060000);
+  expected.set_content_type("application/json");
+  expected.set_payload("summary");
+  (*expected.mutable_headers())["trace"] = "abc";
+  (*expected.mutable_headers())["empty"] = "";
+  expected.set_key("user-42");
+  std::string serialized;
+  {
+    google::protobuf::io::StringOutputStream stream(&serialized);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    ASSERT_TRUE(expected.SerializeToCodedStream(&coded));
+  }
+
+  EXPECT_EQ(bytes, serialized);
 }
 
 }  // namespace
