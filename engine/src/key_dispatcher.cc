@@ -17,16 +17,16 @@ bool is_idle(const auto& lane) {
 }
 }  // namespace
 
-KeyDispatcher::Lanes::iterator KeyDispatcher::lane_for(std::string_view key) {
-  auto lane = lanes_.find(key);
-  if (lane == lanes_.end()) return lanes_.try_emplace(std::string(key)).first;
-  if (is_idle(lane->second)) --idle_lanes_;
+KeyDispatcher::LaneEntry& KeyDispatcher::lane_for(std::string_view key) {
+  size_t before = lanes_.size();
+  LaneEntry& lane = lanes_.find_or_insert(key);
+  if (lanes_.size() == before && is_idle(lane.value)) --idle_lanes_;
   return lane;
 }
 
 void KeyDispatcher::became_idle() {
   if (++idle_lanes_ <= kMaxIdleLanes) return;
-  std::erase_if(lanes_, [](const auto& entry) { return is_idle(entry.second); });
+  lanes_.erase_if([](const Lane& lane) { return is_idle(lane); });
   idle_lanes_ = 0;
 }
 
@@ -61,22 +61,22 @@ KeyDispatcher::TaskId KeyDispatcher::pop_waiting(Lane& lane) {
 }
 
 KeyDispatcher::LaneRef KeyDispatcher::enqueue(std::string_view key, TaskId id) {
-  auto lane = lane_for(key);
-  push_waiting(lane->second, id);
+  LaneEntry& lane = lane_for(key);
+  push_waiting(lane.value, id);
   make_ready(lane);
-  return LaneRef{&*lane};
+  return LaneRef{&lane};
 }
 
-void KeyDispatcher::make_ready(Lanes::iterator lane) {
-  Lane& l = lane->second;
+void KeyDispatcher::make_ready(LaneEntry& lane) {
+  Lane& l = lane.value;
   if (l.busy || l.queued_ready || !l.has_waiting()) return;
   l.queued_ready = true;
-  ready_.push_back(&*lane);
+  ready_.push_back(&lane);
 }
 
 std::optional<KeyDispatcher::TaskId> KeyDispatcher::next_ready() {
   while (in_flight_ < max_in_flight_ && !ready_.empty()) {
-    Lane& lane = ready_.front()->second;
+    Lane& lane = ready_.front()->value;
     ready_.pop_front();
     lane.queued_ready = false;
     // A lane may have been emptied by remove_waiting_if() after it was
@@ -102,7 +102,7 @@ void KeyDispatcher::finish(std::string_view key) {
 void KeyDispatcher::finish(LaneRef lane) {
   SLUICE_CHECK(in_flight_ > 0, "finish() without a task in flight");
   --in_flight_;
-  release(static_cast<Lanes::value_type*>(lane.lane));
+  release(static_cast<LaneEntry*>(lane.lane));
 }
 
 void KeyDispatcher::park() {
@@ -119,17 +119,17 @@ bool KeyDispatcher::try_unpark() {
 void KeyDispatcher::finish_parked(std::string_view key) { release_key(key); }
 
 void KeyDispatcher::finish_parked(LaneRef lane) {
-  release(static_cast<Lanes::value_type*>(lane.lane));
+  release(static_cast<LaneEntry*>(lane.lane));
 }
 
 void KeyDispatcher::release_key(std::string_view key) {
-  auto lane = lanes_.find(key);
-  SLUICE_CHECK(lane != lanes_.end(), "released a key that has no lane");
-  release(&*lane);
+  LaneEntry* lane = lanes_.find(key);
+  SLUICE_CHECK(lane != nullptr, "released a key that has no lane");
+  release(lane);
 }
 
-void KeyDispatcher::release(Lanes::value_type* entry) {
-  Lane& lane = entry->second;
+void KeyDispatcher::release(LaneEntry* entry) {
+  Lane& lane = entry->value;
   SLUICE_CHECK(lane.busy, "released a key that was not busy");
   lane.busy = false;
   if (!lane.has_waiting()) {
@@ -141,7 +141,7 @@ void KeyDispatcher::release(Lanes::value_type* entry) {
 }
 
 void KeyDispatcher::remove_waiting_if(const std::function<bool(TaskId)>& drop) {
-  for (auto& [key, lane] : lanes_) {
+  lanes_.for_each([&](const std::string&, Lane& lane) {
     // Rebuilt from its kept tasks, in order; dropped nodes go back to the free list.
     uint32_t node = lane.head;
     lane.head = lane.tail = kNoNode;
@@ -154,7 +154,7 @@ void KeyDispatcher::remove_waiting_if(const std::function<bool(TaskId)>& drop) {
       if (!drop(id)) push_waiting(lane, id);
       node = next;
     }
-  }
+  });
   // Lanes left idle are erased lazily: next_ready() skips empty ones and
   // release_key() erases them once idle.
 }

@@ -15,8 +15,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "stable_string_map.h"
 
 namespace sluice::engine {
 
@@ -68,17 +69,13 @@ class KeyDispatcher {
     TaskId id;
     uint32_t next;  // the next node of its lane, or of the free list
   };
-  // Transparent hashing: lookups by string_view build no std::string.
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
-  using Lanes = std::unordered_map<std::string, Lane, KeyHash, std::equal_to<>>;
+  using Lanes = StableStringMap<Lane>;
+  using LaneEntry = Lanes::Entry;
 
-  Lanes::iterator lane_for(std::string_view key);
+  LaneEntry& lane_for(std::string_view key);
   void release_key(std::string_view key);
-  void release(Lanes::value_type* lane);
-  void make_ready(Lanes::iterator lane);
+  void release(LaneEntry* lane);
+  void make_ready(LaneEntry& lane);
   void became_idle();
   void push_waiting(Lane& lane, TaskId id);
   TaskId pop_waiting(Lane& lane);
@@ -89,9 +86,9 @@ class KeyDispatcher {
   Lanes lanes_;
   std::vector<WaitingNode> nodes_;
   uint32_t free_nodes_ = kNoNode;  // head of the free list through nodes_
-  // Runnable lanes in FIFO order. unordered_map never moves its nodes, so
-  // the pointers stay valid until the lane is erased (only when idle).
-  std::deque<Lanes::value_type*> ready_;
+  // Runnable lanes in FIFO order. Lanes never move, so the pointers stay
+  // valid until the lane is erased (only when idle).
+  std::deque<LaneEntry*> ready_;
   // Idle lanes (no task running or waiting) stay in lanes_: most tasks bring
   // a key seen recently, and keeping its lane saves an insert and an erase.
   // Past kMaxIdleLanes they are swept out, so memory stays bounded.

@@ -49,6 +49,18 @@ class WorkerImpl final : public Worker {
 
  private:
   enum class TaskState { kWaiting, kRunning, kParked, kProducing };
+  // What a task needs until its outputs are produced. Tens of thousands of
+  // records can be waiting for acks, so they give their body back to a pool
+  // of spares: the few bodies in use stay warm in the cache, with their
+  // buffers already grown.
+  struct TaskBody {
+    std::string input_bytes;  // the record value as consumed
+    InputFields input;        // what its outputs carry on
+    Task task;
+    // The input as a message: read from input_bytes only when a retry or a
+    // dead letter needs it whole (its error history grows with each retry).
+    std::optional<v1::Envelope> envelope;
+  };
   struct TaskRecord {
     uint64_t id = 0;
     int32_t partition = 0;
@@ -57,12 +69,7 @@ class WorkerImpl final : public Worker {
     int pending_acks = 0;
     KeyDispatcher::LaneRef lane;  // the lane of task.key, while it holds one
     Clock::time_point started;
-    std::string input_bytes;  // the record value as consumed
-    InputFields input;        // what its outputs carry on
-    Task task;
-    // The input as a message: read from input_bytes only when a retry or a
-    // dead letter needs it whole (its error history grows with each retry).
-    std::optional<v1::Envelope> envelope;
+    std::unique_ptr<TaskBody> body;  // null once produced (kProducing)
   };
   struct OutputTarget {
     const Output* output;
@@ -102,7 +109,8 @@ class WorkerImpl final : public Worker {
   void dead_letter(TaskRecord& record, const Outcome& outcome);
   void send_dead_letter(TaskRecord& record);
   v1::Envelope& input_envelope(TaskRecord& record);
-  void release_payload(TaskRecord& record);
+  void release_body(TaskRecord& record);
+  void erase_record(TaskRecord& record);
   struct OutgoingRecord {
     const std::string& topic;
     std::string_view key, job_id, task_id;  // the last two mirrored as headers
@@ -151,6 +159,7 @@ class WorkerImpl final : public Worker {
   OffsetTracker tracker_;
   KeyDispatcher dispatcher_;
   RecordSlab<TaskRecord> records_;
+  std::vector<std::unique_ptr<TaskBody>> spare_bodies_;
   std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
   std::vector<int32_t> assignment_;
 

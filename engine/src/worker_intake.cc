@@ -58,20 +58,26 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
   std::string_view key(static_cast<const char*>(message->key), message->key ? message->key_len : 0);
   std::string_view value(static_cast<const char*>(message->payload),
                          message->payload ? message->len : 0);
-  record.input_bytes.assign(value);
-  record.envelope.reset();
-  if (!decode_input(value, key, &record.task, &record.input)) {
+  if (spare_bodies_.empty()) {
+    record.body = std::make_unique<TaskBody>();
+  } else {
+    record.body = std::move(spare_bodies_.back());
+    spare_bodies_.pop_back();
+  }
+  TaskBody& body = *record.body;
+  body.input_bytes.assign(value);
+  if (!decode_input(value, key, &body.task, &body.input)) {
     // Foreign bytes: dead-lettered as they are, never retried, never blocking.
-    record.envelope = undecodable_envelope(options_.spec.pipeline, spec_->name, value, key);
-    take_task(*record.envelope, key, &record.task);
-    record.input = {};
+    body.envelope = undecodable_envelope(options_.spec.pipeline, spec_->name, value, key);
+    take_task(*body.envelope, key, &body.task);
+    body.input = {};
     record.started = Clock::now();
     spdlog::warn("stage {}: dead-lettering undecodable record at {}[{}]@{}", spec_->name,
                  input_topic_, partition, message->offset);
     send_dead_letter(record);
     return;
   }
-  record.lane = dispatcher_.enqueue(record.task.key, id);
+  record.lane = dispatcher_.enqueue(body.task.key, id);
 }
 
 void WorkerImpl::dispatch_phase() {
@@ -103,7 +109,7 @@ void WorkerImpl::start_task(TaskRecord& record) {
   CompletionQueue* queue = &completions_;
   // User stage code may throw: this is the one guard that maps it to an outcome.
   try {
-    stage_->process(record.task, [queue, id](Outcome outcome) {
+    stage_->process(record.body->task, [queue, id](Outcome outcome) {
       queue->push(id, std::move(outcome));
     });
   } catch (const std::exception& e) {
@@ -119,7 +125,7 @@ void WorkerImpl::run_sync_task(TaskRecord& record) {
   Outcome& outcome = sync_outcome_;
   outcome.clear();
   try {
-    sync_stage_->process_in_place(record.task, outcome);
+    sync_stage_->process_in_place(record.body->task, outcome);
   } catch (const std::exception& e) {
     outcome = Outcome::retry("exception", e.what());
   } catch (...) {

@@ -28,12 +28,12 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
       produce_outputs(record, outcome.outputs);
       return;
     case OutcomeKind::kRetry:
-      if (record.task.attempt < static_cast<uint32_t>(spec_->retry.max_attempts)) {
+      if (record.body->task.attempt < static_cast<uint32_t>(spec_->retry.max_attempts)) {
         retry_later(record, outcome);
         return;
       }
       dispatcher_.finish(record.lane);
-      outcome.error = "gave up after " + std::to_string(record.task.attempt) +
+      outcome.error = "gave up after " + std::to_string(record.body->task.attempt) +
                       " attempts: " + outcome.error;
       dead_letter(record, outcome);
       return;
@@ -69,58 +69,69 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
   observe(TaskResult::kOk, record);
   if (targets.empty()) return record_acked(record);
   OutputAddress& address = address_scratch_;
+  const TaskBody& body = *record.body;
   for (const OutputTarget& target : targets) {
     address.destination_stage = *target.stage;
     new_id(&output_id_scratch_);
-    std::string_view key = encode_output_envelope(record.input, record.task, *target.output,
-                                                  address, output_id_scratch_, &serialize_scratch_);
-    if (!produce({*target.topic, key, record.task.job_id, output_id_scratch_}, record.id)) return;
+    std::string_view key = encode_output_envelope(body.input, body.task, *target.output, address,
+                                                  output_id_scratch_, &serialize_scratch_);
+    if (!produce({*target.topic, key, body.task.job_id, output_id_scratch_}, record.id)) return;
   }
-  release_payload(record);
+  release_body(record);
 }
 
 // Once produced, a record only waits for acks: a failed delivery rewinds to
-// the last commit and never needs the input again, so free it now.
-// The record's buffers stay for the slot's next occupant (decoding into it
-// clears it), unless large: those go now, so idle slots stay small.
-void WorkerImpl::release_payload(TaskRecord& record) {
+// the last commit and never needs the input again, so its body goes back to
+// the spares. Its buffers stay for the next task (decoding into it reuses
+// them), unless large: those go now, so spare bodies stay small.
+void WorkerImpl::release_body(TaskRecord& record) {
+  if (!record.body) return;
   constexpr size_t kKeepBytes = 64 * 1024;
-  if (record.task.payload.capacity() > kKeepBytes) std::string().swap(record.task.payload);
-  if (record.input_bytes.capacity() > kKeepBytes) std::string().swap(record.input_bytes);
-  record.envelope.reset();
+  TaskBody& body = *record.body;
+  if (body.task.payload.capacity() > kKeepBytes) std::string().swap(body.task.payload);
+  if (body.input_bytes.capacity() > kKeepBytes) std::string().swap(body.input_bytes);
+  body.envelope.reset();
+  spare_bodies_.push_back(std::move(record.body));
+}
+
+void WorkerImpl::erase_record(TaskRecord& record) {
+  release_body(record);
+  records_.erase(record);
 }
 
 v1::Envelope& WorkerImpl::input_envelope(TaskRecord& record) {
-  if (!record.envelope) {
-    v1::Envelope& envelope = record.envelope.emplace();
+  TaskBody& body = *record.body;
+  if (!body.envelope) {
+    v1::Envelope& envelope = body.envelope.emplace();
     // decode_input() accepted these bytes, but it skips nested error records
     // that the generated parser checks: if that fails, keep what is known
     // (the task's own fields are put back when the envelope is written).
-    if (!envelope.ParseFromString(record.input_bytes)) {
+    if (!envelope.ParseFromString(body.input_bytes)) {
       envelope.Clear();
-      envelope.set_correlation_id(record.input.correlation_id);
-      envelope.set_submitted_at_unix_ms(record.input.submitted_at_unix_ms);
-      envelope.set_deadline_unix_ms(record.input.deadline_unix_ms);
+      envelope.set_correlation_id(body.input.correlation_id);
+      envelope.set_submitted_at_unix_ms(body.input.submitted_at_unix_ms);
+      envelope.set_deadline_unix_ms(body.input.deadline_unix_ms);
     }
   }
-  return *record.envelope;
+  return *body.envelope;
 }
 
 void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
+  Task& task = record.body->task;
   append_error(input_envelope(record),
-               {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
+               {spec_->name, task.attempt, outcome.error_kind, outcome.error});
   observe(TaskResult::kRetried, record);
   // attempt n waits backoff * 2^(n-1), capped, with +-20% jitter so a crowd
   // of failures does not retry in lockstep.
   thread_local std::mt19937 rng{std::random_device{}()};
   double base = static_cast<double>(spec_->retry.backoff.count()) *
-                static_cast<double>(1ULL << std::min<uint32_t>(record.task.attempt - 1, 30));
+                static_cast<double>(1ULL << std::min<uint32_t>(task.attempt - 1, 30));
   base = std::min(base, static_cast<double>(spec_->retry.max_backoff.count()));
   double jittered = base * std::uniform_real_distribution<double>(0.8, 1.2)(rng);
   spdlog::info("stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms",
-               spec_->name, record.task.id, record.task.job_id, record.task.attempt,
+               spec_->name, task.id, task.job_id, task.attempt,
                outcome.error_kind, outcome.error, static_cast<int64_t>(jittered));
-  ++record.task.attempt;
+  ++task.attempt;
   record.state = TaskState::kParked;
   dispatcher_.park();
   retries_.push({Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(jittered)),
@@ -128,17 +139,18 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
 }
 
 void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
+  const Task& task = record.body->task;
   append_error(input_envelope(record),
-               {spec_->name, record.task.attempt, outcome.error_kind, outcome.error});
+               {spec_->name, task.attempt, outcome.error_kind, outcome.error});
   spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,
-               record.task.id, record.task.job_id, outcome.error_kind, outcome.error);
+               task.id, task.job_id, outcome.error_kind, outcome.error);
   send_dead_letter(record);
 }
 
 // The input as it came, plus its error history and where it was read from.
 void WorkerImpl::send_dead_letter(TaskRecord& record) {
   v1::Envelope letter = input_envelope(record);
-  put_task_back(record.task, &letter);
+  put_task_back(record.body->task, &letter);
   v1::Origin* origin = letter.mutable_origin();
   origin->set_topic(input_topic_);
   origin->set_partition(record.partition);
@@ -146,7 +158,7 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
   record.state = TaskState::kProducing;
   record.pending_acks = 1;
   observe(TaskResult::kDeadLettered, record);
-  if (produce(dlq_topic_, letter, record.id)) release_payload(record);
+  if (produce(dlq_topic_, letter, record.id)) release_body(record);
 }
 
 bool WorkerImpl::produce(const std::string& topic, const v1::Envelope& envelope,
@@ -204,13 +216,13 @@ void WorkerImpl::on_delivery(const rd_kafka_message_t* message) {
 
 void WorkerImpl::record_acked(TaskRecord& record) {
   tracker_.complete(record.partition, record.offset);
-  records_.erase(record);
+  erase_record(record);
 }
 
 void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {
   Clock::time_point now = Clock::now();
   double duration = std::chrono::duration<double>(now - record.started).count();
-  int64_t submitted = record.input.submitted_at_unix_ms;
+  int64_t submitted = record.body->input.submitted_at_unix_ms;
   double end_to_end = 0;
   if (submitted > 0) {
     auto unix_now = std::chrono::duration_cast<std::chrono::milliseconds>(

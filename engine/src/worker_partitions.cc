@@ -108,7 +108,7 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
       case TaskState::kParked: dispatcher_.finish_parked(record.lane); break;
       case TaskState::kProducing: break;  // its key was released already
     }
-    records_.erase(record);
+    erase_record(record);
   });
   if (!dropped_waiting.empty()) {
     dispatcher_.remove_waiting_if(

@@ -309,6 +309,28 @@ TEST(KeyDispatcher, EmptiedLanesDoNotTakeSlotsFromOtherKeys) {
   EXPECT_EQ(dispatcher.waiting(), 0u);
 }
 
+// Past 16,384 idle keys their lanes are swept out; lanes still in use must
+// survive the sweep with their tasks, their order and their references.
+TEST(KeyDispatcher, SweepingIdleLanesKeepsTheLanesInUse) {
+  KeyDispatcher dispatcher(2);
+  KeyDispatcher::LaneRef running = dispatcher.enqueue("long", 1);
+  dispatcher.enqueue("long", 2);
+  ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
+  for (TaskId id = 100; id < 100 + 20000; ++id) {
+    dispatcher.enqueue("once-" + std::to_string(id), id);
+    ASSERT_THAT(start_all(dispatcher), ElementsAre(id));
+    dispatcher.finish("once-" + std::to_string(id));
+  }
+  dispatcher.enqueue("long", 3);
+
+  dispatcher.finish(running);
+
+  EXPECT_THAT(start_all(dispatcher), ElementsAre(2));
+  dispatcher.finish("long");
+  EXPECT_THAT(start_all(dispatcher), ElementsAre(3));
+  EXPECT_EQ(dispatcher.waiting(), 0u);
+}
+
 // A reference model of the dispatcher's contract: per key a FIFO of waiting
 // ids, and which keys are running (holding a slot) or parked (holding only
 // their key).
