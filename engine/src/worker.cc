@@ -138,6 +138,7 @@ Status WorkerImpl::check_topics() {
 }
 
 Status WorkerImpl::run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
   spdlog::info("stage {}: consuming {} as group {}", spec_->name, input_topic_,
                topics::group_id(options_.spec.pipeline, spec_->name));
   next_commit_ = Clock::now() + options_.commit_interval;
@@ -196,6 +197,15 @@ int WorkerImpl::poll_wait_ms() const {
   return wait;
 }
 
+// Whether a wait inside one loop iteration (a full producer queue, a rewind
+// backoff) must end now: a stop was asked for, or the shutdown deadline
+// passed. Otherwise a broker that stopped answering would hold a SIGTERM for
+// up to message.timeout.ms.
+bool WorkerImpl::give_up_waiting() const {
+  if (stopping_) return Clock::now() >= shutdown_deadline_at_;
+  return stop_ != nullptr && stop_->load(std::memory_order_relaxed);
+}
+
 // Shutdown order: stop fetching, finish the running tasks within the
 // deadline, wait for delivery, commit (with the offsets done above each
 // position, so a restart skips them), leave the group, close producer, close
@@ -242,6 +252,9 @@ void WorkerImpl::drain_until(Clock::time_point deadline,
     drop_records([&](const TaskRecord& r) {
       return counts(r) && (r.state == TaskState::kWaiting || r.state == TaskState::kParked);
     });
+    // A record failed to be produced: what is left cannot all be acked, and
+    // no rewind follows a shutdown. Dropped uncommitted, it runs again.
+    if (rewind_needed_) drop_records(counts);
     completion_phase();
     delivery_phase(0);
     if (!records_.any_of(counts) || Clock::now() >= deadline) return;

@@ -89,6 +89,7 @@ class WorkerImpl final : public Worker {
   void run_once(const std::atomic<bool>& stop);
   void dispatch_and_complete_phase();
   int poll_wait_ms() const;
+  bool give_up_waiting() const;
   Status shutdown();
   void drain_until(Clock::time_point deadline,
                    const std::function<bool(const TaskRecord&)>& counts);
@@ -163,6 +164,7 @@ class WorkerImpl final : public Worker {
   std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
   std::vector<int32_t> assignment_;
 
+  const std::atomic<bool>* stop_ = nullptr;  // run()'s
   bool paused_ = false;
   bool stopping_ = false;
   bool revoking_ = false;

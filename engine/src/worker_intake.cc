@@ -82,8 +82,10 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
 
 void WorkerImpl::dispatch_phase() {
   // Retries whose backoff has passed go first: their keys are blocked.
+  // After a failed produce (rewind_needed_) nothing starts: everything not
+  // acked is dropped and re-read, so more tasks would only add duplicates.
   auto now = Clock::now();
-  while (!retries_.empty() && retries_.top().at <= now) {
+  while (!rewind_needed_ && !retries_.empty() && retries_.top().at <= now) {
     TaskRecord* record = records_.find(retries_.top().id);
     if (record == nullptr || record->state != TaskState::kParked) {
       retries_.pop();  // dropped by a revocation or rewind meanwhile
@@ -93,7 +95,9 @@ void WorkerImpl::dispatch_phase() {
     retries_.pop();
     start_task(*record);
   }
-  while (auto id = dispatcher_.next_ready()) {
+  while (!rewind_needed_) {
+    auto id = dispatcher_.next_ready();
+    if (!id) break;
     TaskRecord* record = records_.find(*id);
     SLUICE_CHECK(record != nullptr, "dispatched an unknown task");
     start_task(*record);

@@ -184,6 +184,13 @@ bool WorkerImpl::produce(const OutgoingRecord& out, uint64_t record_id) {
                           static_cast<ssize_t>(out.task_id.size())),
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && give_up_waiting()) {
+      spdlog::warn("stage {}: stopping while the producer queue is full (is {} reachable?); "
+                   "unacknowledged tasks are not committed and run again after a restart",
+                   spec_->name, options_.kafka.bootstrap);
+      rewind_needed_ = true;
+      return false;
+    }
     if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       spdlog::error("stage {}: {}", spec_->name,
                     kafka_status(err, "produce to " + out.topic).message());

@@ -137,7 +137,11 @@ Status WorkerImpl::recover_phase() {
   // Back off between rewinds so a broker that keeps refusing is not hammered.
   rewind_backoff_ = std::clamp(rewind_backoff_ * 2, std::chrono::milliseconds(100),
                                std::chrono::milliseconds(30000));
-  std::this_thread::sleep_for(rewind_backoff_);
+  auto resume_at = Clock::now() + rewind_backoff_;
+  while (Clock::now() < resume_at) {
+    if (give_up_waiting()) return Status::ok();  // shutting down: nothing to rewind for
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   rewind_to_committed();
   return Status::ok();
 }

@@ -16,6 +16,7 @@
 
 #include "raw_producer.h"
 #include "sluice/embedded_broker.h"
+#include "sluice/observer.h"
 #include "sluice/stages/registry.h"
 #include "sluice/submitter.h"
 #include "sluice/topic_reader.h"
@@ -163,6 +164,59 @@ TEST_F(WorkerFaults, ForeignBytesAreDeadLetteredWithoutBlockingThePartition) {
   ASSERT_EQ((*letter)->errors.size(), 1u);
   EXPECT_EQ((*letter)->errors[0].kind, "undecodable");
   EXPECT_EQ((*letter)->origin_topic, topics::intake_topic(spec_.pipeline));
+}
+
+// Counts tasks whose outputs the worker went on to produce.
+class EndedTasks : public WorkerObserver {
+ public:
+  void task_ended(TaskResult, double, double) override { ++ended; }
+  std::atomic<int> ended{0};
+};
+
+// A broker that takes records but never acknowledges them fills the
+// producer's queue; a stop must still end the worker within its shutdown
+// deadline (not after message.timeout.ms), committing nothing unacknowledged.
+TEST_F(WorkerFaults, StopWithAFullProducerQueueEndsWithinTheShutdownDeadline) {
+  constexpr int kNotLeader = 6;  // retried by the producer until message.timeout.ms
+  constexpr int kQueueLimit = 20;
+  broker_->fail_next_produce_requests(1000000, kNotLeader);
+  auto stage = stages::make_stage(*spec_.find_stage("pass"));
+  ASSERT_TRUE(stage.is_ok());
+  EndedTasks observer;
+  WorkerOptions options{spec_, "pass", kafka_};
+  options.kafka.properties["queue.buffering.max.messages"] = std::to_string(kQueueLimit);
+  options.kafka.properties["message.timeout.ms"] = "60000";
+  options.shutdown_deadline = std::chrono::seconds(2);
+  options.observer = &observer;
+  auto worker = Worker::create(std::move(options), std::move(stage).value());
+  ASSERT_TRUE(worker.is_ok()) << worker.status().message();
+  std::atomic<bool> stop{false};
+  std::atomic<bool> returned{false};
+  Status run_status;
+  std::thread runner([&] {
+    run_status = (*worker)->run(stop);
+    returned = true;
+  });
+  // One task more than the queue holds: its produce is waiting for room.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (observer.ended < kQueueLimit + 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(observer.ended, kQueueLimit + 1) << "the worker never filled its producer queue";
+
+  auto stop_at = std::chrono::steady_clock::now();
+  stop = true;
+  while (!returned && std::chrono::steady_clock::now() - stop_at < std::chrono::seconds(45)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stop_at).count();
+  runner.join();
+
+  EXPECT_LT(seconds, 10.0) << "stop took as long as message.timeout.ms";
+  EXPECT_EQ(observer.ended, kQueueLimit + 1) << "tasks ran while the queue stayed full";
+  EXPECT_TRUE(run_status.is_ok()) << run_status.message();
+  std::printf("measured: stopped %.1f s after the stop with a full producer queue\n", seconds);
 }
 
 }  // namespace
