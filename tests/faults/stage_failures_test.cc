@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "envelope.pb.h"
+#include "embedded_pipeline.h"
 #include "raw_producer.h"
 #include "sluice/embedded_broker.h"
 #include "sluice/stage.h"
@@ -66,17 +67,10 @@ std::string upstream_envelope(const std::string& job, const std::string& payload
   return e.SerializeAsString();
 }
 
-class StageFailures : public ::testing::Test {
+class StageFailures : public testing::EmbeddedPipelineTest {
  protected:
   void SetUp() override {
-    auto spec = topics::parse_spec(kSpec, "failures.yaml");
-    ASSERT_TRUE(spec.is_ok()) << spec.status().message();
-    spec_ = *spec;
-    auto broker = EmbeddedBroker::start();
-    ASSERT_TRUE(broker.is_ok()) << broker.status().message();
-    broker_ = std::move(broker).value();
-    ASSERT_TRUE(broker_->create_topics(spec_).is_ok());
-    kafka_.bootstrap = broker_->bootstrap();
+    start_pipeline(kSpec, "failures.yaml");
   }
 
   void put(const std::string& job, const std::string& payload) {
@@ -113,9 +107,6 @@ class StageFailures : public ::testing::Test {
     return records;
   }
 
-  topics::PipelineSpec spec_;
-  std::unique_ptr<EmbeddedBroker> broker_;
-  KafkaOptions kafka_;
 };
 
 TEST_F(StageFailures, ARetriedTaskIsDeadLetteredAfterMaxAttemptsWithItsWholeHistory) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "embedded_pipeline.h"
 #include "raw_producer.h"
 #include "sluice/embedded_broker.h"
 #include "sluice/observer.h"
@@ -37,18 +38,11 @@ stages:
 // Job id -> how many times it reached <faults>.done.
 using Seen = std::map<std::string, int>;
 
-class WorkerFaults : public ::testing::Test {
+class WorkerFaults : public testing::EmbeddedPipelineTest {
  protected:
   void SetUp() override {
-    auto spec = topics::parse_spec(kSpec, "faults.yaml");
-    ASSERT_TRUE(spec.is_ok()) << spec.status().message();
-    spec_ = *spec;
-    auto broker = EmbeddedBroker::start();
-    ASSERT_TRUE(broker.is_ok()) << broker.status().message();
-    broker_ = std::move(broker).value();
-    ASSERT_TRUE(broker_->create_topics(spec_).is_ok());
-    kafka_.bootstrap = broker_->bootstrap();
-    submit_jobs();
+    start_pipeline(kSpec, "faults.yaml");
+    if (!HasFatalFailure()) submit_jobs();
   }
 
   void submit_jobs() {
@@ -116,9 +110,6 @@ class WorkerFaults : public ::testing::Test {
     return extra;
   }
 
-  topics::PipelineSpec spec_;
-  std::unique_ptr<EmbeddedBroker> broker_;
-  KafkaOptions kafka_;
 };
 
 TEST_F(WorkerFaults, FailedDeliveriesRewindToTheLastCommitAndLoseNothing) {
