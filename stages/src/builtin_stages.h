@@ -41,6 +41,8 @@ class JsonObjectStage : public SyncStage {
  protected:
   // kInvalidInput with a short reason when the object cannot be handled.
   virtual Status transform(nlohmann::json& object) = 0;
+  // The string field `name` of `object`, or kInvalidInput saying it is not one.
+  static Result<std::string*> string_field(nlohmann::json& object, const std::string& name);
   const std::string& stage_name() const { return stage_name_; }
 
  private:

@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "sluice/stage.h"
+#include "sluice/stages/exec.h"
 #include "sluice/status.h"
 
 namespace sluice::stages {
 
-inline constexpr size_t kMaxExecLineBytes = size_t{16} * 1024 * 1024;
 inline constexpr const char* kOctetStreamContentType = "application/octet-stream";
 
 // One '\n'-terminated line. kInvalidInput when the content type says JSON

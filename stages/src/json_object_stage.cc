@@ -8,6 +8,15 @@ Status JsonObjectStage::init(const StageContext& context) {
   return Status::ok();
 }
 
+Result<std::string*> JsonObjectStage::string_field(nlohmann::json& object,
+                                                   const std::string& name) {
+  auto field = object.find(name);
+  if (field == object.end() || !field->is_string()) {
+    return invalid_input("field \"" + name + "\" is missing or not a string");
+  }
+  return &field->get_ref<std::string&>();
+}
+
 Outcome JsonObjectStage::process_sync(const Task& task) {
   auto parsed = parse_json(task.payload);
   if (!parsed.is_ok()) {

@@ -9,11 +9,9 @@ namespace {
 class UppercaseStage final : public JsonObjectStage {
  protected:
   Status transform(nlohmann::json& object) override {
-    auto text = object.find("text");
-    if (text == object.end() || !text->is_string()) {
-      return invalid_input("field \"text\" is missing or not a string");
-    }
-    for (char& c : text->get_ref<std::string&>()) {
+    auto text = string_field(object, "text");
+    if (!text.is_ok()) return text.status();
+    for (char& c : **text) {
       if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');  // locale-independent
     }
     return Status::ok();

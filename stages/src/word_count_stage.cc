@@ -22,11 +22,9 @@ int64_t count_words(const std::string& text) {
 class WordCountStage final : public JsonObjectStage {
  protected:
   Status transform(nlohmann::json& object) override {
-    auto text = object.find("text");
-    if (text == object.end() || !text->is_string()) {
-      return invalid_input("field \"text\" is missing or not a string");
-    }
-    object["words"] = count_words(text->get_ref<const std::string&>());
+    auto text = string_field(object, "text");
+    if (!text.is_ok()) return text.status();
+    object["words"] = count_words(**text);
     return Status::ok();
   }
 };

@@ -25,6 +25,10 @@
 
 namespace sluice::stages {
 
+// A longer line on a child's stdout is a protocol error (it would otherwise
+// grow the reader's buffer without bound).
+inline constexpr size_t kMaxExecLineBytes = size_t{16} * 1024 * 1024;
+
 struct ExecOptions {
   using Millis = std::chrono::milliseconds;
   Millis close_grace{5000};         // after stdin closes, until SIGTERM
@@ -32,7 +36,7 @@ struct ExecOptions {
   Millis restart_backoff_min{100};  // first restart delay; doubles per failure
   Millis restart_backoff_max{5000};
   Millis healthy_after{10000};  // a child that answered a task, or lived this long, resets it
-  size_t max_line_bytes = size_t{16} * 1024 * 1024;  // longer stdout line: protocol error
+  size_t max_line_bytes = kMaxExecLineBytes;
 };
 
 // Uses spec.name, command, concurrency and timeout. The command must not
