@@ -143,6 +143,13 @@ def run_sluice(*args, input=None, timeout=60):
                 pytrace=False)
 
 
+def apply_topics(spec):
+    """`sluice topics apply -f SPEC`, which must succeed."""
+    applied = run_sluice("topics", "apply", "-f", spec)
+    assert applied.returncode == 0, applied.stderr
+    return applied
+
+
 def submit(spec, payloads, *args, timeout=120):
     """Submits payloads (JSON values) as JSON lines on stdin; returns the job ids that
     `sluice submit` prints, one per line, in submission order."""
@@ -171,6 +178,12 @@ def status_json(spec, timeout=60):
     except (IndexError, json.JSONDecodeError) as e:
         pytest.fail(f"sluice status --json: not JSON ({e}): {result.stdout[:300]!r}",
                     pytrace=False)
+
+
+def input_depth(spec, stage):
+    """Records waiting in `stage`'s input topic, as `sluice status` counts them."""
+    return next(s for s in status_json(spec)["stages"]
+                if s["stage"] == stage)["queue"]["input"]["depth"]
 
 
 def done_at_least(spec, count):

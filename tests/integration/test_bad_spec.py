@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import kafka_topics, run_sluice, write_spec
+from conftest import apply_topics, kafka_topics, run_sluice, write_spec
 
 # A valid three-stage spec; each case below breaks one thing in it.
 GOOD = """\
@@ -101,8 +101,7 @@ def test_broken_spec_is_refused_before_touching_kafka(case, broker, pipeline_nam
 def test_a_good_spec_creates_topics_seen_by_the_admin_tool(broker, pipeline_name, tmp_path):
     # The check above means something only if the admin tool sees what sluice creates.
     spec = write_spec(tmp_path, GOOD.format(name=pipeline_name, broker=broker))
-    applied = run_sluice("topics", "apply", "-f", spec)
-    assert applied.returncode == 0, applied.stderr
+    apply_topics(spec)
     ours = {t for t in kafka_topics(broker) if t.startswith(pipeline_name)}
     print(f"\nmeasured: good spec: topics {sorted(ours)}")
     assert f"{pipeline_name}.intake" in ours

@@ -4,9 +4,10 @@ dead-lettered, and the other jobs keep flowing."""
 
 import time
 
-from conftest import (exec_stage, free_port, metric_total, pipeline_spec, read_done,
-                      read_settled_done, run_sluice, scrape_metrics, status_json, submit,
-                      tail_records, verify, wait_until, write_spec)
+from conftest import (
+    apply_topics, exec_stage, free_port, metric_total, pipeline_spec, read_done,
+    read_settled_done, scrape_metrics, status_json, submit, tail_records, verify, wait_until,
+    write_spec)
 
 JOBS = 2_000
 CRASH_EVERY = 100
@@ -19,8 +20,7 @@ def test_crashing_exec_child_is_restarted_and_loses_nothing(
     spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
         exec_stage(STAGE, "--crash-every", CRASH_EVERY, "--concurrency", 4, concurrency=4),
     ], partitions=3))
-    applied = run_sluice("topics", "apply", "-f", spec)
-    assert applied.returncode == 0, applied.stderr
+    apply_topics(spec)
     metrics = f"127.0.0.1:{free_port()}"
     worker = start_worker(spec, STAGE, "--metrics-addr", metrics)
     wait_until(lambda: scrape_metrics(metrics) is not None, 30, f"/metrics at {metrics}")

@@ -7,17 +7,12 @@ in its hands and more keep arriving. Its exec child, orphaned, must not linger."
 
 import time
 
-from conftest import (done_at_least, exec_stage, pipeline_spec, read_done,
-                      read_settled_done, run_sluice, status_json, submit, verify,
-                      wait_until, write_spec)
+from conftest import (
+    apply_topics, done_at_least, exec_stage, input_depth, pipeline_spec, read_done,
+    read_settled_done, status_json, submit, verify, wait_until, write_spec)
 
 JOBS = 2_000
 SLOW, VICTIM = "slow", "victim"
-
-
-def _victim_queue(spec):
-    stage = next(s for s in status_json(spec)["stages"] if s["stage"] == VICTIM)
-    return stage["queue"]["input"]["depth"]
 
 
 def test_kill9_midrun_then_restart_loses_nothing(broker, pipeline_name, tmp_path,
@@ -27,8 +22,7 @@ def test_kill9_midrun_then_restart_loses_nothing(broker, pipeline_name, tmp_path
                    next=[VICTIM]),
         exec_stage(VICTIM, "--delay-ms", 5, "--concurrency", 4, concurrency=4),
     ], partitions=3))
-    applied = run_sluice("topics", "apply", "-f", spec)
-    assert applied.returncode == 0, applied.stderr
+    apply_topics(spec)
     start_worker(spec, SLOW)
     victim = start_worker(spec, VICTIM)
     job_ids = submit(spec, [{"n": i} for i in range(JOBS)])
@@ -45,7 +39,8 @@ def test_kill9_midrun_then_restart_loses_nothing(broker, pipeline_name, tmp_path
                "the killed worker's exec child to exit")
     print(f"measured: orphaned exec child gone after {time.monotonic() - orphans_gone:.1f}s")
 
-    queued = wait_until(lambda: _victim_queue(spec), 30, "jobs queued for the killed victim")
+    queued = wait_until(lambda: input_depth(spec, VICTIM), 30,
+                        "jobs queued for the killed victim")
     assert status_json(spec)["done"] < JOBS, "every job was done before the kill: not mid-run"
     restarted = time.monotonic()
     start_worker(spec, VICTIM)

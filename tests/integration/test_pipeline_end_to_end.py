@@ -5,8 +5,9 @@ in submission order per key; afterwards `status` shows empty queues."""
 import collections
 import time
 
-from conftest import (builtin_stage, exec_stage, pipeline_spec, read_done, run_sluice,
-                      status_json, submit, verify, wait_until, write_spec)
+from conftest import (
+    apply_topics, builtin_stage, exec_stage, pipeline_spec, read_done, status_json, submit,
+    verify, wait_until, write_spec)
 
 JOBS = 10_000
 USERS = 50
@@ -64,8 +65,7 @@ def _queues_empty(spec):
 def test_three_stages_deliver_every_job_once_in_key_order(
         broker, pipeline_name, tmp_path, start_worker):
     spec = _spec(tmp_path, pipeline_name, broker)
-    applied = run_sluice("topics", "apply", "-f", spec)
-    assert applied.returncode == 0, applied.stderr
+    apply_topics(spec)
     workers = [start_worker(spec, stage) for stage in STAGES]
 
     payloads = [{"n": i, "user": f"u{i % USERS}"} for i in range(JOBS)]

@@ -8,8 +8,9 @@ import subprocess
 import urllib.parse
 import urllib.request
 
-from conftest import (builtin_stage, free_port, pipeline_spec, read_done, run_sluice,
-                      submit, wait_until, write_spec)
+from conftest import (
+    apply_topics, builtin_stage, free_port, pipeline_spec, read_done, submit, wait_until,
+    write_spec)
 
 JOBS = 500
 STAGE = "count"
@@ -57,7 +58,7 @@ def test_prometheus_scrapes_worker_metrics(broker, pipeline_name, tmp_path, star
     spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
         builtin_stage(STAGE, "tag"),
     ], partitions=3))
-    assert run_sluice("topics", "apply", "-f", spec).returncode == 0
+    apply_topics(spec)
     metrics = f"127.0.0.1:{free_port()}"
     worker = start_worker(spec, STAGE, "--metrics-addr", metrics)
     prometheus, address = start_prometheus(tmp_path, metrics)

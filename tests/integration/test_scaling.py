@@ -5,9 +5,9 @@ also when the second one starts while the first works through a backlog."""
 import re
 import time
 
-from conftest import (done_at_least, exec_stage, free_port, metric_total, pipeline_spec,
-                      read_done, read_settled_done, run_sluice, scrape_metrics,
-                      status_json, submit, verify, wait_until, write_spec)
+from conftest import (
+    apply_topics, done_at_least, exec_stage, free_port, metric_total, pipeline_spec, read_done,
+    read_settled_done, scrape_metrics, status_json, submit, verify, wait_until, write_spec)
 
 JOBS = 4_000
 PARTITIONS = 6
@@ -30,8 +30,7 @@ def _ok_tasks(address):
 def test_two_workers_share_one_stage(broker, pipeline_name, tmp_path, start_worker):
     spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
         exec_stage(STAGE, "--concurrency", 4, concurrency=4)], partitions=PARTITIONS))
-    applied = run_sluice("topics", "apply", "-f", spec)
-    assert applied.returncode == 0, applied.stderr
+    apply_topics(spec)
 
     addresses = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     workers = [start_worker(spec, STAGE, "--metrics-addr", a) for a in addresses]
@@ -77,8 +76,7 @@ def test_a_worker_started_mid_run_takes_a_share(broker, pipeline_name, tmp_path,
     spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
         exec_stage(STAGE, "--delay-ms", 50, "--concurrency", 4, concurrency=4)],
         partitions=PARTITIONS))
-    applied = run_sluice("topics", "apply", "-f", spec)
-    assert applied.returncode == 0, applied.stderr
+    apply_topics(spec)
     addresses = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     first = start_worker(spec, STAGE, "--metrics-addr", addresses[0])
     job_ids = submit(spec, [{"n": i} for i in range(jobs)])

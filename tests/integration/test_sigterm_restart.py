@@ -7,21 +7,11 @@ already fetched (the common case for a slow stage: SIGTERM to redeploy it)."""
 
 import time
 
-from conftest import (done_at_least, exec_stage, pipeline_spec, read_done,
-                      read_settled_done, run_sluice, status_json, submit, verify,
-                      wait_until, write_spec)
+from conftest import (
+    apply_topics, done_at_least, exec_stage, input_depth, pipeline_spec, read_done,
+    read_settled_done, status_json, submit, verify, wait_until, write_spec)
 
 SHUTDOWN_DEADLINE_S = 30  # the worker's default shutdown deadline
-
-
-def _apply(spec):
-    applied = run_sluice("topics", "apply", "-f", spec)
-    assert applied.returncode == 0, applied.stderr
-
-
-def _input_depth(spec, stage):
-    return next(s for s in status_json(spec)["stages"]
-                if s["stage"] == stage)["queue"]["input"]["depth"]
 
 
 def _stop(spec, worker, jobs, when_done):
@@ -65,13 +55,13 @@ def test_sigterm_to_a_worker_fed_gradually(broker, pipeline_name, tmp_path, star
         # Faster than its feed, but busy: tasks are in flight when it is stopped.
         exec_stage("victim", "--delay-ms", 5, "--concurrency", 4, concurrency=4),
     ], partitions=3))
-    _apply(spec)
+    apply_topics(spec)
     start_worker(spec, "slow")
     victim = start_worker(spec, "victim")
     job_ids = submit(spec, [{"n": i} for i in range(jobs)])
 
     problems = _stop(spec, victim, jobs, when_done=jobs // 5)
-    queued = wait_until(lambda: _input_depth(spec, "victim"), 30,
+    queued = wait_until(lambda: input_depth(spec, "victim"), 30,
                         "jobs queued for the stopped victim")
     print(f"measured: restarting with {queued} queued for it")
     restarted = start_worker(spec, "victim")
@@ -86,7 +76,7 @@ def test_sigterm_to_a_worker_with_a_backlog(broker, pipeline_name, tmp_path, sta
     spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
         exec_stage("slow", "--delay-ms", 100, "--concurrency", 4, concurrency=4),
     ], partitions=3))
-    _apply(spec)
+    apply_topics(spec)
     worker = start_worker(spec, "slow")
     job_ids = submit(spec, [{"n": i} for i in range(jobs)])
 

@@ -4,7 +4,7 @@ queues, no workers, nothing done."""
 
 import json
 
-from conftest import builtin_stage, pipeline_spec, run_sluice, write_spec
+from conftest import apply_topics, builtin_stage, pipeline_spec, run_sluice, write_spec
 
 PIPELINES = 3  # fresh topics each time: the moment right after creation is the point
 
@@ -15,8 +15,7 @@ def test_status_of_a_fresh_pipeline(broker, pipeline_name, tmp_path):
         spec = write_spec(tmp_path, pipeline_spec(name, broker, [
             builtin_stage("first", "tag", next=["second"]),
             builtin_stage("second", "tag")], partitions=6), name=f"{name}.yaml")
-        applied = run_sluice("topics", "apply", "-f", spec)
-        assert applied.returncode == 0, applied.stderr
+        apply_topics(spec)
 
         result = run_sluice("status", "-f", spec, "--json")
         print(f"\nmeasured: status right after topics apply ({name}): exit "
