@@ -47,8 +47,11 @@ void ExecStage::process(const Task& task, Completion done) {
   }
   auto deadline = deadline_from(Clock::now());
   tasks_.add(task.id, std::move(line).value(), std::move(done), deadline);
-  if (deadline < supervisor_wakeup_) supervisor_kick_ = true;
-  cv_.notify_all();  // the writer, and the supervisor if kicked
+  writer_cv_.notify_all();  // the live child's writer (a dead one's may still wait)
+  if (deadline < supervisor_wakeup_) {
+    supervisor_kick_ = true;
+    supervisor_cv_.notify_one();
+  }
 }
 
 ExecStage::Clock::time_point ExecStage::deadline_from(Clock::time_point now) const {
@@ -79,7 +82,7 @@ std::optional<Outcome> ExecStage::refusal_locked(const std::string& task_id) con
 std::optional<std::string> ExecStage::next_line(uint64_t generation) {
   std::unique_lock lock(mu_);
   auto stop = [&] { return live_generation_ != generation || state_ != State::kRunning; };
-  cv_.wait(lock, [&] { return stop() || tasks_.has_pending(); });
+  writer_cv_.wait(lock, [&] { return stop() || tasks_.has_pending(); });
   if (stop()) return std::nullopt;
   return tasks_.start_next(generation);
 }
@@ -129,7 +132,8 @@ void ExecStage::fail_child_locked(const std::string& kind, const std::string& me
   dead_.push_back(std::move(child_));
   live_generation_ = 0;
   child_answered_ = false;
-  cv_.notify_all();  // the writer stops; the supervisor tears down and restarts
+  writer_cv_.notify_all();      // the writer stops
+  supervisor_cv_.notify_one();  // the supervisor tears down and restarts
 }
 
 void ExecStage::supervise() {
@@ -138,37 +142,52 @@ void ExecStage::supervise() {
     CompletionBatch batch;
     auto now = Clock::now();
     check_deadlines_locked(now, batch);
-    if (!child_ && now >= restart_at_) spawn_child_locked(batch);
+    bool spawn = !child_ && now >= restart_at_;
     auto dead = std::move(dead_);
     dead_.clear();
     lock.unlock();
     batch.run();
     dead.clear();  // kills, reaps, joins: never under the lock, their threads take it
+    if (spawn) spawn_child();
     lock.lock();
     supervisor_wakeup_ = next_wakeup_locked(Clock::now());
     supervisor_kick_ = false;
-    cv_.wait_until(lock, supervisor_wakeup_,
-                   [&] { return state_ != State::kRunning || !dead_.empty() || supervisor_kick_; });
+    supervisor_cv_.wait_until(lock, supervisor_wakeup_, [&] {
+      return state_ != State::kRunning || !dead_.empty() || supervisor_kick_;
+    });
   }
 }
 
-void ExecStage::spawn_child_locked(CompletionBatch& batch) {
-  ExecChildOptions child_options{spec_.name, last_generation_ + 1, options_.max_line_bytes};
+// Starting a process can take milliseconds (more with a large parent), so it
+// happens outside the lock, which process() takes on the worker's thread;
+// the lock is taken only to install the child.
+void ExecStage::spawn_child() {
+  uint64_t generation = last_generation_ + 1;
+  ExecChildOptions child_options{spec_.name, generation, options_.max_line_bytes};
   auto child = ExecChild::spawn(spec_.command, std::move(child_options), this);
-  if (!child.is_ok()) {
-    auto delay = backoff_.next();
-    restart_at_ = Clock::now() + delay;
-    spawn_error_ = stage() + ": " + child.status().message();
-    spdlog::error("{}; tasks are retried; trying again in {}", spawn_error_, ms(delay));
-    batch.add_all(tasks_.take_pending(), Outcome::retry("spawn", spawn_error_));
-    return;
+  CompletionBatch batch;
+  std::unique_ptr<ExecChild> unused;  // closing meanwhile: torn down outside the lock
+  {
+    std::lock_guard lock(mu_);
+    if (!child.is_ok()) {
+      auto delay = backoff_.next();
+      restart_at_ = Clock::now() + delay;
+      spawn_error_ = stage() + ": " + child.status().message();
+      spdlog::error("{}; tasks are retried; trying again in {}", spawn_error_, ms(delay));
+      batch.add_all(tasks_.take_pending(), Outcome::retry("spawn", spawn_error_));
+    } else if (state_ != State::kRunning) {
+      unused = std::move(child).value();
+    } else {
+      spawn_error_.clear();
+      child_ = std::move(child).value();
+      live_generation_ = last_generation_ = generation;
+      child_answered_ = false;
+      child_->start();
+      spdlog::info("{}: started child pid {} [{}]", stage(), child_->pid(),
+                   join_argv(spec_.command));
+    }
   }
-  spawn_error_.clear();
-  child_ = std::move(child).value();
-  live_generation_ = ++last_generation_;
-  child_answered_ = false;
-  child_->start();
-  spdlog::info("{}: started child pid {} [{}]", stage(), child_->pid(), join_argv(spec_.command));
+  batch.run();
 }
 
 // Pending tasks past their deadline waited for a child that never came;
@@ -220,7 +239,8 @@ bool ExecStage::begin_close() {
     if (!started) return false;
     // Not yet written: no point starting them now.
     batch.add_all(tasks_.take_pending(), Outcome::retry("cancelled", stage() + " is closing"));
-    cv_.notify_all();  // the writer closes the child's stdin; the supervisor stops
+    writer_cv_.notify_all();      // the writer closes the child's stdin
+    supervisor_cv_.notify_one();  // the supervisor stops
   }
   batch.run();
   return true;

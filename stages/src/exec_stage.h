@@ -46,7 +46,7 @@ class ExecStage final : public Stage, private ExecChildHost {
   void stop_live_child();
   void finish_close();
   void supervise();
-  void spawn_child_locked(CompletionBatch& batch);
+  void spawn_child();
   void check_deadlines_locked(Clock::time_point now, CompletionBatch& batch);
   void fail_child_locked(const std::string& kind, const std::string& message,
                          CompletionBatch& batch);
@@ -59,12 +59,15 @@ class ExecStage final : public Stage, private ExecChildHost {
   const ExecOptions options_;
 
   std::mutex mu_;
-  std::condition_variable cv_;  // state, pending tasks, failures, kicks
+  // Separate, so that a task (a notify per process()) wakes the writer only,
+  // not the supervisor as well.
+  std::condition_variable writer_cv_;      // pending tasks, generation, state
+  std::condition_variable supervisor_cv_;  // state, failures, kicks
   State state_ = State::kNew;
   TaskTable tasks_;
   std::unique_ptr<ExecChild> child_;  // the live child, if any
   uint64_t live_generation_ = 0;      // child_'s generation; 0: none
-  uint64_t last_generation_ = 0;
+  uint64_t last_generation_ = 0;      // changed by the supervisor only
   bool child_answered_ = false;                   // child_ has produced a good result
   std::vector<std::unique_ptr<ExecChild>> dead_;  // failed, awaiting teardown
   std::string spawn_error_;                       // set while the command cannot be started
