@@ -32,12 +32,24 @@ Status set(rd_kafka_conf_t* conf, const std::string& name,
   return Status::ok();
 }
 
+// librdkafka's other names for the forced settings, and other spellings of
+// their values: a user property is checked under every name it can take.
+std::string canonical_name(const std::string& name) {
+  return name == "request.required.acks" ? "acks" : name;
+}
+
+std::string canonical_value(const std::string& name, const std::string& value) {
+  if (name == "acks" && value == "-1") return "all";
+  return value;
+}
+
 Status check_not_contradicted(const Settings& forced, const Settings& user) {
-  for (const auto& [name, value] : forced) {
-    auto it = user.find(name);
-    if (it != user.end() && it->second != value) {
-      return usage_error("kafka.properties." + name + "=" + it->second +
-                         ": Sluice needs " + value +
+  for (const auto& [user_name, user_value] : user) {
+    std::string name = canonical_name(user_name);
+    auto it = forced.find(name);
+    if (it != forced.end() && canonical_value(name, user_value) != it->second) {
+      return usage_error("kafka.properties." + user_name + "=" + user_value +
+                         ": Sluice needs " + name + "=" + it->second +
                          " for its delivery guarantees; remove it");
     }
   }
@@ -82,7 +94,11 @@ Result<KafkaHandle> make_client(const KafkaOptions& options, ClientSpec spec) {
   Settings all = spec.defaults;
   all["bootstrap.servers"] = options.bootstrap;
   all["client.id"] = options.client_id;
-  for (const auto& [name, value] : options.properties) all[name] = value;
+  for (const auto& [name, value] : options.properties) {
+    // An alias of a forced setting agrees with it (checked above): leave it
+    // out, so that the forced spelling is the one librdkafka applies.
+    if (spec.forced.count(canonical_name(name)) == 0) all[name] = value;
+  }
   for (const auto& [name, value] : spec.forced) all[name] = value;
   for (const auto& [name, value] : all) {
     if (Status s = set(conf.get(), name, value); !s.is_ok()) return s;

@@ -63,6 +63,16 @@ TEST(KafkaClient, ProducerSpecRefusesAnAliasThatWeakensAcks) {
 
   ASSERT_FALSE(client.is_ok());
   EXPECT_EQ(client.status().code(), StatusCode::kUsage);
+  EXPECT_THAT(client.status().message(),
+              HasSubstr("kafka.properties.request.required.acks=1: Sluice needs acks=all"));
+}
+
+TEST(KafkaClient, AcceptsAnotherSpellingOfTheForcedAcks) {
+  Result<KafkaHandle> client =
+      make_client(options_with({{"request.required.acks", "-1"}}), producer_spec());
+
+  ASSERT_TRUE(client.is_ok()) << client.status().to_string();
+  EXPECT_EQ(setting(*client, "acks"), "-1");  // librdkafka's own spelling of all
 }
 
 TEST(KafkaClient, AcceptsAUserPropertyEqualToAForcedOne) {
