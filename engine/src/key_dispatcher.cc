@@ -155,8 +155,8 @@ void KeyDispatcher::remove_waiting_if(const std::function<bool(TaskId)>& drop) {
       node = next;
     }
   });
-  // Lanes left idle are erased lazily: next_ready() skips empty ones and
-  // release_key() erases them once idle.
+  // Lanes left empty stay: next_ready() skips them once queued, and
+  // became_idle() sweeps idle lanes out past kMaxIdleLanes.
 }
 
 }  // namespace sluice::engine

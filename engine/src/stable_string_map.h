@@ -29,18 +29,15 @@ class StableStringMap {
 
   // The entry of `key`, made with a default Value if there was none.
   Entry& find_or_insert(std::string_view key) {
-    size_t hash = std::hash<std::string_view>{}(key);
+    if (Entry* found = find(key)) return *found;
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    size_t hash = std::hash<std::string_view>{}(key);
     size_t mask = slots_.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      Slot& slot = slots_[i];
-      if (slot.entry == nullptr) {
-        entries_.push_back(std::make_unique<Entry>(Entry{std::string(key), Value{}}));
-        slot = {hash, entries_.back().get()};
-        return *slot.entry;
-      }
-      if (slot.hash == hash && slot.entry->key == key) return *slot.entry;
-    }
+    size_t i = hash & mask;
+    while (slots_[i].entry != nullptr) i = (i + 1) & mask;
+    entries_.push_back(std::make_unique<Entry>(Entry{std::string(key), Value{}}));
+    slots_[i] = {hash, entries_.back().get()};
+    return *slots_[i].entry;
   }
 
   Entry* find(std::string_view key) {

@@ -162,12 +162,12 @@ void WorkerImpl::run_once(const std::atomic<bool>& stop) {
   flow_control_phase();
 }
 
-// A synchronous stage (passthrough, most built-ins) finishes inside
-// process(), but its slot is only freed when completion_phase() handles the
-// outcome: one dispatch pass per loop iteration would start at most
-// `concurrency` tasks per iteration, however fast they are. So alternate the
-// two while that frees slots, a bounded number of rounds, so that delivery
-// reports and commits still get their turn.
+// An asynchronous stage may finish a task before process() returns, but its
+// slot is only freed when completion_phase() handles the outcome: one
+// dispatch pass per loop iteration would start at most `concurrency` tasks
+// per iteration, however fast they are. So alternate the two while that
+// frees slots, a bounded number of rounds, so that delivery reports and
+// commits still get their turn. (Synchronous stages are handled in place.)
 void WorkerImpl::dispatch_and_complete_phase() {
   constexpr int kMaxRounds = 16;
   for (int round = 0; round < kMaxRounds; ++round) {
@@ -197,13 +197,23 @@ int WorkerImpl::poll_wait_ms() const {
   return wait;
 }
 
-// Whether a wait inside one loop iteration (a full producer queue, a rewind
-// backoff) must end now: a stop was asked for, or the shutdown deadline
-// passed. Otherwise a broker that stopped answering would hold a SIGTERM for
-// up to message.timeout.ms.
-bool WorkerImpl::give_up_waiting() const {
-  if (stopping_) return Clock::now() >= shutdown_deadline_at_;
-  return stop_ != nullptr && stop_->load(std::memory_order_relaxed);
+// The shutdown deadline, counted from the first time the stop is seen: a
+// wait inside a loop iteration (a full producer queue, a rewind backoff) may
+// see it before shutdown() does, and the deadline is not restarted there.
+Clock::time_point WorkerImpl::stop_deadline() {
+  if (shutdown_deadline_at_ == Clock::time_point::max()) {
+    shutdown_deadline_at_ = Clock::now() + options_.shutdown_deadline;
+  }
+  return shutdown_deadline_at_;
+}
+
+// Whether such a wait must end now: a stop was asked for and the shutdown
+// deadline passed. Otherwise a broker that stopped answering would hold a
+// SIGTERM for up to message.timeout.ms; before the deadline, a full queue is
+// ordinary backpressure and drains.
+bool WorkerImpl::give_up_waiting() {
+  bool stop_asked = stopping_ || (stop_ != nullptr && stop_->load(std::memory_order_relaxed));
+  return stop_asked && Clock::now() >= stop_deadline();
 }
 
 // Shutdown order: stop fetching, finish the running tasks within the
@@ -213,8 +223,7 @@ bool WorkerImpl::give_up_waiting() const {
 // restart.
 Status WorkerImpl::shutdown() {
   stopping_ = true;
-  shutdown_deadline_at_ = Clock::now() + options_.shutdown_deadline;
-  auto deadline = shutdown_deadline_at_;
+  auto deadline = stop_deadline();
   spdlog::info("stage {}: shutting down ({} tasks running)", spec_->name,
                dispatcher_.in_flight());
   set_paused(true);
@@ -252,8 +261,9 @@ void WorkerImpl::drain_until(Clock::time_point deadline,
     drop_records([&](const TaskRecord& r) {
       return counts(r) && (r.state == TaskState::kWaiting || r.state == TaskState::kParked);
     });
-    // A record failed to be produced: what is left cannot all be acked, and
-    // no rewind follows a shutdown. Dropped uncommitted, it runs again.
+    // A record failed to be produced: the selected records cannot all be
+    // acked, so waiting for them would only run into the deadline. Dropped
+    // uncommitted, they run again.
     if (rewind_needed_) drop_records(counts);
     completion_phase();
     delivery_phase(0);

@@ -89,7 +89,8 @@ class WorkerImpl final : public Worker {
   void run_once(const std::atomic<bool>& stop);
   void dispatch_and_complete_phase();
   int poll_wait_ms() const;
-  bool give_up_waiting() const;
+  Clock::time_point stop_deadline();
+  bool give_up_waiting();
   Status shutdown();
   void drain_until(Clock::time_point deadline,
                    const std::function<bool(const TaskRecord&)>& counts);
@@ -175,7 +176,9 @@ class WorkerImpl final : public Worker {
   // Unix time minus steady time, taken once per loop iteration, so a task's
   // end-to-end latency needs no second clock read per task.
   Clock::duration unix_minus_steady_{};
-  Clock::time_point shutdown_deadline_at_;
+  // options_.shutdown_deadline after the stop was first seen (in a wait, or
+  // by shutdown()); max() until then.
+  Clock::time_point shutdown_deadline_at_ = Clock::time_point::max();
   std::chrono::milliseconds rewind_backoff_{0};
 };
 

@@ -86,12 +86,16 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
 // them), unless large: those go now, so spare bodies stay small.
 void WorkerImpl::release_body(TaskRecord& record) {
   if (!record.body) return;
-  constexpr size_t kKeepBytes = 64 * 1024;
-  TaskBody& body = *record.body;
-  if (body.task.payload.capacity() > kKeepBytes) std::string().swap(body.task.payload);
-  if (body.input_bytes.capacity() > kKeepBytes) std::string().swap(body.input_bytes);
-  body.envelope.reset();
-  spare_bodies_.push_back(std::move(record.body));
+  // Bounds what the spares keep: a burst of large records must not stay
+  // allocated for the life of the process.
+  constexpr size_t kMaxSpares = 1024;
+  constexpr size_t kKeepBytes = 16 * 1024;
+  std::unique_ptr<TaskBody> body = std::move(record.body);
+  if (spare_bodies_.size() >= kMaxSpares) return;
+  if (body->task.payload.capacity() > kKeepBytes) std::string().swap(body->task.payload);
+  if (body->input_bytes.capacity() > kKeepBytes) std::string().swap(body->input_bytes);
+  body->envelope.reset();
+  spare_bodies_.push_back(std::move(body));
 }
 
 void WorkerImpl::erase_record(TaskRecord& record) {
@@ -104,13 +108,15 @@ v1::Envelope& WorkerImpl::input_envelope(TaskRecord& record) {
   if (!body.envelope) {
     v1::Envelope& envelope = body.envelope.emplace();
     // decode_input() accepted these bytes, but it skips nested error records
-    // that the generated parser checks: if that fails, keep what is known
-    // (the task's own fields are put back when the envelope is written).
+    // that the generated parser checks: if that fails, keep what was decoded
+    // (put_task_back() adds the task's ids, key and payload when the
+    // envelope is written; the earlier error history is lost).
     if (!envelope.ParseFromString(body.input_bytes)) {
       envelope.Clear();
       envelope.set_correlation_id(body.input.correlation_id);
       envelope.set_submitted_at_unix_ms(body.input.submitted_at_unix_ms);
       envelope.set_deadline_unix_ms(body.input.deadline_unix_ms);
+      envelope.mutable_headers()->insert(body.task.headers.begin(), body.task.headers.end());
     }
   }
   return *body.envelope;
@@ -185,8 +191,9 @@ bool WorkerImpl::produce(const OutgoingRecord& out, uint64_t record_id) {
         RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && give_up_waiting()) {
-      spdlog::warn("stage {}: stopping while the producer queue is full (is {} reachable?); "
-                   "unacknowledged tasks are not committed and run again after a restart",
+      spdlog::warn("stage {}: the producer queue stayed full until the shutdown deadline "
+                   "(is {} acknowledging?); unacknowledged tasks are not committed and run "
+                   "again after a restart",
                    spec_->name, options_.kafka.bootstrap);
       rewind_needed_ = true;
       return false;

@@ -78,7 +78,7 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   auto of_revoked = [&](const TaskRecord& r) { return revoked.count(r.partition) != 0; };
   // While stopping, the shutdown's own deadline still holds; consumer close
   // calls this too.
-  drain_until(stopping_ ? shutdown_deadline_at_ : Clock::now() + options_.shutdown_deadline,
+  drain_until(stopping_ ? stop_deadline() : Clock::now() + options_.shutdown_deadline,
               of_revoked);
   commit_phase(true);
   size_t abandoned = 0;
@@ -139,7 +139,7 @@ Status WorkerImpl::recover_phase() {
                                std::chrono::milliseconds(30000));
   auto resume_at = Clock::now() + rewind_backoff_;
   while (Clock::now() < resume_at) {
-    if (give_up_waiting()) return Status::ok();  // shutting down: nothing to rewind for
+    if (give_up_waiting()) return Status::ok();  // past the shutdown deadline: no rewind
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   rewind_to_committed();

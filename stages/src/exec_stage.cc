@@ -169,14 +169,14 @@ void ExecStage::spawn_child() {
   std::unique_ptr<ExecChild> unused;  // closing meanwhile: torn down outside the lock
   {
     std::lock_guard lock(mu_);
-    if (!child.is_ok()) {
+    if (state_ != State::kRunning) {
+      if (child.is_ok()) unused = std::move(child).value();
+    } else if (!child.is_ok()) {
       auto delay = backoff_.next();
       restart_at_ = Clock::now() + delay;
       spawn_error_ = stage() + ": " + child.status().message();
       spdlog::error("{}; tasks are retried; trying again in {}", spawn_error_, ms(delay));
       batch.add_all(tasks_.take_pending(), Outcome::retry("spawn", spawn_error_));
-    } else if (state_ != State::kRunning) {
-      unused = std::move(child).value();
     } else {
       spawn_error_.clear();
       child_ = std::move(child).value();

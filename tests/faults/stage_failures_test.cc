@@ -2,6 +2,7 @@
 // dead-lettered as it came, with its whole error history; a stage that
 // refuses a task dead-letters it at once. On the mock cluster: what is
 // tested is the worker's handling of outcomes, not the broker's durability.
+#include <google/protobuf/stubs/logging.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,8 +11,8 @@
 #include <string>
 #include <thread>
 
-#include "envelope.pb.h"
 #include "embedded_pipeline.h"
+#include "envelope.pb.h"
 #include "raw_producer.h"
 #include "sluice/embedded_broker.h"
 #include "sluice/stage.h"
@@ -149,6 +150,31 @@ TEST_F(StageFailures, ARefusedTaskIsDeadLetteredAtOnceAndOthersFlowOn) {
   EXPECT_EQ(done["good-job"].parent_task_id, "good-job-task");
   EXPECT_EQ(done["good-job"].key, "good-job-key");
   EXPECT_EQ(done["good-job"].headers.at("trace"), "good-job-trace");
+}
+
+// The worker decodes inputs without reading their error history; when that
+// history is itself unreadable (invalid UTF-8 in a nested error record), the
+// dead letter keeps everything the task was decoded from.
+TEST_F(StageFailures, ADeadLetterOfAnInputWithAnUnreadableHistoryKeepsTheTask) {
+  v1::Envelope e;
+  ASSERT_TRUE(e.ParseFromString(upstream_envelope("odd-job", "bad")));
+  e.mutable_errors(0)->set_message("not UTF-8: \xff\xfe");
+  std::string bytes;
+  google::protobuf::LogSilencer quiet;  // it warns about the invalid UTF-8 it writes
+  ASSERT_TRUE(e.SerializeToString(&bytes));
+  testing::produce_raw(kafka_.bootstrap, topics::intake_topic(spec_.pipeline), "odd-job-key",
+                       bytes);
+
+  auto letters = run_until(topics::dlq_topic(spec_.pipeline, "judge"), 1);
+
+  ASSERT_EQ(letters.count("odd-job"), 1u);
+  const TopicRecord& letter = letters["odd-job"];
+  EXPECT_EQ(letter.payload, "bad");
+  EXPECT_EQ(letter.task_id, "odd-job-task");
+  EXPECT_EQ(letter.key, "odd-job-key");
+  EXPECT_EQ(letter.headers.at("trace"), "odd-job-trace");
+  ASSERT_EQ(letter.errors.size(), 1u);  // the unreadable history is gone
+  EXPECT_EQ(letter.errors[0].kind, "invalid_input");
 }
 
 }  // namespace

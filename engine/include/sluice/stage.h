@@ -62,7 +62,7 @@ struct Outcome {
   static Outcome fail(std::string kind, std::string message) {
     return {OutcomeKind::kFail, {}, std::move(kind), std::move(message)};
   }
-  // Back to ok with no outputs, keeping allocated capacity for reuse.
+  // Back to ok with no outputs; the outputs vector keeps its capacity.
   void clear() {
     kind = OutcomeKind::kOk;
     outputs.clear();
@@ -96,7 +96,7 @@ class SyncStage : public Stage {
   virtual Outcome process_sync(const Task& task) = 0;
   // What the engine calls. `outcome` arrives as an ok outcome with no
   // outputs, reused from task to task: override this to fill it in place,
-  // so that its buffers are not allocated afresh for every task.
+  // so that no Outcome and no outputs vector is allocated per task.
   virtual void process_in_place(const Task& task, Outcome& outcome) {
     outcome = process_sync(task);
   }
