@@ -162,6 +162,7 @@ class WorkerImpl final : public Worker {
   KeyDispatcher dispatcher_;
   RecordSlab<TaskRecord> records_;
   std::vector<std::unique_ptr<TaskBody>> spare_bodies_;
+  size_t body_bytes_ = 0;  // input bytes held by the bodies in use
   std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
   std::vector<int32_t> assignment_;
 

@@ -66,6 +66,7 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
   }
   TaskBody& body = *record.body;
   body.input_bytes.assign(value);
+  body_bytes_ += value.size();
   if (!decode_input(value, key, &body.task, &body.input)) {
     // Foreign bytes: dead-lettered as they are, never retried, never blocking.
     body.envelope = undecodable_envelope(options_.spec.pipeline, spec_->name, value, key);

@@ -91,6 +91,7 @@ void WorkerImpl::release_body(TaskRecord& record) {
   constexpr size_t kMaxSpares = 1024;
   constexpr size_t kKeepBytes = 16 * 1024;
   std::unique_ptr<TaskBody> body = std::move(record.body);
+  body_bytes_ -= body->input_bytes.size();
   if (spare_bodies_.size() >= kMaxSpares) return;
   if (body->task.payload.capacity() > kKeepBytes) std::string().swap(body->task.payload);
   if (body->input_bytes.capacity() > kKeepBytes) std::string().swap(body->input_bytes);

@@ -171,15 +171,19 @@ void WorkerImpl::rewind_to_committed() {
                positions->cnt, seek.is_ok() ? "" : " (" + seek.message() + ")");
 }
 
-// Counts tasks not yet produced: records only awaiting acks have released
-// their payload, and librdkafka's queue bounds them (produce() waits on it).
-// Pausing is costly (librdkafka drops what it prefetched), hence the
-// hysteresis.
+// Counts tasks not yet produced, and the input bytes they hold: records
+// only awaiting acks have given back their body, and librdkafka's queue
+// bounds them (produce() waits on it). Pausing is costly (librdkafka drops
+// what it prefetched), hence the hysteresis.
 void WorkerImpl::flow_control_phase() {
   size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + retries_.size();
-  if (!paused_ && buffered >= options_.max_buffered_tasks) {
+  bool full = buffered >= options_.max_buffered_tasks ||
+              body_bytes_ >= options_.max_buffered_bytes;
+  bool half_empty = buffered <= options_.max_buffered_tasks / 2 &&
+                    body_bytes_ <= options_.max_buffered_bytes / 2;
+  if (!paused_ && full) {
     set_paused(true);
-  } else if (paused_ && !stopping_ && buffered <= options_.max_buffered_tasks / 2) {
+  } else if (paused_ && !stopping_ && half_empty) {
     set_paused(false);
   }
 }

@@ -12,6 +12,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 #include <thread>
 
 #include "embedded_pipeline.h"
@@ -208,6 +212,91 @@ TEST_F(WorkerFaults, StopWithAFullProducerQueueEndsWithinTheShutdownDeadline) {
   EXPECT_EQ(observer.ended, kQueueLimit + 1) << "tasks ran while the queue stayed full";
   EXPECT_TRUE(run_status.is_ok()) << run_status.message();
   std::printf("measured: stopped %.1f s after the stop with a full producer queue\n", seconds);
+}
+
+// Holds each task until release() is called, then lets everything through.
+class HoldingStage : public Stage {
+ public:
+  void process(const Task& task, Completion done) override {
+    std::unique_lock lock(mutex_);
+    if (!released_) {
+      held_.push_back({task.payload, std::move(done)});
+      return;
+    }
+    lock.unlock();
+    done(passed_on(task.payload));
+  }
+  void release() {
+    std::vector<std::pair<std::string, Completion>> held;
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+      held.swap(held_);
+    }
+    for (auto& [payload, done] : held) done(passed_on(payload));
+  }
+
+ private:
+  static Outcome passed_on(const std::string& payload) {
+    Outcome outcome;
+    outcome.outputs.emplace_back().payload = payload;
+    return outcome;
+  }
+  std::mutex mutex_;
+  bool released_ = false;
+  std::vector<std::pair<std::string, Completion>> held_;
+};
+
+class PauseEvents : public WorkerObserver {
+ public:
+  void paused_changed(bool paused) override {
+    std::lock_guard lock(mutex);
+    events.push_back(paused);
+  }
+  std::vector<bool> seen() {
+    std::lock_guard lock(mutex);
+    return events;
+  }
+  std::mutex mutex;
+  std::vector<bool> events;
+};
+
+// 300 small records (~250 bytes each) behind a stage that holds its tasks:
+// far under max_buffered_tasks, but over max_buffered_bytes, so consumption
+// pauses; once the stage lets go it resumes, and every job is done.
+TEST_F(WorkerFaults, BufferedInputBytesPauseConsumptionUntilTheyDrain) {
+  auto holding = std::make_unique<HoldingStage>();
+  HoldingStage* stage = holding.get();
+  PauseEvents pauses;
+  WorkerOptions options{spec_, "pass", kafka_};
+  options.max_buffered_bytes = 16 * 1024;
+  options.observer = &pauses;
+  auto worker = Worker::create(std::move(options), std::move(holding));
+  auto reader = TopicReader::create(kafka_, topics::done_topic(spec_.pipeline), true);
+  ASSERT_TRUE(worker.is_ok() && reader.is_ok())
+      << worker.status().message() << reader.status().message();
+  std::atomic<bool> stop{false};
+  Status run_status;
+  std::thread runner([&] { run_status = (*worker)->run(stop); });
+
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (pauses.seen().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::vector<bool> before_release = pauses.seen();
+  stage->release();
+  Seen seen;
+  read_done(**reader, &seen, kJobs, std::chrono::seconds(30));
+  stop = true;
+  runner.join();
+
+  EXPECT_EQ(before_release, std::vector<bool>{true}) << "never paused on bytes";
+  std::vector<bool> all = pauses.seen();
+  ASSERT_GE(all.size(), 2u);
+  EXPECT_FALSE(all[1]) << "did not resume once the bytes drained";
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kJobs));
+  EXPECT_EQ(duplicates(seen), 0);
+  EXPECT_TRUE(run_status.is_ok()) << run_status.message();
 }
 
 }  // namespace

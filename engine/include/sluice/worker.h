@@ -29,7 +29,10 @@ struct WorkerOptions {
   KafkaOptions kafka;      // resolved bootstrap + librdkafka properties
   std::chrono::milliseconds shutdown_deadline{30000};
   std::chrono::milliseconds commit_interval{1000};
-  size_t max_buffered_tasks = 10000;  // consumed but unfinished, per worker
+  // Consumption pauses when the tasks consumed but not yet produced reach
+  // either bound (and resumes below half of both): records may be large.
+  size_t max_buffered_tasks = 10000;
+  size_t max_buffered_bytes = size_t{256} << 20;  // their input record values
   WorkerObserver* observer = nullptr;  // not owned; may be null
 };
 
