@@ -47,6 +47,11 @@ void error_trampoline(rd_kafka_t*, int err, const char* reason,
                       void* opaque) noexcept {
   static_cast<WorkerImpl*>(opaque)->on_producer_error(err, reason);
 }
+// From a librdkafka thread, when a delivery report lands in an empty queue:
+// ends the worker's consumer poll (or the next one), which then serves it.
+void deliveries_waiting_trampoline(rd_kafka_t*, void* consumer_queue) noexcept {
+  rd_kafka_queue_yield(static_cast<rd_kafka_queue_t*>(consumer_queue));
+}
 
 }  // namespace
 
@@ -117,7 +122,11 @@ Status WorkerImpl::make_producer() {
   };
   auto made = make_client(options_.kafka, std::move(producer));
   if (!made.is_ok()) return made.status();
+  producer_queue_.reset();  // before the producer it belongs to goes
   producer_ = std::move(made).value();
+  producer_queue_.reset(rd_kafka_queue_get_main(producer_.get()));
+  rd_kafka_queue_cb_event_enable(producer_queue_.get(), deliveries_waiting_trampoline,
+                                 consumer_queue_.get());
   return Status::ok();
 }
 
@@ -180,15 +189,16 @@ void WorkerImpl::dispatch_and_complete_phase() {
   }
 }
 
-// How long consume_phase may block: not at all when work is ready, briefly
-// while waiting on acks or retries, longer when idle. A stage completion
-// wakes the poll early (CompletionQueue's wake hook).
+// How long consume_phase may block: not at all when work is ready, until
+// the next retry is due, else 100 ms. Whatever arrives meanwhile ends the
+// wait early: a record, a stage completion (CompletionQueue's wake hook), a
+// delivery report (the producer queue's event callback).
 int WorkerImpl::poll_wait_ms() const {
   if (!completions_.empty()) return 0;
   if (dispatcher_.waiting() > 0 && dispatcher_.in_flight() < dispatcher_.max_in_flight()) {
     return 0;
   }
-  int wait = records_.empty() ? 100 : 5;
+  int wait = 100;
   if (!retries_.empty()) {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
         retries_.top().at - Clock::now());
@@ -235,6 +245,7 @@ Status WorkerImpl::shutdown() {
   commit_phase(true);
   Status status = kafka_status(rd_kafka_consumer_close(consumer_.get()),
                                "leave group");  // the revoke callback commits too
+  rd_kafka_queue_cb_event_enable(producer_queue_.get(), nullptr, nullptr);
   consumer_queue_.reset();
   auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
   int left_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
@@ -246,6 +257,7 @@ Status WorkerImpl::shutdown() {
   Status stage_closed = stage_->close();
   stage_.reset();
   consumer_.reset();
+  producer_queue_.reset();
   producer_.reset();
   spdlog::info("stage {}: stopped", spec_->name);
   return status.is_ok() ? stage_closed : status;

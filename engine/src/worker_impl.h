@@ -151,6 +151,10 @@ class WorkerImpl final : public Worker {
   KafkaHandle consumer_;
   KafkaQueue consumer_queue_;
   KafkaHandle producer_;
+  // The producer's main queue, where delivery reports wait: its event
+  // callback wakes the consumer poll, so acks need no polling interval.
+  // Declared after producer_, so it is released first.
+  KafkaQueue producer_queue_;
   CompletionQueue completions_;
   std::vector<Completed> completed_scratch_;
   std::string serialize_scratch_;  // the record value being produced
