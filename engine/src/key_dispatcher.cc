@@ -93,12 +93,6 @@ std::optional<KeyDispatcher::TaskId> KeyDispatcher::next_ready() {
   return std::nullopt;
 }
 
-void KeyDispatcher::finish(std::string_view key) {
-  SLUICE_CHECK(in_flight_ > 0, "finish() without a task in flight");
-  --in_flight_;
-  release_key(key);
-}
-
 void KeyDispatcher::finish(LaneRef lane) {
   SLUICE_CHECK(in_flight_ > 0, "finish() without a task in flight");
   --in_flight_;
@@ -116,16 +110,8 @@ bool KeyDispatcher::try_unpark() {
   return true;
 }
 
-void KeyDispatcher::finish_parked(std::string_view key) { release_key(key); }
-
 void KeyDispatcher::finish_parked(LaneRef lane) {
   release(static_cast<LaneEntry*>(lane.lane));
-}
-
-void KeyDispatcher::release_key(std::string_view key) {
-  LaneEntry* lane = lanes_.find(key);
-  SLUICE_CHECK(lane != nullptr, "released a key that has no lane");
-  release(lane);
 }
 
 void KeyDispatcher::release(LaneEntry* entry) {

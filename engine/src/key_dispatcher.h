@@ -36,15 +36,13 @@ class KeyDispatcher {
   LaneRef enqueue(std::string_view key, TaskId id);
   // The next task allowed to start, now counted in flight; nullopt if none.
   std::optional<TaskId> next_ready();
-  // The running task of `key` finished: frees its slot and its key.
-  void finish(std::string_view key);
+  // The running task of `lane` finished: frees its slot and its key.
   void finish(LaneRef lane);
   // The running task of `key` waits for a retry: frees its slot, keeps its key.
   void park();
   // A parked task wants to run again: takes a slot if one is free.
   bool try_unpark();
-  // The parked task of `key` finished (or was dropped): frees its key.
-  void finish_parked(std::string_view key);
+  // The parked task of `lane` finished (or was dropped): frees its key.
   void finish_parked(LaneRef lane);
   // Removes waiting (not running) tasks for which `drop` is true.
   void remove_waiting_if(const std::function<bool(TaskId)>& drop);
@@ -73,7 +71,6 @@ class KeyDispatcher {
   using LaneEntry = Lanes::Entry;
 
   LaneEntry& lane_for(std::string_view key);
-  void release_key(std::string_view key);
   void release(LaneEntry* lane);
   void make_ready(LaneEntry& lane);
   void became_idle();

@@ -11,12 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
-#include <thread>
 
 #include "embedded_pipeline.h"
 #include "raw_producer.h"
@@ -27,6 +28,7 @@
 #include "sluice/topic_reader.h"
 #include "sluice/topics/names.h"
 #include "sluice/worker.h"
+#include "wait_until.h"
 
 namespace sluice {
 namespace {
@@ -186,29 +188,21 @@ TEST_F(WorkerFaults, StopWithAFullProducerQueueEndsWithinTheShutdownDeadline) {
   auto worker = Worker::create(std::move(options), std::move(stage).value());
   ASSERT_TRUE(worker.is_ok()) << worker.status().message();
   std::atomic<bool> stop{false};
-  std::atomic<bool> returned{false};
-  Status run_status;
-  std::thread runner([&] {
-    run_status = (*worker)->run(stop);
-    returned = true;
-  });
+  std::future<Status> run = std::async(std::launch::async, [&] { return (*worker)->run(stop); });
   // One task more than the queue holds: its produce is waiting for room.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (observer.ended < kQueueLimit + 1 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_GE(observer.ended, kQueueLimit + 1) << "the worker never filled its producer queue";
+  bool filled = testing::wait_until([&] { return observer.ended >= kQueueLimit + 1; },
+                                    std::chrono::seconds(30));
+  if (!filled) stop = true;  // run is joined on the way out either way
+  ASSERT_TRUE(filled) << "the worker never filled its producer queue";
 
   auto stop_at = std::chrono::steady_clock::now();
   stop = true;
-  while (!returned && std::chrono::steady_clock::now() - stop_at < std::chrono::seconds(45)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  bool returned = run.wait_for(std::chrono::seconds(45)) == std::future_status::ready;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - stop_at).count();
-  runner.join();
+  Status run_status = run.get();
 
-  EXPECT_LT(seconds, 10.0) << "stop took as long as message.timeout.ms";
+  EXPECT_TRUE(returned && seconds < 10.0) << "stop took as long as message.timeout.ms";
   EXPECT_EQ(observer.ended, kQueueLimit + 1) << "tasks ran while the queue stayed full";
   EXPECT_TRUE(run_status.is_ok()) << run_status.message();
   std::printf("measured: stopped %.1f s after the stop with a full producer queue\n", seconds);
@@ -279,10 +273,7 @@ TEST_F(WorkerFaults, BufferedInputBytesPauseConsumptionUntilTheyDrain) {
   Status run_status;
   std::thread runner([&] { run_status = (*worker)->run(stop); });
 
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (pauses.seen().empty() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  (void)testing::wait_until([&] { return !pauses.seen().empty(); }, std::chrono::seconds(30));
   std::vector<bool> before_release = pauses.seen();
   stage->release();
   Seen seen;

@@ -17,6 +17,24 @@ namespace {
 using ::testing::ElementsAre;
 using TaskId = KeyDispatcher::TaskId;
 
+// The dispatcher as the worker uses it, with keys named in the tests: each
+// enqueue() remembers its key's lane, and finishing a key finishes that lane.
+class TestDispatcher : public KeyDispatcher {
+ public:
+  using KeyDispatcher::KeyDispatcher;
+  using KeyDispatcher::finish;
+  using KeyDispatcher::finish_parked;
+
+  LaneRef enqueue(const std::string& key, TaskId id) {
+    return lanes_[key] = KeyDispatcher::enqueue(key, id);
+  }
+  void finish(const std::string& key) { finish(lanes_.at(key)); }
+  void finish_parked(const std::string& key) { finish_parked(lanes_.at(key)); }
+
+ private:
+  std::map<std::string, LaneRef> lanes_;
+};
+
 // Starts every task the dispatcher allows right now, in the order it gives.
 std::vector<TaskId> start_all(KeyDispatcher& dispatcher) {
   std::vector<TaskId> started;
@@ -25,7 +43,7 @@ std::vector<TaskId> start_all(KeyDispatcher& dispatcher) {
 }
 
 TEST(KeyDispatcher, FirstTaskOfAKeyIsReadyAtOnce) {
-  KeyDispatcher dispatcher(4);
+  TestDispatcher dispatcher(4);
   dispatcher.enqueue("a", 1);
 
   EXPECT_EQ(dispatcher.next_ready(), std::optional<TaskId>(1));
@@ -34,7 +52,7 @@ TEST(KeyDispatcher, FirstTaskOfAKeyIsReadyAtOnce) {
 }
 
 TEST(KeyDispatcher, SecondTaskOfAKeyIsNotReadyWhileTheFirstRuns) {
-  KeyDispatcher dispatcher(4);
+  TestDispatcher dispatcher(4);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
 
@@ -43,7 +61,7 @@ TEST(KeyDispatcher, SecondTaskOfAKeyIsNotReadyWhileTheFirstRuns) {
 }
 
 TEST(KeyDispatcher, TaskEnqueuedWhileItsKeyRunsIsNotReady) {
-  KeyDispatcher dispatcher(4);
+  TestDispatcher dispatcher(4);
   dispatcher.enqueue("a", 1);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
 
@@ -54,7 +72,7 @@ TEST(KeyDispatcher, TaskEnqueuedWhileItsKeyRunsIsNotReady) {
 }
 
 TEST(KeyDispatcher, SecondTaskOfAKeyIsReadyAfterTheFirstFinishes) {
-  KeyDispatcher dispatcher(4);
+  TestDispatcher dispatcher(4);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -65,7 +83,7 @@ TEST(KeyDispatcher, SecondTaskOfAKeyIsReadyAfterTheFirstFinishes) {
 }
 
 TEST(KeyDispatcher, TasksOfOneKeyRunInEnqueueOrder) {
-  KeyDispatcher dispatcher(4);
+  TestDispatcher dispatcher(4);
   for (TaskId id : {7, 3, 9, 1}) dispatcher.enqueue("a", id);
 
   std::vector<TaskId> order;
@@ -78,7 +96,7 @@ TEST(KeyDispatcher, TasksOfOneKeyRunInEnqueueOrder) {
 }
 
 TEST(KeyDispatcher, DifferentKeysRunInParallelUpToMaxInFlight) {
-  KeyDispatcher dispatcher(3);
+  TestDispatcher dispatcher(3);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   dispatcher.enqueue("c", 3);
@@ -88,7 +106,7 @@ TEST(KeyDispatcher, DifferentKeysRunInParallelUpToMaxInFlight) {
 }
 
 TEST(KeyDispatcher, NeverRunsMoreThanMaxInFlight) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   for (TaskId id = 1; id <= 5; ++id) dispatcher.enqueue("k" + std::to_string(id), id);
 
   EXPECT_THAT(start_all(dispatcher), ElementsAre(1, 2));
@@ -97,7 +115,7 @@ TEST(KeyDispatcher, NeverRunsMoreThanMaxInFlight) {
 }
 
 TEST(KeyDispatcher, FinishingATaskLetsAnotherKeyStart) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   for (TaskId id = 1; id <= 3; ++id) dispatcher.enqueue("k" + std::to_string(id), id);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1, 2));
 
@@ -108,7 +126,7 @@ TEST(KeyDispatcher, FinishingATaskLetsAnotherKeyStart) {
 }
 
 TEST(KeyDispatcher, ReadyKeysAreServedRoundRobin) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   // a1 a2 a3 b1 b2 b3 c1 c2 c3, all enqueued up front.
   std::map<TaskId, std::string> key_of;
   for (const char* key : {"a", "b", "c"}) {
@@ -129,7 +147,7 @@ TEST(KeyDispatcher, ReadyKeysAreServedRoundRobin) {
 }
 
 TEST(KeyDispatcher, ParkFreesTheSlotForAnotherKey) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -141,7 +159,7 @@ TEST(KeyDispatcher, ParkFreesTheSlotForAnotherKey) {
 }
 
 TEST(KeyDispatcher, ParkKeepsTheKeyBlocked) {
-  KeyDispatcher dispatcher(4);
+  TestDispatcher dispatcher(4);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -153,7 +171,7 @@ TEST(KeyDispatcher, ParkKeepsTheKeyBlocked) {
 }
 
 TEST(KeyDispatcher, TryUnparkFailsWhileAllSlotsAreTaken) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -165,7 +183,7 @@ TEST(KeyDispatcher, TryUnparkFailsWhileAllSlotsAreTaken) {
 }
 
 TEST(KeyDispatcher, TryUnparkTakesASlotOnceOneIsFree) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -178,7 +196,7 @@ TEST(KeyDispatcher, TryUnparkTakesASlotOnceOneIsFree) {
 }
 
 TEST(KeyDispatcher, UnparkedTaskThatFinishesReleasesItsKey) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -192,7 +210,7 @@ TEST(KeyDispatcher, UnparkedTaskThatFinishesReleasesItsKey) {
 }
 
 TEST(KeyDispatcher, FinishParkedReleasesTheKey) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -204,7 +222,7 @@ TEST(KeyDispatcher, FinishParkedReleasesTheKey) {
 }
 
 TEST(KeyDispatcher, FinishParkedDoesNotFreeASlot) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -218,7 +236,7 @@ TEST(KeyDispatcher, FinishParkedDoesNotFreeASlot) {
 }
 
 TEST(KeyDispatcher, RemoveWaitingIfDropsOnlyTasksTheFilterSelects) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   for (TaskId id = 1; id <= 4; ++id) dispatcher.enqueue("a", id);
 
   dispatcher.remove_waiting_if([](TaskId id) { return id % 2 == 0; });
@@ -233,7 +251,7 @@ TEST(KeyDispatcher, RemoveWaitingIfDropsOnlyTasksTheFilterSelects) {
 }
 
 TEST(KeyDispatcher, RemoveWaitingIfNeverOffersARunningTask) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   dispatcher.enqueue("b", 3);
@@ -251,7 +269,7 @@ TEST(KeyDispatcher, RemoveWaitingIfNeverOffersARunningTask) {
 }
 
 TEST(KeyDispatcher, LaneEmptiedWhileReadyDoesNotBlockLaterTasksOfItsKey) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   dispatcher.enqueue("x", 1);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
   dispatcher.enqueue("a", 2);  // "a" is ready, but no slot is free
@@ -266,7 +284,7 @@ TEST(KeyDispatcher, LaneEmptiedWhileReadyDoesNotBlockLaterTasksOfItsKey) {
 }
 
 TEST(KeyDispatcher, LaneEmptiedWhileReadyAcceptsATaskBeforeItIsSkipped) {
-  KeyDispatcher dispatcher(1);
+  TestDispatcher dispatcher(1);
   dispatcher.enqueue("x", 1);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
   dispatcher.enqueue("a", 2);
@@ -280,7 +298,7 @@ TEST(KeyDispatcher, LaneEmptiedWhileReadyAcceptsATaskBeforeItIsSkipped) {
 }
 
 TEST(KeyDispatcher, LaneEmptiedWhileItsKeyRunsIsReleasedByFinish) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -295,7 +313,7 @@ TEST(KeyDispatcher, LaneEmptiedWhileItsKeyRunsIsReleasedByFinish) {
 }
 
 TEST(KeyDispatcher, EmptiedLanesDoNotTakeSlotsFromOtherKeys) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   for (TaskId id = 1; id <= 2; ++id) dispatcher.enqueue("busy" + std::to_string(id), id);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1, 2));
   for (TaskId id = 10; id < 20; ++id) dispatcher.enqueue("gone" + std::to_string(id), id);
@@ -312,7 +330,7 @@ TEST(KeyDispatcher, EmptiedLanesDoNotTakeSlotsFromOtherKeys) {
 // Past 16,384 idle keys their lanes are swept out; lanes still in use must
 // survive the sweep with their tasks, their order and their references.
 TEST(KeyDispatcher, SweepingIdleLanesKeepsTheLanesInUse) {
-  KeyDispatcher dispatcher(2);
+  TestDispatcher dispatcher(2);
   KeyDispatcher::LaneRef running = dispatcher.enqueue("long", 1);
   dispatcher.enqueue("long", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
@@ -435,7 +453,7 @@ class RandomDriver {
   }
 
   std::mt19937 rng_{424242};
-  KeyDispatcher dispatcher_{kMaxInFlight};
+  TestDispatcher dispatcher_{kMaxInFlight};
   DispatcherModel model_;
   TaskId next_id_ = 1;
   size_t started_ = 0;
