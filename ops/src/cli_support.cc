@@ -3,9 +3,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace sluice::ops {
 namespace {
@@ -54,12 +58,34 @@ void install_stop_signals() {
   std::signal(SIGPIPE, SIG_IGN);  // a dead exec child must not kill us
 }
 
+Status write_line(const std::string& line) {
+  errno = 0;
+  if (std::fwrite(line.data(), 1, line.size(), stdout) == line.size() &&
+      std::fputc('\n', stdout) != EOF && std::fflush(stdout) == 0) {
+    return Status::ok();
+  }
+  if (errno == EPIPE) return Status(StatusCode::kCancelled, "standard output was closed");
+  return fatal_error(std::string("cannot write to standard output: ") + std::strerror(errno));
+}
+
 void configure_logging(const std::string& fallback) {
   // Logs go to stderr: stdout carries data (job ids, tailed records).
   spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
-  const char* env = std::getenv("SLUICE_LOG_LEVEL");
-  spdlog::set_level(spdlog::level::from_str(env ? env : fallback));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(fallback));
+  const char* env = std::getenv("SLUICE_LOG_LEVEL");
+  if (env == nullptr) return;
+  std::string name(env);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // from_str() reads any name it does not know as "off", errors included.
+  auto level = spdlog::level::from_str(name);
+  if (level == spdlog::level::off && name != "off") {
+    spdlog::warn("SLUICE_LOG_LEVEL={}: not a level (trace, debug, info, warn, error, "
+                 "critical, off); using {}", env, fallback);
+    return;
+  }
+  spdlog::set_level(level);
 }
 
 }  // namespace sluice::ops

@@ -33,6 +33,11 @@ struct Target {
 };
 Result<Target> load_target(const std::string& spec_path);
 
+// Writes `line` and a newline to stdout and flushes. A reader that went
+// away (EPIPE: `sluice tail | head`) is kCancelled, for the caller to stop
+// quietly; any other failure is kFatal naming the cause.
+Status write_line(const std::string& line);
+
 // Raised by SIGTERM and SIGINT once install_stop_signals() ran.
 const std::atomic<bool>& stop_requested();
 void install_stop_signals();

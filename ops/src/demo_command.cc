@@ -1,7 +1,5 @@
 // `sluice demo`: a three-stage pipeline on the embedded broker, in one
 // process, with progress per stage and a verified summary. No setup needed.
-#include <spdlog/spdlog.h>
-
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -99,10 +97,12 @@ int demo_command(const DemoOptions& options) {
     workers.push_back(std::move(worker).value());
   }
   std::atomic<bool> stop{false};
+  std::vector<Status> results(workers.size());
   std::vector<std::thread> threads;
-  for (auto& worker : workers) {
-    threads.emplace_back([&stop, w = worker.get()] {
-      if (Status s = w->run(stop); !s.is_ok()) spdlog::error("{}", s.message());
+  for (size_t i = 0; i < workers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = workers[i]->run(stop);
+      if (!results[i].is_ok()) request_stop();  // ends the progress display at once
     });
   }
   auto started = std::chrono::steady_clock::now();
@@ -113,6 +113,9 @@ int demo_command(const DemoOptions& options) {
   stop = true;
   for (std::thread& thread : threads) thread.join();
   workers.clear();
+  for (const Status& result : results) {
+    if (!result.is_ok()) return report(result);
+  }
   if (!submitted.is_ok()) return report(submitted);
   if (!verdict.is_ok()) return report(verdict.status());
   long missing = options.jobs - verdict->unique;

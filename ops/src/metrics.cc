@@ -151,9 +151,17 @@ class MetricsServerImpl final : public MetricsServer {
   void refresh_once() {
     auto status = inspector_->status();
     if (!status.is_ok()) {
-      spdlog::debug("metrics: {}", status.status().message());
+      // Once per outage, not every 5 s: the gauges keep their last values
+      // meanwhile, so the log must say they are stale.
+      if (status_error_.empty()) {
+        spdlog::warn("metrics: queue depth and workers not refreshed (kept as last read): {}",
+                     status.status().message());
+      }
+      status_error_ = status.status().message();
       return;
     }
+    if (!status_error_.empty()) spdlog::info("metrics: queue depth readable again");
+    status_error_.clear();
     for (const StageStatus& stage : status->stages) {
       if (observers_.count(stage.stage) == 0) continue;  // another process's stage
       families_.workers.Add(labels(stage.stage)).Set(stage.workers);
@@ -169,6 +177,7 @@ class MetricsServerImpl final : public MetricsServer {
   Families families_;
   std::string pipeline_;
   std::unique_ptr<Inspector> inspector_;
+  std::string status_error_;  // the refresher's last failure; empty: none (refresher only)
   std::map<std::string, std::unique_ptr<StageObserver>> observers_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   std::mutex mutex_;

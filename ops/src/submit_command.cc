@@ -39,8 +39,13 @@ Result<Job> make_job(const std::string& text, const SubmitOptions& options,
 Status flush_and_print(JobSubmitter& submitter, std::vector<std::string>& ids) {
   Status flushed = submitter.flush(kFlushTimeout);
   if (!flushed.is_ok()) return flushed;
-  for (const std::string& id : ids) std::printf("%s\n", id.c_str());
-  std::fflush(stdout);
+  for (const std::string& id : ids) {
+    // The jobs are on the broker already: say so, or their ids are lost.
+    if (Status s = write_line(id); !s.is_ok()) {
+      return fatal_error(std::to_string(ids.size()) + " jobs were submitted, but their ids " +
+                         "could not be printed: " + s.message());
+    }
+  }
   ids.clear();
   return Status::ok();
 }

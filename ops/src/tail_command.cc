@@ -78,9 +78,10 @@ int tail_command(const TailOptions& options) {
       continue;
     }
     idle_since = std::chrono::steady_clock::now();
-    std::printf("%s\n", to_json(**record).dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace).c_str());
-    std::fflush(stdout);
+    Status written = write_line(
+        to_json(**record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (written.code() == StatusCode::kCancelled) break;  // the reader is done: so are we
+    if (!written.is_ok()) return report(written);
     ++printed;
   }
   return kExitOk;
