@@ -4,6 +4,7 @@
 
 #include "cli_support.h"
 #include "commands.h"
+#include "sluice/stage.h"
 #include "sluice/topic_reader.h"
 #include "sluice/topics/names.h"
 
@@ -24,7 +25,7 @@ Result<std::string> chosen_topic(const topics::PipelineSpec& spec, const TailOpt
 
 // JSON payloads are shown as JSON; anything else as a string.
 nlohmann::json payload_json(const TopicRecord& record) {
-  if (record.content_type == "application/json") {
+  if (is_json_content_type(record.content_type)) {
     auto parsed = nlohmann::json::parse(record.payload, nullptr, false);
     if (!parsed.is_discarded()) return parsed;
   }

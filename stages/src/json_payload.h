@@ -21,7 +21,4 @@ Result<nlohmann::json> parse_json(std::string_view text);
 // Compact serialisation; invalid UTF-8 in strings is replaced, not thrown on.
 std::string dump_json(const nlohmann::json& value);
 
-// "application/json", with or without parameters, or any "+json" type.
-bool is_json_content_type(std::string_view content_type);
-
 }  // namespace sluice::stages

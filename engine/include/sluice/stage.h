@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/status.h"
@@ -23,6 +24,9 @@
 namespace sluice {
 
 inline constexpr const char* kJsonContentType = "application/json";
+
+// "application/json", with or without parameters, or any "+json" type.
+bool is_json_content_type(std::string_view content_type);
 
 struct Task {
   std::string id;      // task id, unique per attempt chain
