@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine for Sluice and builds it: installs the Debian packages
-# that are missing (apt is skipped when all are present, so re-runs are fast), caches
-# the Kafka broker's jars (ops/kafka), then configures and builds build/.
+# that are missing (apt is skipped when all are present, so re-runs are fast), builds
+# the pinned librdkafka into a cache (ops/librdkafka.sh), caches the Kafka broker's
+# jars (ops/kafka), then configures and builds build/.
 #
 # Usage: ops/setup.sh [--no-build]
 set -euo pipefail
@@ -9,7 +10,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 readonly PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  librdkafka-dev librocksdb-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
+  libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev
+  librocksdb-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   python3 prometheus
 )
@@ -78,10 +80,13 @@ main() {
     python3 -m pip install --quiet pytest ||
       die "$(command -v python3) has no pytest and pip could not install it"
   fi
+  local rdkafka
+  rdkafka=$(bash ops/librdkafka.sh)
   bash ops/kafka/kafka.sh fetch
 
   if ((build)); then
-    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DSLUICE_RDKAFKA_PREFIX="$rdkafka"
     cmake --build build
   fi
 }

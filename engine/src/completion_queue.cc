@@ -11,13 +11,11 @@ void CompletionQueue::push(uint64_t task_id, Outcome outcome) {
     owner_items_.push_back({task_id, std::move(outcome)});
     return;
   }
-  bool was_empty;
-  {
-    std::lock_guard lock(mutex_);
-    was_empty = items_.empty();
-    items_.push_back({task_id, std::move(outcome)});
-  }
-  // Only the first item needs to wake the loop; it drains everything.
+  std::lock_guard lock(mutex_);
+  bool was_empty = items_.empty();
+  items_.push_back({task_id, std::move(outcome)});
+  // Only the first item needs to wake the loop; it drains everything. Called
+  // under the lock, so clear_wake_hook() cannot race with it.
   if (was_empty && wake_) wake_();
 }
 

@@ -28,9 +28,17 @@ class CompletionQueue {
   // empty. Pushes from the owner itself (a synchronous stage completing
   // inside process()) need no wake-up: the owner drains right after, and a
   // needless yield would make its next consumer poll return empty.
+  // Set before any stage runs.
   void set_wake_hook(std::function<void()> wake, std::thread::id owner) {
+    std::lock_guard lock(mutex_);
     wake_ = std::move(wake);
     owner_ = owner;
+  }
+  // After this returns, no push() is inside the hook nor calls it again: what
+  // the hook points at (the consumer's queue) may then be destroyed.
+  void clear_wake_hook() {
+    std::lock_guard lock(mutex_);
+    wake_ = nullptr;
   }
 
   void push(uint64_t task_id, Outcome outcome);
@@ -43,7 +51,7 @@ class CompletionQueue {
   mutable std::mutex mutex_;
   std::vector<Completed> items_;        // pushed by other threads, under mutex_
   std::vector<Completed> owner_items_;  // pushed by the owner: no lock needed
-  std::function<void()> wake_;
+  std::function<void()> wake_;  // under mutex_
   std::thread::id owner_;
 };
 

@@ -20,23 +20,21 @@ bool parse_number(std::string_view text, int64_t* out) {
 
 }  // namespace
 
-std::string encode_done_offsets(int64_t next_offset, const std::vector<int64_t>& done,
+std::string encode_done_offsets(int64_t next_offset, const std::vector<OffsetRange>& done,
                                 size_t max_bytes) {
   std::string out(kPrefix);
-  for (size_t i = 0; i < done.size();) {
-    size_t j = i;
-    while (j + 1 < done.size() && done[j + 1] == done[j] + 1) ++j;
-    std::string range = range_text(done[i] - next_offset, done[j] - next_offset);
-    if (out.size() + range.size() + 1 > max_bytes) break;  // the rest is rerun
+  for (const OffsetRange& range : done) {
+    if (range.first < next_offset || range.last < range.first) continue;
+    std::string text = range_text(range.first - next_offset, range.last - next_offset);
+    if (out.size() + text.size() + 1 > max_bytes) break;  // the rest is rerun
     if (out.size() > kPrefix.size()) out += ',';
-    out += range;
-    i = j + 1;
+    out += text;
   }
   return out.size() > kPrefix.size() ? out : std::string();
 }
 
-std::vector<int64_t> decode_done_offsets(int64_t next_offset, std::string_view metadata) {
-  std::vector<int64_t> offsets;
+std::vector<OffsetRange> decode_done_offsets(int64_t next_offset, std::string_view metadata) {
+  std::vector<OffsetRange> offsets;
   if (metadata.substr(0, kPrefix.size()) != kPrefix) return offsets;
   metadata.remove_prefix(kPrefix.size());
   while (!metadata.empty()) {
@@ -48,10 +46,10 @@ std::vector<int64_t> decode_done_offsets(int64_t next_offset, std::string_view m
     bool ok = parse_number(item.substr(0, dash), &first) &&
               (dash == std::string_view::npos ? (last = first, true)
                                               : parse_number(item.substr(dash + 1), &last));
-    if (!ok || last < first || (!offsets.empty() && next_offset + first <= offsets.back())) {
+    if (!ok || last < first || (!offsets.empty() && next_offset + first <= offsets.back().last)) {
       return {};  // not something we wrote: trust none of it
     }
-    for (int64_t d = first; d <= last; ++d) offsets.push_back(next_offset + d);
+    offsets.push_back({next_offset + first, next_offset + last});
   }
   return offsets;
 }

@@ -16,14 +16,17 @@
 #include <string_view>
 #include <vector>
 
+#include "partition_offsets.h"
+
 namespace sluice::engine {
 
 inline constexpr size_t kMaxDoneOffsetsBytes = 3000;
 
-// `done` ascending, all >= next_offset.
-std::string encode_done_offsets(int64_t next_offset, const std::vector<int64_t>& done,
+// `done` ascending and disjoint, all >= next_offset.
+std::string encode_done_offsets(int64_t next_offset, const std::vector<OffsetRange>& done,
                                 size_t max_bytes = kMaxDoneOffsetsBytes);
-// Offsets (ascending) named by `metadata`; empty for anything not ours or malformed.
-std::vector<int64_t> decode_done_offsets(int64_t next_offset, std::string_view metadata);
+// Ranges (ascending, disjoint) named by `metadata`, never expanded into single
+// offsets; empty for anything not ours or malformed.
+std::vector<OffsetRange> decode_done_offsets(int64_t next_offset, std::string_view metadata);
 
 }  // namespace sluice::engine

@@ -99,18 +99,18 @@ void KeyDispatcher::finish(LaneRef lane) {
   release(static_cast<LaneEntry*>(lane.lane));
 }
 
-void KeyDispatcher::park() {
-  SLUICE_CHECK(in_flight_ > 0, "park() without a task in flight");
+void KeyDispatcher::release_slot() {
+  SLUICE_CHECK(in_flight_ > 0, "release_slot() without a task in flight");
   --in_flight_;
 }
 
-bool KeyDispatcher::try_unpark() {
+bool KeyDispatcher::take_slot() {
   if (in_flight_ >= max_in_flight_) return false;
   ++in_flight_;
   return true;
 }
 
-void KeyDispatcher::finish_parked(LaneRef lane) {
+void KeyDispatcher::release_key(LaneRef lane) {
   release(static_cast<LaneEntry*>(lane.lane));
 }
 

@@ -4,9 +4,10 @@
 // no task of its key is running; runnable lanes are served round-robin in the
 // order they became runnable, and at most `max_in_flight` tasks run at once.
 // This gives per-key order even inside one partition while unrelated keys
-// overtake a slow one. A task waiting to be retried "parks": it gives back
-// its in-flight slot but keeps its key busy, so later tasks of the same key
-// still wait for it. Single-threaded: the worker loop owns it.
+// overtake a slow one. A task can give back its in-flight slot but keep its
+// key busy (release_slot): one waiting to be retried, or one whose outputs
+// await the broker's acks, so later tasks of the same key still wait for it.
+// Single-threaded: the worker loop owns it.
 #pragma once
 
 #include <cstdint>
@@ -38,18 +39,21 @@ class KeyDispatcher {
   std::optional<TaskId> next_ready();
   // The running task of `lane` finished: frees its slot and its key.
   void finish(LaneRef lane);
-  // The running task of `key` waits for a retry: frees its slot, keeps its key.
-  void park();
-  // A parked task wants to run again: takes a slot if one is free.
-  bool try_unpark();
-  // The parked task of `lane` finished (or was dropped): frees its key.
-  void finish_parked(LaneRef lane);
+  // A running task stops running but keeps its key: frees its slot only.
+  void release_slot();
+  // A task that kept its key wants to run again: takes a slot if one is free.
+  bool take_slot();
+  // The task of `lane` that kept its key (release_slot) ended: frees its key.
+  void release_key(LaneRef lane);
   // Removes waiting (not running) tasks for which `drop` is true.
   void remove_waiting_if(const std::function<bool(TaskId)>& drop);
 
   size_t in_flight() const { return in_flight_; }
   size_t waiting() const { return waiting_; }
   size_t max_in_flight() const { return max_in_flight_; }
+  // Whether next_ready() would start a task now: a slot is free and a waiting
+  // task's key is not busy. Waiting tasks all behind busy keys are not ready.
+  bool has_ready() const { return in_flight_ < max_in_flight_ && !ready_.empty(); }
 
  private:
   static constexpr uint32_t kNoNode = UINT32_MAX;

@@ -5,8 +5,8 @@
 
 #include "kafka_client.h"
 #include "kafka_errors.h"
-#include "topic_metadata.h"
 #include "sluice/topics/names.h"
+#include "topic_metadata.h"
 #include "worker_impl.h"
 
 namespace sluice {
@@ -27,30 +27,12 @@ WorkerObserver& null_observer() {
   return observer;
 }
 
-// librdkafka calls these from the worker thread's poll calls. Nothing may
+// librdkafka calls this from the worker thread's poll calls. Nothing may
 // unwind through librdkafka: a throw here is a bug, so we stop hard.
 void rebalance_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* partitions,
                           void* opaque) noexcept {
   static_cast<WorkerImpl*>(opaque)->on_rebalance(err, partitions);
-}
-void commit_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
-                       rd_kafka_topic_partition_list_t* offsets,
-                       void* opaque) noexcept {
-  static_cast<WorkerImpl*>(opaque)->on_commit(err, offsets);
-}
-void delivery_trampoline(rd_kafka_t*, const rd_kafka_message_t* message,
-                         void* opaque) noexcept {
-  static_cast<WorkerImpl*>(opaque)->on_delivery(message);
-}
-void error_trampoline(rd_kafka_t*, int err, const char* reason,
-                      void* opaque) noexcept {
-  static_cast<WorkerImpl*>(opaque)->on_producer_error(err, reason);
-}
-// From a librdkafka thread, when a delivery report lands in an empty queue:
-// ends the worker's consumer poll (or the next one), which then serves it.
-void deliveries_waiting_trampoline(rd_kafka_t*, void* consumer_queue) noexcept {
-  rd_kafka_queue_yield(static_cast<rd_kafka_queue_t*>(consumer_queue));
 }
 
 }  // namespace
@@ -67,6 +49,7 @@ WorkerImpl::~WorkerImpl() {
   // Fallback only: run() closes everything in order. The stage goes first so
   // no thread of it can still push into completions_.
   if (stage_) (void)stage_->close();
+  completions_.clear_wake_hook();
 }
 
 Status WorkerImpl::start() {
@@ -75,67 +58,63 @@ Status WorkerImpl::start() {
                        options_.stage + "'");
   }
   const std::string& pipeline = options_.spec.pipeline;
-  input_topic_ = topics::input_topic(options_.spec, *spec_);
+  consumed_topics_ = {topics::input_topic(options_.spec, *spec_)};
   dlq_topic_ = topics::dlq_topic(pipeline, spec_->name);
   for (const std::string& next : spec_->next) {
     next_topics_[next] = topics::stage_topic(pipeline, next);
   }
   default_output_topics_ = topics::output_topics(options_.spec, *spec_);
   address_scratch_ = {pipeline, spec_->name, ""};
-  if (Status s = create_clients(); !s.is_ok()) return s;
+  if (Status s = create_consumer(); !s.is_ok()) return s;
+  sink_ = std::make_unique<OutputSink>(
+      spec_->name, options_.kafka, options_.max_record_bytes,
+      OutputSink::Events{
+          [this](uint64_t id) { on_acked(id); },
+          [this](uint64_t id, SendFailure f, const std::string& why) { on_send_failed(id, f, why); },
+          [this](const std::string& topic, int32_t partition, int64_t position, bool ok) {
+            on_committed(topic, partition, position, ok);
+          }});
+  if (Status s = sink_->open(consumer_.get(), consumer_queue_.get()); !s.is_ok()) return s;
+  if (Status s = check_reachable(sink_->producer(), options_.kafka); !s.is_ok()) return s;
   if (Status s = check_topics(); !s.is_ok()) return s;
   if (Status s = stage_->init({pipeline, *spec_}); !s.is_ok()) {
     return Status(s.code(), "stage " + spec_->name + ": " + s.message());
   }
   PartitionList topics(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(topics.get(), input_topic_.c_str(),
-                                    RD_KAFKA_PARTITION_UA);
+  for (const std::string& topic : consumed_topics_) {
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
   return kafka_status(rd_kafka_subscribe(consumer_.get(), topics.get()),
-                      "subscribe to " + input_topic_);
+                      "subscribe to " + consumed_topics_[0]);
 }
 
-Status WorkerImpl::create_clients() {
+Status WorkerImpl::create_consumer() {
   ClientSpec consumer =
       consumer_spec(topics::group_id(options_.spec.pipeline, spec_->name));
   consumer.customize = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_trampoline);
-    rd_kafka_conf_set_offset_commit_cb(conf, commit_trampoline);
+    char value[64];
+    size_t size = sizeof(value);
+    if (rd_kafka_conf_get(conf, "auto.offset.reset", value, &size) == RD_KAFKA_CONF_OK) {
+      auto_offset_reset_ = value;
+    }
   };
   auto made_consumer = make_client(options_.kafka, std::move(consumer));
   if (!made_consumer.is_ok()) return made_consumer.status();
   consumer_ = std::move(made_consumer).value();
   rd_kafka_poll_set_consumer(consumer_.get());
   consumer_queue_.reset(rd_kafka_queue_get_consumer(consumer_.get()));
-
-  if (Status s = make_producer(); !s.is_ok()) return s;
-  return check_reachable(producer_.get(), options_.kafka);
-}
-
-// Also called to replace a producer that hit a fatal error.
-Status WorkerImpl::make_producer() {
-  ClientSpec producer = producer_spec();
-  producer.customize = [this](rd_kafka_conf_t* conf) {
-    rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
-    rd_kafka_conf_set_error_cb(conf, error_trampoline);
-  };
-  auto made = make_client(options_.kafka, std::move(producer));
-  if (!made.is_ok()) return made.status();
-  producer_queue_.reset();  // before the producer it belongs to goes
-  producer_ = std::move(made).value();
-  producer_queue_.reset(rd_kafka_queue_get_main(producer_.get()));
-  rd_kafka_queue_cb_event_enable(producer_queue_.get(), deliveries_waiting_trampoline,
-                                 consumer_queue_.get());
   return Status::ok();
 }
 
 // One all-topics metadata request (see topic_metadata.h): asking for the
 // topics by name could make a broker auto-create them with its defaults.
 Status WorkerImpl::check_topics() {
-  auto existing = describe_topics(producer_.get(), options_.kafka);
+  auto existing = describe_topics(sink_->producer(), options_.kafka);
   if (!existing.is_ok()) return existing.status();
-  std::vector<std::string> needed = {input_topic_, dlq_topic_};
+  std::vector<std::string> needed = consumed_topics_;
+  needed.push_back(dlq_topic_);
   needed.insert(needed.end(), default_output_topics_.begin(), default_output_topics_.end());
   for (const std::string& topic : needed) {
     if (existing->count(topic) == 0) {
@@ -148,26 +127,27 @@ Status WorkerImpl::check_topics() {
 
 Status WorkerImpl::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
-  spdlog::info("stage {}: consuming {} as group {}", spec_->name, input_topic_,
+  spdlog::info("stage {}: consuming {} as group {}", spec_->name, consumed_topics_[0],
                topics::group_id(options_.spec.pipeline, spec_->name));
   next_commit_ = Clock::now() + options_.commit_interval;
+  // The hook's queue belongs to the consumer: shutdown() clears the hook
+  // before the consumer goes, so a stage finishing late never touches it.
   completions_.set_wake_hook([queue = consumer_queue_.get()] { rd_kafka_queue_yield(queue); },
                              std::this_thread::get_id());
-  while (!stop.load(std::memory_order_relaxed) && fatal_.is_ok()) {
-    run_once(stop);
-  }
+  while (!stop_seen() && fatal_.is_ok()) run_once();
   Status closed = shutdown();
   return fatal_.is_ok() ? closed : fatal_;
 }
 
-void WorkerImpl::run_once(const std::atomic<bool>& stop) {
+void WorkerImpl::run_once() {
   unix_minus_steady_ = std::chrono::system_clock::now().time_since_epoch() -
                        Clock::now().time_since_epoch();
   consume_phase(poll_wait_ms());
   dispatch_and_complete_phase();
-  delivery_phase(0);
+  sink_->poll(0);
+  sink_->poll_commits();
   if (Status s = recover_phase(); !s.is_ok()) fatal_ = s;
-  if (Clock::now() >= next_commit_) commit_phase(false);
+  if (Clock::now() >= next_commit_) commit_phase();
   flow_control_phase();
 }
 
@@ -182,34 +162,44 @@ void WorkerImpl::dispatch_and_complete_phase() {
   for (int round = 0; round < kMaxRounds; ++round) {
     dispatch_phase();
     completion_phase();
-    if (dispatcher_.waiting() == 0 ||
-        dispatcher_.in_flight() >= dispatcher_.max_in_flight()) {
-      return;
-    }
+    if (!dispatcher_.has_ready() || sink_->congested()) return;
   }
 }
 
-// How long consume_phase may block: not at all when work is ready, until
-// the next retry is due, else 100 ms. Whatever arrives meanwhile ends the
-// wait early: a record, a stage completion (CompletionQueue's wake hook), a
-// delivery report (the producer queue's event callback).
+// How long consume_phase may block: not at all when a task can start now,
+// until the next retry is due, else 100 ms. Tasks waiting behind a busy key
+// are not ready: the key's outcome wakes the poll. Whatever arrives meanwhile
+// ends the wait early: a record, a stage completion (CompletionQueue's wake
+// hook), a delivery report (the sink's producer queue event).
 int WorkerImpl::poll_wait_ms() const {
   if (!completions_.empty()) return 0;
-  if (dispatcher_.waiting() > 0 && dispatcher_.in_flight() < dispatcher_.max_in_flight()) {
-    return 0;
-  }
   int wait = 100;
+  if (sink_->congested()) wait = 5;  // the backlog drains as acks arrive
+  else if (dispatcher_.has_ready()) return 0;
   if (!retries_.empty()) {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
         retries_.top().at - Clock::now());
     wait = std::clamp<int>(static_cast<int>(until.count()), 0, wait);
   }
+  for (const auto& [where, partition] : partitions_) {
+    if (partition.phase == PartitionPhase::kActive) continue;
+    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(partition.retry_at -
+                                                                       Clock::now());
+    wait = std::clamp<int>(static_cast<int>(until.count()), 0, wait);
+  }
   return wait;
 }
 
-// The shutdown deadline, counted from the first time the stop is seen: a
-// wait inside a loop iteration (a full producer queue, a rewind backoff) may
-// see it before shutdown() does, and the deadline is not restarted there.
+bool WorkerImpl::stop_seen() const {
+  return stopping_ || (stop_ != nullptr && stop_->load(std::memory_order_relaxed));
+}
+
+// A second SIGTERM or SIGINT: every wait ends at once.
+bool WorkerImpl::abandon_seen() const {
+  return options_.abandon != nullptr && options_.abandon->load(std::memory_order_relaxed);
+}
+
+// The shutdown deadline, counted from the first time the stop is seen.
 Clock::time_point WorkerImpl::stop_deadline() {
   if (shutdown_deadline_at_ == Clock::time_point::max()) {
     shutdown_deadline_at_ = Clock::now() + options_.shutdown_deadline;
@@ -217,50 +207,74 @@ Clock::time_point WorkerImpl::stop_deadline() {
   return shutdown_deadline_at_;
 }
 
-// Whether such a wait must end now: a stop was asked for and the shutdown
-// deadline passed. Otherwise a broker that stopped answering would hold a
-// SIGTERM for up to message.timeout.ms; before the deadline, a full queue is
-// ordinary backpressure and drains.
-bool WorkerImpl::give_up_waiting() {
-  bool stop_asked = stopping_ || (stop_ != nullptr && stop_->load(std::memory_order_relaxed));
-  return stop_asked && Clock::now() >= stop_deadline();
+void WorkerImpl::move_to(TaskRecord& record, TaskState state) {
+  SLUICE_CHECK(task_transition_allowed(record.state, state),
+               std::string("task state ") + task_state_name(record.state) + " -> " +
+                   task_state_name(state) + " is not in the table (task_state.h)");
+  if (record.state == TaskState::kParked) --parked_;
+  if (state == TaskState::kParked) ++parked_;
+  if (state == TaskState::kAbandoned) ++abandoned_;
+  record.state = state;
 }
 
 // Shutdown order: stop fetching, finish the running tasks within the
 // deadline, wait for delivery, commit (with the offsets done above each
 // position, so a restart skips them), leave the group, close producer, close
-// stage. Tasks not yet started are dropped: uncommitted, they run after the
-// restart.
+// stage. Every wait is bounded by the shutdown deadline, and a second signal
+// (options_.abandon) ends them at once. Tasks not yet started are dropped:
+// uncommitted, they run after the restart.
 Status WorkerImpl::shutdown() {
   stopping_ = true;
   auto deadline = stop_deadline();
   spdlog::info("stage {}: shutting down ({} tasks running)", spec_->name,
                dispatcher_.in_flight());
-  set_paused(true);
-  drain_until(deadline, [](const TaskRecord&) { return true; });
-  if (!records_.empty()) {
+  for (auto& [where, partition] : partitions_) partition.set_reason(kPauseStopping, true);
+  apply_pauses();
+  drain_until(deadline, [](const TaskRecord& r) { return r.partition != nullptr; });
+  size_t unfinished = 0;
+  records_.for_each([&](const TaskRecord& r) { unfinished += r.partition != nullptr; });
+  if (unfinished > 0) {
     spdlog::warn("stage {}: {} tasks unfinished at the shutdown deadline; they were not "
-                 "committed and will run again", spec_->name, records_.size());
+                 "committed and will run again", spec_->name, unfinished);
   }
-  commit_phase(true);
-  Status status = kafka_status(rd_kafka_consumer_close(consumer_.get()),
-                               "leave group");  // the revoke callback commits too
-  rd_kafka_queue_cb_event_enable(producer_queue_.get(), nullptr, nullptr);
-  consumer_queue_.reset();
-  auto left = std::max(Clock::duration::zero(), deadline - Clock::now());
-  int left_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count());
-  if (rd_kafka_flush(producer_.get(), left_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    spdlog::warn("stage {}: {} records undelivered at shutdown; their inputs "
-                 "were not committed and will be processed again",
-                 spec_->name, rd_kafka_outq_len(producer_.get()));
-  }
+  if (!commit_and_wait(deadline)) log_uncommitted();
+  close_consumer(deadline);
+  // The stage may still finish a task from its own thread: from here on its
+  // completion wakes nothing (the consumer queue is about to go).
+  completions_.clear_wake_hook();
   Status stage_closed = stage_->close();
   stage_.reset();
+  sink_->close();
+  sink_.reset();
+  consumer_queue_.reset();
   consumer_.reset();
-  producer_queue_.reset();
-  producer_.reset();
   spdlog::info("stage {}: stopped", spec_->name);
-  return status.is_ok() ? stage_closed : status;
+  return stage_closed;
+}
+
+// Leaves the group (the revoke callback drains and commits once more) within
+// the deadline; past it, the consumer is destroyed without its close.
+void WorkerImpl::close_consumer(Clock::time_point deadline) {
+  KafkaQueue close_queue(rd_kafka_queue_new(consumer_.get()));
+  KafkaError error(rd_kafka_consumer_close_queue(consumer_.get(), close_queue.get()));
+  if (error) {
+    spdlog::warn("stage {}: {}", spec_->name, kafka_status(error.get(), "leave group").message());
+  } else {
+    while (!rd_kafka_consumer_closed(consumer_.get())) {
+      if (Clock::now() >= deadline || abandon_seen()) {
+        spdlog::warn("stage {}: the group was not left before the shutdown deadline; the "
+                     "broker ends this member's session when it times out", spec_->name);
+        break;
+      }
+      // Serves the final revocation through the rebalance callback.
+      (void)rd_kafka_queue_poll_callback(close_queue.get(), 50);
+    }
+  }
+  sink_->detach_consumer();
+  if (rd_kafka_consumer_closed(consumer_.get())) return;
+  consumer_queue_.reset();
+  close_queue.reset();
+  rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 // Runs the selected records' running tasks to their end (outcomes,
@@ -273,14 +287,16 @@ void WorkerImpl::drain_until(Clock::time_point deadline,
     drop_records([&](const TaskRecord& r) {
       return counts(r) && (r.state == TaskState::kWaiting || r.state == TaskState::kParked);
     });
-    // A record failed to be produced: the selected records cannot all be
-    // acked, so waiting for them would only run into the deadline. Dropped
-    // uncommitted, they run again.
-    if (rewind_needed_) drop_records(counts);
     completion_phase();
-    delivery_phase(0);
-    if (!records_.any_of(counts) || Clock::now() >= deadline) return;
-    delivery_phase(5);
+    sink_->poll(0);
+    if (!records_.any_of(counts) || Clock::now() >= deadline || abandon_seen()) return;
+    // A partition that needs a rewind cannot be acked in full: its records
+    // are dropped uncommitted and run again.
+    drop_records([&](const TaskRecord& r) {
+      return counts(r) && r.partition->phase == PartitionPhase::kRewinding;
+    });
+    if (sink_->needs_rebuild()) drop_records(counts);
+    sink_->poll(5);
   }
 }
 

@@ -4,14 +4,20 @@
 // callbacks (they fire from the poll calls the loop makes) and stage outcomes
 // (stages hand them over through the CompletionQueue). One iteration of the
 // loop is a short list of phases: consume, dispatch, complete, deliver,
-// recover, commit, flow control. Files: worker.cc (lifecycle and loop),
-// worker_intake.cc, worker_outcomes.cc, worker_partitions.cc (rebalance,
-// rewind, flow control), worker_commit.cc.
+// recover, commit, flow control.
+//
+// State per consumed (topic, partition) lives in its PartitionContext
+// (partition_context.h: lifecycle, offsets, pause reasons); every write to
+// Kafka and every commit goes through the OutputSink (output_sink.h); task
+// records follow the table in task_state.h. Files: worker.cc (lifecycle and
+// loop), worker_intake.cc, worker_outcomes.cc, worker_partitions.cc
+// (rebalance, rewind, pausing), worker_commit.cc.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <queue>
 #include <string>
@@ -22,10 +28,12 @@
 #include "input_decoder.h"
 #include "kafka_handles.h"
 #include "key_dispatcher.h"
-#include "offset_tracker.h"
 #include "output_encoder.h"
+#include "output_sink.h"
+#include "partition_context.h"
 #include "record_slab.h"
 #include "sluice/worker.h"
+#include "task_state.h"
 
 namespace sluice::engine {
 
@@ -39,16 +47,10 @@ class WorkerImpl final : public Worker {
   Status start();
   Status run(const std::atomic<bool>& stop) override;
 
-  // Entry points for the noexcept librdkafka trampolines.
-  void on_rebalance(rd_kafka_resp_err_t err,
-                    rd_kafka_topic_partition_list_t* partitions);
-  void on_delivery(const rd_kafka_message_t* message);
-  void on_commit(rd_kafka_resp_err_t err,
-                 const rd_kafka_topic_partition_list_t* offsets);
-  void on_producer_error(int err, const char* reason);
+  // Entry point for the noexcept librdkafka trampoline.
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions);
 
  private:
-  enum class TaskState { kWaiting, kRunning, kParked, kProducing };
   // What a task needs until its outputs are produced. Tens of thousands of
   // records can be waiting for acks, so they give their body back to a pool
   // of spares: the few bodies in use stay warm in the cache, with their
@@ -63,9 +65,11 @@ class WorkerImpl final : public Worker {
   };
   struct TaskRecord {
     uint64_t id = 0;
-    int32_t partition = 0;
+    // Null once abandoned (task_state.h): its partition no longer counts it.
+    PartitionContext* partition = nullptr;
     int64_t offset = 0;
     TaskState state = TaskState::kWaiting;
+    bool dead_letter = false;  // what it produces is its dead letter
     int pending_acks = 0;
     KeyDispatcher::LaneRef lane;  // the lane of task.key, while it holds one
     Clock::time_point started;
@@ -83,22 +87,23 @@ class WorkerImpl final : public Worker {
   };
 
   // worker.cc
-  Status create_clients();
-  Status make_producer();
+  Status create_consumer();
   Status check_topics();
-  void run_once(const std::atomic<bool>& stop);
+  void run_once();
   void dispatch_and_complete_phase();
   int poll_wait_ms() const;
+  bool stop_seen() const;
+  bool abandon_seen() const;
   Clock::time_point stop_deadline();
-  bool give_up_waiting();
   Status shutdown();
   void drain_until(Clock::time_point deadline,
                    const std::function<bool(const TaskRecord&)>& counts);
+  void close_consumer(Clock::time_point deadline);
+  void move_to(TaskRecord& record, TaskState state);
 
   // worker_intake.cc
   void consume_phase(int wait_ms);
   void take_in(const rd_kafka_message_t* message);
-  void intake(const rd_kafka_message_t* message);
   void dispatch_phase();
   void start_task(TaskRecord& record);
   void run_sync_task(TaskRecord& record);
@@ -108,34 +113,35 @@ class WorkerImpl final : public Worker {
   void handle_outcome(TaskRecord& record, Outcome& outcome);
   void produce_outputs(TaskRecord& record, std::vector<Output>& outputs);
   void retry_later(TaskRecord& record, const Outcome& outcome);
+  void refused_later(TaskRecord& record);
+  void park(TaskRecord& record, Clock::duration wait);
   void dead_letter(TaskRecord& record, const Outcome& outcome);
   void send_dead_letter(TaskRecord& record);
   v1::Envelope& input_envelope(TaskRecord& record);
   void release_body(TaskRecord& record);
   void erase_record(TaskRecord& record);
-  struct OutgoingRecord {
-    const std::string& topic;
-    std::string_view key, job_id, task_id;  // the last two mirrored as headers
-  };
-  bool produce(const std::string& topic, const v1::Envelope& envelope, uint64_t record_id);
-  bool produce(const OutgoingRecord& out, uint64_t record_id);
-  void delivery_phase(int wait_ms);
-  void record_acked(TaskRecord& record);
+  void on_acked(uint64_t record_id);
+  void on_send_failed(uint64_t record_id, SendFailure failure, const std::string& why);
   void observe(TaskResult result, const TaskRecord& record);
 
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
-  void load_handed_over_offsets(const rd_kafka_topic_partition_list_t* partitions);
-  void skip_handed_over(const rd_kafka_topic_partition_list_t* committed);
+  void read_starts(std::vector<PartitionContext*> contexts, int timeout_ms);
   void revoke(rd_kafka_topic_partition_list_t* partitions);
+  PartitionContext* find_partition(const char* topic, int32_t partition);
   void drop_records(const std::function<bool(const TaskRecord&)>& which);
+  void start_rewind(PartitionContext& partition);
   Status recover_phase();
-  void rewind_to_committed();
+  void seek_rewound(std::vector<PartitionContext*> contexts);
   void flow_control_phase();
-  void set_paused(bool paused);
+  void apply_pauses();
 
   // worker_commit.cc
-  void commit_phase(bool sync);
+  void commit_phase();
+  bool commit_and_wait(Clock::time_point deadline);
+  std::vector<CommitRequest> positions(bool all) const;
+  void on_committed(const std::string& topic, int32_t partition, int64_t position, bool ok);
+  void log_uncommitted() const;
 
   WorkerOptions options_;
   std::unique_ptr<Stage> stage_;
@@ -143,48 +149,46 @@ class WorkerImpl final : public Worker {
   Outcome sync_outcome_;   // reused by every synchronous task
   WorkerObserver* observer_;
   const topics::StageSpec* spec_;  // points into options_.spec
-  std::string input_topic_;
+  // Topics this worker consumes; TopicPartition::topic indexes it. [0] is the input.
+  std::vector<std::string> consumed_topics_;
   std::string dlq_topic_;
   std::map<std::string, std::string> next_topics_;  // stage name -> topic
   std::vector<std::string> default_output_topics_;
+  std::string auto_offset_reset_;  // the consumer's, for a rewind with no commit
 
   KafkaHandle consumer_;
   KafkaQueue consumer_queue_;
-  KafkaHandle producer_;
-  // The producer's main queue, where delivery reports wait: its event
-  // callback wakes the consumer poll, so acks need no polling interval.
-  // Declared after producer_, so it is released first.
-  KafkaQueue producer_queue_;
+  // Declared after the consumer: its commit queue goes first.
+  std::unique_ptr<OutputSink> sink_;
   CompletionQueue completions_;
   std::vector<Completed> completed_scratch_;
-  std::string serialize_scratch_;  // the record value being produced
-  std::string output_id_scratch_;  // the task id of the output being produced
+  std::string serialize_scratch_;  // a dead letter being produced
+  std::vector<std::string> encoded_scratch_;  // the outputs of a task, encoded
+  std::vector<std::string> output_ids_scratch_;
+  std::vector<std::string_view> output_keys_scratch_;
   std::vector<OutputTarget> targets_scratch_;
   OutputAddress address_scratch_;  // pipeline and source set once
 
-  OffsetTracker tracker_;
+  std::map<TopicPartition, PartitionContext> partitions_;
   KeyDispatcher dispatcher_;
   RecordSlab<TaskRecord> records_;
   std::vector<std::unique_ptr<TaskBody>> spare_bodies_;
   size_t body_bytes_ = 0;  // input bytes held by the bodies in use
+  size_t parked_ = 0;      // records in kParked
+  size_t abandoned_ = 0;   // records in kAbandoned
   std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
-  std::vector<int32_t> assignment_;
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s
-  bool paused_ = false;
+  bool flow_paused_ = false;
   bool stopping_ = false;
-  bool revoking_ = false;
-  bool rewind_needed_ = false;
-  bool producer_fatal_ = false;
+  bool rewind_all_ = false;  // after a fatal producer error
   Status fatal_;
   Clock::time_point next_commit_;
   // Unix time minus steady time, taken once per loop iteration, so a task's
   // end-to-end latency needs no second clock read per task.
   Clock::duration unix_minus_steady_{};
-  // options_.shutdown_deadline after the stop was first seen (in a wait, or
-  // by shutdown()); max() until then.
+  // options_.shutdown_deadline after the stop was first seen; max() until then.
   Clock::time_point shutdown_deadline_at_ = Clock::time_point::max();
-  std::chrono::milliseconds rewind_backoff_{0};
 };
 
 }  // namespace sluice::engine

@@ -15,6 +15,9 @@ void WorkerImpl::consume_phase(int wait_ms) {
   // no wait (rd_kafka_consume_batch_queue with a timeout would wait for a
   // full batch). Every message returned is taken in, even past the pause
   // threshold: librdkafka resumes after the last message it handed out.
+  // (Batch consume around pause and resume skipped offsets before
+  // librdkafka 2.1.0, and moved the position on errors until 2.13.2: the
+  // build requires 2.13.2 or later.)
   KafkaMessage first(rd_kafka_consumer_poll(consumer_.get(), wait_ms));
   if (!first) return;
   take_in(first.get());
@@ -31,30 +34,27 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
     spdlog::warn("stage {}: consume: {}", spec_->name, rd_kafka_message_errstr(message));
     return;
   }
-  intake(message);
-}
-
-void WorkerImpl::intake(const rd_kafka_message_t* message) {
-  int32_t partition = message->partition;
-  if (!tracker_.is_assigned(partition)) return;  // a late record of a revoked partition
-  if (tracker_.take_skip(partition, message->offset)) {
-    // Finished by the previous owner (its commit metadata says so).
-    if (tracker_.track(partition, message->offset)) tracker_.complete(partition, message->offset);
-    return;
+  // Only the input topic is consumed today: TopicPartition{0, p}.
+  auto it = partitions_.find({0, message->partition});
+  // A late record of a revoked partition, or of one not (or no longer) active.
+  if (it == partitions_.end() || it->second.phase != PartitionPhase::kActive) return;
+  PartitionContext& partition = it->second;
+  int64_t offset = message->offset;
+  switch (partition.offsets.take(offset)) {
+    case PartitionOffsets::Intake::kStale: return;  // below the start, or already tracked
+    case PartitionOffsets::Intake::kSkip: return;   // done by the previous owner
+    case PartitionOffsets::Intake::kTrack: break;
   }
-  if (!tracker_.track(partition, message->offset)) {
-    // librdkafka went back in this partition (offset reset): start it over
-    // from here; anything in flight for it is dropped, not committed.
-    drop_records([partition](const TaskRecord& r) { return r.partition == partition; });
-    tracker_.assign(partition);
-    (void)tracker_.track(partition, message->offset);
+  if (partition.offsets.window() >= options_.max_window_per_partition) {
+    partition.set_reason(kPauseWindow, true);
   }
   TaskRecord& record = records_.create();
   uint64_t id = record.id;
   record.state = TaskState::kWaiting;
+  record.dead_letter = false;
   record.pending_acks = 0;
-  record.partition = partition;
-  record.offset = message->offset;
+  record.partition = &partition;
+  record.offset = offset;
   std::string_view key(static_cast<const char*>(message->key), message->key ? message->key_len : 0);
   std::string_view value(static_cast<const char*>(message->payload),
                          message->payload ? message->len : 0);
@@ -67,36 +67,43 @@ void WorkerImpl::intake(const rd_kafka_message_t* message) {
   TaskBody& body = *record.body;
   body.input_bytes.assign(value);
   body_bytes_ += value.size();
-  if (!decode_input(value, key, &body.task, &body.input)) {
+  bool decoded = decode_input(value, key, &body.task, &body.input);
+  if (!decoded) {
     // Foreign bytes: dead-lettered as they are, never retried, never blocking.
     body.envelope = undecodable_envelope(options_.spec.pipeline, spec_->name, value, key);
     take_task(*body.envelope, key, &body.task);
     body.input = {};
-    record.started = Clock::now();
     spdlog::warn("stage {}: dead-lettering undecodable record at {}[{}]@{}", spec_->name,
-                 input_topic_, partition, message->offset);
-    send_dead_letter(record);
-    return;
+                 consumed_topics_[0], message->partition, offset);
   }
   record.lane = dispatcher_.enqueue(body.task.key, id);
+  // Refused by the broker before a rewind, or undecodable: dead-lettered in
+  // its key's turn, so the key's order holds.
+  if (auto refused = partition.refused.find(offset); refused != partition.refused.end()) {
+    append_error(input_envelope(record),
+                 {spec_->name, body.task.attempt, refused->second.kind, refused->second.message});
+    record.dead_letter = true;
+    partition.refused.erase(refused);
+  } else if (!decoded) {
+    record.dead_letter = true;
+  }
 }
 
 void WorkerImpl::dispatch_phase() {
   // Retries whose backoff has passed go first: their keys are blocked.
-  // After a failed produce (rewind_needed_) nothing starts: everything not
-  // acked is dropped and re-read, so more tasks would only add duplicates.
+  // While the sink is congested nothing starts: its backlog drains first.
   auto now = Clock::now();
-  while (!rewind_needed_ && !retries_.empty() && retries_.top().at <= now) {
+  while (!retries_.empty() && retries_.top().at <= now && !sink_->congested()) {
     TaskRecord* record = records_.find(retries_.top().id);
     if (record == nullptr || record->state != TaskState::kParked) {
       retries_.pop();  // dropped by a revocation or rewind meanwhile
       continue;
     }
-    if (!dispatcher_.try_unpark()) break;
+    if (!dispatcher_.take_slot()) break;
     retries_.pop();
     start_task(*record);
   }
-  while (!rewind_needed_) {
+  while (!sink_->congested()) {
     auto id = dispatcher_.next_ready();
     if (!id) break;
     TaskRecord* record = records_.find(*id);
@@ -107,8 +114,12 @@ void WorkerImpl::dispatch_phase() {
 }
 
 void WorkerImpl::start_task(TaskRecord& record) {
-  record.state = TaskState::kRunning;
+  move_to(record, TaskState::kRunning);
   record.started = Clock::now();
+  if (record.dead_letter) {
+    // Its error is known already (undecodable, or refused by the broker).
+    return send_dead_letter(record);
+  }
   if (sync_stage_ != nullptr) return run_sync_task(record);
   uint64_t id = record.id;
   CompletionQueue* queue = &completions_;

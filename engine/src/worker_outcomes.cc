@@ -1,22 +1,33 @@
 // Outcomes: what a finished task becomes (outputs, a retry, a dead letter),
-// and the delivery reports that make its input offset committable.
+// and the acks that make its input offset committable.
 #include <spdlog/spdlog.h>
 
 #include <random>
 
-#include "kafka_errors.h"
 #include "output_encoder.h"
 #include "task_codec.h"
 #include "worker_impl.h"
 
 namespace sluice::engine {
 
+namespace {
+// A task the stage refused for capacity runs again after this, at no cost.
+constexpr auto kRefusedDelay = std::chrono::milliseconds(50);
+}  // namespace
+
 void WorkerImpl::completion_phase() {
   completions_.drain(completed_scratch_);
   for (Completed& done : completed_scratch_) {
     TaskRecord* record = records_.find(done.task_id);
-    // Unknown or not running: dropped by a revocation, rewind or shutdown.
-    if (record == nullptr || record->state != TaskState::kRunning) continue;
+    if (record == nullptr) continue;
+    if (record->state == TaskState::kAbandoned) {
+      // Its partition went while it ran: only now are its slot and key free.
+      dispatcher_.finish(record->lane);
+      --abandoned_;
+      erase_record(*record);
+      continue;
+    }
+    if (record->state != TaskState::kRunning) continue;
     handle_outcome(*record, done.outcome);
   }
 }
@@ -24,30 +35,26 @@ void WorkerImpl::completion_phase() {
 void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
   switch (outcome.kind) {
     case OutcomeKind::kOk:
-      dispatcher_.finish(record.lane);
-      produce_outputs(record, outcome.outputs);
-      return;
+      return produce_outputs(record, outcome.outputs);
     case OutcomeKind::kRetry:
       if (record.body->task.attempt < static_cast<uint32_t>(spec_->retry.max_attempts)) {
-        retry_later(record, outcome);
-        return;
+        return retry_later(record, outcome);
       }
-      dispatcher_.finish(record.lane);
       outcome.error = "gave up after " + std::to_string(record.body->task.attempt) +
                       " attempts: " + outcome.error;
-      dead_letter(record, outcome);
-      return;
+      return dead_letter(record, outcome);
     case OutcomeKind::kFail:
-      dispatcher_.finish(record.lane);
-      dead_letter(record, outcome);
-      return;
+      return dead_letter(record, outcome);
+    case OutcomeKind::kRefused:
+      return refused_later(record);
   }
 }
 
+// Every destination is resolved and every output encoded and size-checked
+// before any is produced: a bad `to` or an output too large dead-letters the
+// task with none of its outputs written.
 void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& outputs) {
   static const std::string kDone;
-  // Resolve every destination first, so a bad `to` dead-letters the task
-  // before any of its outputs is produced.
   std::vector<OutputTarget>& targets = targets_scratch_;
   targets.clear();
   for (const Output& output : outputs) {
@@ -64,26 +71,48 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
       for (const auto& [stage, topic] : next_topics_) targets.push_back({&output, &topic, &stage});
     }
   }
-  record.state = TaskState::kProducing;
+  const TaskBody& body = *record.body;
+  if (encoded_scratch_.size() < targets.size()) {
+    encoded_scratch_.resize(targets.size());
+    output_ids_scratch_.resize(targets.size());
+    output_keys_scratch_.resize(targets.size());
+  }
+  OutputAddress& address = address_scratch_;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    address.destination_stage = *targets[i].stage;
+    new_id(&output_ids_scratch_[i]);
+    output_keys_scratch_[i] =
+        encode_output_envelope(body.input, body.task, *targets[i].output, address,
+                               output_ids_scratch_[i], &encoded_scratch_[i]);
+    size_t size = encoded_scratch_[i].size() + output_keys_scratch_[i].size();
+    if (size > sink_->max_record_bytes()) {
+      return dead_letter(record, Outcome::fail("too_large",
+                                               "output for " + *targets[i].topic + " is " +
+                                                   std::to_string(size) +
+                                                   " bytes, over max_record_bytes " +
+                                                   std::to_string(sink_->max_record_bytes())));
+    }
+  }
+  move_to(record, TaskState::kProducing);
+  dispatcher_.release_slot();  // the key stays held until the acks
   record.pending_acks = static_cast<int>(targets.size());
   observe(TaskResult::kOk, record);
-  if (targets.empty()) return record_acked(record);
-  OutputAddress& address = address_scratch_;
-  const TaskBody& body = *record.body;
-  for (const OutputTarget& target : targets) {
-    address.destination_stage = *target.stage;
-    new_id(&output_id_scratch_);
-    std::string_view key = encode_output_envelope(body.input, body.task, *target.output, address,
-                                                  output_id_scratch_, &serialize_scratch_);
-    if (!produce({*target.topic, key, body.task.job_id, output_id_scratch_}, record.id)) return;
+  uint64_t id = record.id;
+  if (targets.empty()) return on_acked(id);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    sink_->produce({*targets[i].topic, output_keys_scratch_[i], encoded_scratch_[i],
+                    body.task.job_id, output_ids_scratch_[i]},
+                   id);
+    // A failure the sink knew at once may have dropped the record (a rewind).
+    if (records_.find(id) != &record) return;
   }
   release_body(record);
 }
 
-// Once produced, a record only waits for acks: a failed delivery rewinds to
-// the last commit and never needs the input again, so its body goes back to
-// the spares. Its buffers stay for the next task (decoding into it reuses
-// them), unless large: those go now, so spare bodies stay small.
+// Once produced, a record only waits for acks: a failed delivery rewinds its
+// partition and never needs the input again, so its body goes back to the
+// spares. Its buffers stay for the next task (decoding into it reuses them),
+// unless large: those go now, so spare bodies stay small.
 void WorkerImpl::release_body(TaskRecord& record) {
   if (!record.body) return;
   // Bounds what the spares keep: a burst of large records must not stay
@@ -100,6 +129,7 @@ void WorkerImpl::release_body(TaskRecord& record) {
 }
 
 void WorkerImpl::erase_record(TaskRecord& record) {
+  if (record.state == TaskState::kParked) --parked_;
   release_body(record);
   records_.erase(record);
 }
@@ -139,10 +169,20 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
                spec_->name, task.id, task.job_id, task.attempt,
                outcome.error_kind, outcome.error, static_cast<int64_t>(jittered));
   ++task.attempt;
-  record.state = TaskState::kParked;
-  dispatcher_.park();
-  retries_.push({Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(jittered)),
-                 record.id});
+  park(record, std::chrono::milliseconds(static_cast<int64_t>(jittered)));
+}
+
+// The stage was at capacity: not the task's fault, so no attempt is charged.
+void WorkerImpl::refused_later(TaskRecord& record) {
+  spdlog::debug("stage {}: task {} refused by the stage; running it again shortly",
+                spec_->name, record.body->task.id);
+  park(record, kRefusedDelay);
+}
+
+void WorkerImpl::park(TaskRecord& record, Clock::duration wait) {
+  move_to(record, TaskState::kParked);
+  dispatcher_.release_slot();  // the key stays held: its later tasks wait
+  retries_.push({Clock::now() + wait, record.id});
 }
 
 void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
@@ -154,84 +194,81 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
   send_dead_letter(record);
 }
 
-// The input as it came, plus its error history and where it was read from.
+// The input as it came, plus its error history and where it was read from,
+// cut to fit max_record_bytes: first the payload goes, then all but the last
+// error. What was cut is said in the last error.
 void WorkerImpl::send_dead_letter(TaskRecord& record) {
   v1::Envelope letter = input_envelope(record);
   put_task_back(record.body->task, &letter);
   v1::Origin* origin = letter.mutable_origin();
-  origin->set_topic(input_topic_);
-  origin->set_partition(record.partition);
+  origin->set_topic(consumed_topics_[record.partition->where.topic]);
+  origin->set_partition(record.partition->where.partition);
   origin->set_offset(record.offset);
-  record.state = TaskState::kProducing;
+  size_t limit = sink_->max_record_bytes() - 1024;  // room for key, headers, framing
+  if (letter.ByteSizeLong() > limit && !letter.payload().empty()) {
+    size_t dropped = letter.payload().size();
+    letter.clear_payload();
+    if (letter.errors_size() > 0) {
+      auto* last = letter.mutable_errors(letter.errors_size() - 1);
+      last->set_message(last->message() + " (dead letter: the payload of " +
+                        std::to_string(dropped) + " bytes was dropped to fit " +
+                        std::to_string(sink_->max_record_bytes()) + " bytes)");
+    }
+  }
+  if (letter.ByteSizeLong() > limit && letter.errors_size() > 1) {
+    letter.mutable_errors()->DeleteSubrange(0, letter.errors_size() - 1);
+  }
+  letter.SerializeToString(&serialize_scratch_);
+  move_to(record, TaskState::kProducing);
+  dispatcher_.release_slot();
+  record.dead_letter = true;
   record.pending_acks = 1;
   observe(TaskResult::kDeadLettered, record);
-  if (produce(dlq_topic_, letter, record.id)) release_body(record);
+  uint64_t id = record.id;
+  sink_->produce({dlq_topic_, letter.key(), serialize_scratch_, letter.job_id(),
+                  letter.task_id()},
+                 id);
+  if (records_.find(id) == &record) release_body(record);
 }
 
-bool WorkerImpl::produce(const std::string& topic, const v1::Envelope& envelope,
-                         uint64_t record_id) {
-  envelope.SerializeToString(&serialize_scratch_);
-  return produce({topic, envelope.key(), envelope.job_id(), envelope.task_id()}, record_id);
-}
-
-// Hands serialize_scratch_ to the producer as one record. Waits while
-// librdkafka's queue is full (that is backpressure, not an error). Any other
-// error means the broker will never see this record: everything since the
-// last commit is rewound.
-bool WorkerImpl::produce(const OutgoingRecord& out, uint64_t record_id) {
-  while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(out.topic.c_str()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(out.key.data(), out.key.size()),
-        RD_KAFKA_V_VALUE(serialize_scratch_.data(), serialize_scratch_.size()),
-        RD_KAFKA_V_HEADER("sluice-job-id", out.job_id.data(),
-                          static_cast<ssize_t>(out.job_id.size())),
-        RD_KAFKA_V_HEADER("sluice-task-id", out.task_id.data(),
-                          static_cast<ssize_t>(out.task_id.size())),
-        RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return true;
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && give_up_waiting()) {
-      spdlog::warn("stage {}: the producer queue stayed full until the shutdown deadline "
-                   "(is {} acknowledging?); unacknowledged tasks are not committed and run "
-                   "again after a restart",
-                   spec_->name, options_.kafka.bootstrap);
-      rewind_needed_ = true;
-      return false;
-    }
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      spdlog::error("stage {}: {}", spec_->name,
-                    kafka_status(err, "produce to " + out.topic).message());
-      rewind_needed_ = true;
-      producer_fatal_ = producer_fatal_ || err == RD_KAFKA_RESP_ERR__FATAL;
-      return false;
-    }
-    rd_kafka_poll(producer_.get(), 10);
-  }
-}
-
-void WorkerImpl::delivery_phase(int wait_ms) { rd_kafka_poll(producer_.get(), wait_ms); }
-
-void WorkerImpl::on_delivery(const rd_kafka_message_t* message) {
-  auto id = reinterpret_cast<uint64_t>(message->_private);
-  TaskRecord* record = records_.find(id);
+void WorkerImpl::on_acked(uint64_t record_id) {
+  TaskRecord* record = records_.find(record_id);
   if (record == nullptr || record->state != TaskState::kProducing) return;
-  if (message->err) {
-    // Not delivered: the input must not be committed. A rewind re-reads
-    // everything since the last commit (duplicates, never loss).
-    spdlog::error("stage {}: {}", spec_->name,
-                  kafka_status(message->err, std::string("delivery to ") +
-                                                 rd_kafka_topic_name(message->rkt))
-                      .message());
-    rewind_needed_ = true;
-    return;
-  }
-  if (--record->pending_acks == 0) record_acked(*record);
+  if (--record->pending_acks > 0) return;
+  record->partition->offsets.complete(record->offset);
+  dispatcher_.release_key(record->lane);
+  erase_record(*record);
 }
 
-void WorkerImpl::record_acked(TaskRecord& record) {
-  tracker_.complete(record.partition, record.offset);
-  erase_record(record);
+// One place decides what a record the broker will not take becomes.
+void WorkerImpl::on_send_failed(uint64_t record_id, SendFailure failure, const std::string& why) {
+  TaskRecord* record = records_.find(record_id);
+  if (record == nullptr || record->state != TaskState::kProducing) return;  // dropped already
+  spdlog::error("stage {}: {}", spec_->name, why);
+  PartitionContext& partition = *record->partition;
+  switch (failure) {
+    case SendFailure::kTooLarge:
+    case SendFailure::kInvalidRecord:
+      if (record->dead_letter) {
+        // The dead letter was cut to fit max_record_bytes: the topic's own
+        // limit is lower. Stopping, uncommitted, loses nothing.
+        fatal_ = Status(StatusCode::kFatal,
+                        "stage " + spec_->name + ": " + dlq_topic_ + " refused a dead letter (" +
+                            why + "); raise the topic's max.message.bytes or lower "
+                            "max_record_bytes");
+        return;
+      }
+      // Its input is gone (released on produce): the rewind reads it again,
+      // and then it is dead-lettered with this error instead of being run.
+      partition.refused[record->offset] = {
+          failure == SendFailure::kTooLarge ? "too_large" : "invalid_record", why};
+      return start_rewind(partition);
+    case SendFailure::kRetriable:
+      return start_rewind(partition);
+    case SendFailure::kFatal:
+      rewind_all_ = true;
+      return;
+  }
 }
 
 void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {
@@ -246,19 +283,6 @@ void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {
     end_to_end = static_cast<double>(unix_now - submitted) / 1000.0;
   }
   observer_->task_ended(result, duration, end_to_end);
-}
-
-void WorkerImpl::on_producer_error(int err, const char* reason) {
-  auto code = static_cast<rd_kafka_resp_err_t>(err);
-  if (code != RD_KAFKA_RESP_ERR__FATAL) {
-    spdlog::warn("stage {}: producer: {}", spec_->name, reason);
-    return;
-  }
-  char detail[512];
-  rd_kafka_fatal_error(producer_.get(), detail, sizeof(detail));
-  spdlog::error("stage {}: producer fatal error: {}; rebuilding it", spec_->name, detail);
-  producer_fatal_ = true;
-  rewind_needed_ = true;
 }
 
 }  // namespace sluice::engine

@@ -1,15 +1,28 @@
-// Partitions: rebalances, rewinds after failed delivery, and flow control.
+// Partitions: their lifecycle (partition_context.h) through rebalances and
+// rewinds, and pausing.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <set>
-#include <thread>
 
 #include "done_offsets.h"
 #include "kafka_errors.h"
 #include "worker_impl.h"
 
 namespace sluice::engine {
+namespace {
+
+// Bounds the committed read and the seek inside the loop: a broker that does
+// not answer is asked again later, with backoff, while other partitions run.
+constexpr int kStartReadTimeoutMs = 5000;
+constexpr int kSeekTimeoutMs = 5000;
+constexpr auto kMaxRetryBackoff = std::chrono::milliseconds(10000);
+
+std::chrono::milliseconds next_backoff(std::chrono::milliseconds backoff) {
+  return std::clamp(backoff * 2, std::chrono::milliseconds(100), kMaxRetryBackoff);
+}
+
+}  // namespace
 
 void WorkerImpl::on_rebalance(rd_kafka_resp_err_t err,
                               rd_kafka_topic_partition_list_t* partitions) {
@@ -20,46 +33,102 @@ void WorkerImpl::on_rebalance(rd_kafka_resp_err_t err,
   }
 }
 
-void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
-  for (int i = 0; i < partitions->cnt; ++i) {
-    tracker_.assign(partitions->elems[i].partition);
-    assignment_.push_back(partitions->elems[i].partition);
+PartitionContext* WorkerImpl::find_partition(const char* topic, int32_t partition) {
+  for (size_t i = 0; i < consumed_topics_.size(); ++i) {
+    if (consumed_topics_[i] != topic) continue;
+    auto it = partitions_.find({static_cast<int32_t>(i), partition});
+    return it == partitions_.end() ? nullptr : &it->second;
   }
-  load_handed_over_offsets(partitions);
+  return nullptr;
+}
+
+// Each new partition starts where its committed offset says, read here, and
+// is assigned at exactly that offset. If the read fails the partition stays
+// paused in kStarting and the read is retried from the loop: its start is
+// never guessed.
+void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
+  std::vector<PartitionContext*> added;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const rd_kafka_topic_partition_t& element = partitions->elems[i];
+    auto topic = std::find(consumed_topics_.begin(), consumed_topics_.end(), element.topic);
+    SLUICE_CHECK(topic != consumed_topics_.end(), "assigned a topic this worker does not consume");
+    TopicPartition where{static_cast<int32_t>(topic - consumed_topics_.begin()),
+                         element.partition};
+    PartitionContext& context = partitions_[where];
+    context = PartitionContext{};
+    context.where = where;
+    context.set_reason(kPauseFlow, flow_paused_);
+    context.set_reason(kPauseStopping, stopping_);
+    added.push_back(&context);
+  }
+  read_starts(added, kStartReadTimeoutMs);
+  for (int i = 0; i < partitions->cnt; ++i) {
+    PartitionContext* context = added[static_cast<size_t>(i)];
+    // The fetch starts at the start we know; with none, librdkafka's own
+    // committed read decides, and nothing fetched is run until ours succeeds.
+    partitions->elems[i].offset = context->phase == PartitionPhase::kActive &&
+                                          context->offsets.started()
+                                      ? context->offsets.position()
+                                      : RD_KAFKA_OFFSET_INVALID;
+  }
   Status s = kafka_status(rd_kafka_assign(consumer_.get(), partitions), "assign");
   if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
-  if (paused_) rd_kafka_pause_partitions(consumer_.get(), partitions);
+  for (PartitionContext* context : added) context->paused = false;
+  apply_pauses();
   spdlog::info("stage {}: assigned {} partitions of {}", spec_->name, partitions->cnt,
-               input_topic_);
-  observer_->assignment_changed(assignment_.size());
+               consumed_topics_[0]);
+  observer_->assignment_changed(partitions_.size());
 }
 
-// Offsets the previous owner finished above its commit are skipped, not
-// rerun. Without them (an old commit, a crash) they are simply run again.
-void WorkerImpl::load_handed_over_offsets(const rd_kafka_topic_partition_list_t* partitions) {
-  PartitionList committed(rd_kafka_topic_partition_list_copy(partitions));
-  auto timeout = static_cast<int>(options_.kafka.connect_timeout.count());
-  Status s = kafka_status(rd_kafka_committed(consumer_.get(), committed.get(), timeout),
-                          "read committed offsets of " + input_topic_);
-  if (!s.is_ok()) {
-    spdlog::warn("stage {}: {}; offsets finished above them will run again", spec_->name,
-                 s.message());
-    return;
+// Reads the committed offsets of `contexts` (all in kStarting) in one request.
+// Each one read moves to kActive with its start and the offsets its previous
+// owner finished above it (skipped, not rerun); one with no commit at all
+// starts at its first fetched offset. A failed read, as a whole or for one
+// partition, leaves it in kStarting for a later try.
+void WorkerImpl::read_starts(std::vector<PartitionContext*> contexts, int timeout_ms) {
+  if (contexts.empty()) return;
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(contexts.size())));
+  for (PartitionContext* context : contexts) {
+    rd_kafka_topic_partition_list_add(list.get(), consumed_topics_[context->where.topic].c_str(),
+                                      context->where.partition);
   }
-  skip_handed_over(committed.get());
-}
-
-// Reads the done offsets out of a committed-offsets answer (done_offsets.h).
-void WorkerImpl::skip_handed_over(const rd_kafka_topic_partition_list_t* committed) {
+  Status read = kafka_status(rd_kafka_committed(consumer_.get(), list.get(), timeout_ms),
+                             "read committed offsets of " + consumed_topics_[0]);
   size_t skipped = 0;
-  for (int i = 0; i < committed->cnt; ++i) {
-    const rd_kafka_topic_partition_t& element = committed->elems[i];
-    if (element.offset < 0 || element.metadata == nullptr) continue;
-    std::vector<int64_t> done = decode_done_offsets(
-        element.offset,
-        std::string_view(static_cast<const char*>(element.metadata), element.metadata_size));
-    skipped += done.size();
-    tracker_.skip_done(element.partition, std::move(done));
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    PartitionContext& context = *contexts[i];
+    const rd_kafka_topic_partition_t& element = list->elems[i];
+    Status one = read.is_ok() ? kafka_status(element.err, "read committed offset of " +
+                                                              std::string(element.topic) + "[" +
+                                                              std::to_string(element.partition) +
+                                                              "]")
+                              : read;
+    if (!one.is_ok()) {
+      context.phase = PartitionPhase::kStarting;
+      context.set_reason(kPauseStarting, true);
+      context.backoff = next_backoff(context.backoff);
+      context.retry_at = Clock::now() + context.backoff;
+      spdlog::warn("stage {}: {}; partition {} waits, paused, and the read is tried again in "
+                   "{} ms", spec_->name, one.message(), element.partition,
+                   context.backoff.count());
+      continue;
+    }
+    if (element.offset >= 0) {
+      std::vector<OffsetRange> done;
+      if (element.metadata != nullptr) {
+        done = decode_done_offsets(
+            element.offset, std::string_view(static_cast<const char*>(element.metadata),
+                                             element.metadata_size));
+      }
+      for (const OffsetRange& range : done) skipped += static_cast<size_t>(range.last - range.first + 1);
+      context.offsets = PartitionOffsets(element.offset, std::move(done));
+      context.offsets.mark_committed(element.offset);
+    } else {
+      context.offsets = PartitionOffsets::from_first_fetch();
+    }
+    context.phase = PartitionPhase::kActive;
+    context.set_reason(kPauseStarting, false);
+    context.backoff = std::chrono::milliseconds(0);
   }
   if (skipped > 0) {
     spdlog::info("stage {}: {} records finished by the previous owner will be skipped",
@@ -68,45 +137,65 @@ void WorkerImpl::skip_handed_over(const rd_kafka_topic_partition_list_t* committ
 }
 
 // Eager revocation: finish the tasks running for these partitions (within
-// the shutdown deadline), commit with the offsets done above the position,
-// and drop the rest uncommitted. The next owner starts at the commit and
-// skips what was handed over as done: nothing skipped that was not done,
-// nothing done twice (unless the deadline cut a task short).
+// the shutdown deadline), commit with the offsets done above each position
+// (bounded too), and drop the rest uncommitted. The next owner starts at the
+// commit and skips what was handed over as done. A lost assignment (the
+// group moved on without us) is abandoned at once: another member owns those
+// partitions already, and a commit from this generation would be refused.
 void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
-  std::set<int32_t> revoked;
-  for (int i = 0; i < partitions->cnt; ++i) revoked.insert(partitions->elems[i].partition);
+  std::set<PartitionContext*> revoked;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    if (PartitionContext* context =
+            find_partition(partitions->elems[i].topic, partitions->elems[i].partition)) {
+      revoked.insert(context);
+    }
+  }
   auto of_revoked = [&](const TaskRecord& r) { return revoked.count(r.partition) != 0; };
-  // While stopping, the shutdown's own deadline still holds; consumer close
-  // calls this too.
-  drain_until(stopping_ ? stop_deadline() : Clock::now() + options_.shutdown_deadline,
-              of_revoked);
-  commit_phase(true);
-  size_t abandoned = 0;
-  records_.for_each([&](const TaskRecord& r) { abandoned += of_revoked(r) ? 1 : 0; });
-  if (abandoned > 0) {
-    spdlog::warn("stage {}: {} tasks unfinished at revocation; the next owner reruns them",
-                 spec_->name, abandoned);
+  bool lost = rd_kafka_assignment_lost(consumer_.get()) != 0;
+  if (lost) {
+    spdlog::warn("stage {}: assignment of {} partitions lost; abandoning their tasks "
+                 "uncommitted (the new owner runs them)", spec_->name, revoked.size());
+  } else {
+    // While stopping, the shutdown's own deadline still holds.
+    auto deadline = stopping_ ? stop_deadline() : Clock::now() + options_.shutdown_deadline;
+    drain_until(deadline, of_revoked);
+    if (!commit_and_wait(deadline)) log_uncommitted();
+    size_t unfinished = 0;
+    records_.for_each([&](const TaskRecord& r) { unfinished += of_revoked(r) ? 1 : 0; });
+    if (unfinished > 0) {
+      spdlog::warn("stage {}: {} tasks unfinished at revocation; the next owner reruns them",
+                   spec_->name, unfinished);
+    }
   }
   drop_records(of_revoked);
-  for (int32_t partition : revoked) tracker_.revoke(partition);
-  std::erase_if(assignment_, [&](int32_t p) { return revoked.count(p) != 0; });
+  for (PartitionContext* context : revoked) partitions_.erase(context->where);
   Status s = kafka_status(rd_kafka_assign(consumer_.get(), nullptr), "unassign");
   if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
   spdlog::info("stage {}: revoked {} partitions", spec_->name, revoked.size());
-  observer_->assignment_changed(assignment_.size());
+  observer_->assignment_changed(partitions_.size());
 }
 
-// Forgets the selected records, uncommitted, releasing what they hold in the
-// dispatcher. A stage may still finish one later: its outcome is ignored.
+// Forgets the selected records, uncommitted. Waiting, parked and producing
+// records go, freeing their keys; a running one is abandoned: it keeps its
+// slot and key until the stage's outcome arrives (task_state.h).
 void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& which) {
   std::set<uint64_t> dropped_waiting;
   records_.for_each([&](TaskRecord& record) {
-    if (!which(record)) return;
+    if (record.state == TaskState::kAbandoned || !which(record)) return;
     switch (record.state) {
-      case TaskState::kWaiting: dropped_waiting.insert(record.id); break;
-      case TaskState::kRunning: dispatcher_.finish(record.lane); break;
-      case TaskState::kParked: dispatcher_.finish_parked(record.lane); break;
-      case TaskState::kProducing: break;  // its key was released already
+      case TaskState::kWaiting:
+        dropped_waiting.insert(record.id);
+        break;
+      case TaskState::kRunning:
+        move_to(record, TaskState::kAbandoned);
+        record.partition = nullptr;
+        return;
+      case TaskState::kParked:
+      case TaskState::kProducing:
+        dispatcher_.release_key(record.lane);
+        break;
+      case TaskState::kAbandoned:
+        return;
     }
     erase_record(record);
   });
@@ -116,90 +205,134 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
   }
 }
 
-// After a failed delivery: commit what was acknowledged, drop the rest,
-// rebuild the producer if it hit a fatal error, and re-read every partition
-// from that commit, skipping the offsets it names as done.
+// A record of this partition was not delivered: everything of it not yet
+// acknowledged is dropped, and it is paused until a seek takes it back to
+// its committable position (recover_phase). Acknowledged offsets above that
+// position are skipped when read again, so only unacknowledged work reruns.
+void WorkerImpl::start_rewind(PartitionContext& partition) {
+  if (partition.phase == PartitionPhase::kStarting) return;  // nothing read yet
+  if (partition.phase != PartitionPhase::kRewinding) {
+    partition.offsets = partition.offsets.rewound();
+    partition.phase = PartitionPhase::kRewinding;
+    partition.set_reason(kPauseRewinding, true);
+    partition.backoff = next_backoff(partition.backoff);
+    partition.retry_at = Clock::now() + partition.backoff;
+  }
+  PartitionContext* which = &partition;
+  drop_records([which](const TaskRecord& r) { return r.partition == which; });
+}
+
+// Rebuilds a producer that hit a fatal error (rewinding every partition), and
+// retries committed reads and seeks that are due. All bounded and
+// non-blocking for the partitions that are active.
 Status WorkerImpl::recover_phase() {
-  if (!rewind_needed_) {
-    rewind_backoff_ = std::chrono::milliseconds(0);
-    return Status::ok();
+  if (rewind_all_ || sink_->needs_rebuild()) {
+    rewind_all_ = false;
+    for (auto& [where, partition] : partitions_) start_rewind(partition);
+    if (sink_->needs_rebuild()) {
+      if (Status s = sink_->rebuild(); !s.is_ok()) return s;
+    }
   }
-  rewind_needed_ = false;
-  // What was acknowledged is committed first (with the done offsets above
-  // each position), so the rewind redoes only what was not.
-  commit_phase(true);
-  drop_records([](const TaskRecord&) { return true; });
-  if (producer_fatal_) {
-    producer_fatal_ = false;
-    rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    if (Status s = make_producer(); !s.is_ok()) return s;
+  auto now = Clock::now();
+  std::vector<PartitionContext*> starting, rewinding;
+  for (auto& [where, partition] : partitions_) {
+    if (partition.retry_at > now) continue;
+    if (partition.phase == PartitionPhase::kStarting) starting.push_back(&partition);
+    if (partition.phase == PartitionPhase::kRewinding) rewinding.push_back(&partition);
   }
-  // Back off between rewinds so a broker that keeps refusing is not hammered.
-  rewind_backoff_ = std::clamp(rewind_backoff_ * 2, std::chrono::milliseconds(100),
-                               std::chrono::milliseconds(30000));
-  auto resume_at = Clock::now() + rewind_backoff_;
-  while (Clock::now() < resume_at) {
-    if (give_up_waiting()) return Status::ok();  // past the shutdown deadline: no rewind
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!starting.empty()) {
+    read_starts(starting, kStartReadTimeoutMs);
+    // Those now known are fetched from their start: a seek, like a rewind.
+    for (PartitionContext* context : starting) {
+      if (context->phase == PartitionPhase::kActive) {
+        context->phase = PartitionPhase::kRewinding;
+        context->set_reason(kPauseRewinding, true);
+        rewinding.push_back(context);
+      }
+    }
   }
-  rewind_to_committed();
+  seek_rewound(rewinding);
+  apply_pauses();
   return Status::ok();
 }
 
-void WorkerImpl::rewind_to_committed() {
-  PartitionList positions(rd_kafka_topic_partition_list_new(static_cast<int>(assignment_.size())));
-  for (int32_t partition : assignment_) {
-    rd_kafka_topic_partition_list_add(positions.get(), input_topic_.c_str(), partition);
-    tracker_.assign(partition);
+// Seeks each partition to its position; one whose seek fails (as a whole or
+// for it alone) stays in kRewinding for a later try, dropping what it fetches.
+void WorkerImpl::seek_rewound(std::vector<PartitionContext*> contexts) {
+  if (contexts.empty()) return;
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(contexts.size())));
+  for (PartitionContext* context : contexts) {
+    rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
+        list.get(), consumed_topics_[context->where.topic].c_str(), context->where.partition);
+    if (context->offsets.started()) {
+      element->offset = context->offsets.position();
+    } else {
+      // Never committed and nothing fetched yet: where the group would start.
+      bool latest = auto_offset_reset_ == "latest" || auto_offset_reset_ == "largest" ||
+                    auto_offset_reset_ == "end";
+      element->offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    }
   }
-  auto timeout = static_cast<int>(options_.kafka.connect_timeout.count());
-  Status s = kafka_status(rd_kafka_committed(consumer_.get(), positions.get(), timeout),
-                          "read committed offsets of " + input_topic_);
-  if (!s.is_ok()) {
-    spdlog::error("stage {}: {}; will try the rewind again", spec_->name, s.message());
-    rewind_needed_ = true;
-    return;
+  KafkaError error(rd_kafka_seek_partitions(consumer_.get(), list.get(), kSeekTimeoutMs));
+  Status all = kafka_status(error.get(), "seek " + consumed_topics_[0]);
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    PartitionContext& context = *contexts[i];
+    const rd_kafka_topic_partition_t& element = list->elems[i];
+    Status one = all.is_ok() ? kafka_status(element.err, "seek " + std::string(element.topic) +
+                                                             "[" + std::to_string(element.partition) +
+                                                             "]")
+                             : all;
+    if (!one.is_ok()) {
+      context.backoff = next_backoff(context.backoff);
+      context.retry_at = Clock::now() + context.backoff;
+      spdlog::error("stage {}: {}; partition {} stays paused, seek tried again in {} ms",
+                    spec_->name, one.message(), element.partition, context.backoff.count());
+      continue;
+    }
+    spdlog::warn("stage {}: rewound {}[{}] to offset {}", spec_->name, element.topic,
+                 element.partition, element.offset);
+    context.phase = PartitionPhase::kActive;
+    context.set_reason(kPauseRewinding, false);
   }
-  skip_handed_over(positions.get());  // acknowledged work is not redone
-  for (int i = 0; i < positions->cnt; ++i) {
-    // No commit yet: the group starts from the beginning (auto.offset.reset).
-    if (positions->elems[i].offset < 0) positions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-  }
-  KafkaError error(rd_kafka_seek_partitions(consumer_.get(), positions.get(), timeout));
-  Status seek = kafka_status(error.get(), "rewind " + input_topic_);
-  spdlog::warn("stage {}: rewound {} partitions to their last commit{}", spec_->name,
-               positions->cnt, seek.is_ok() ? "" : " (" + seek.message() + ")");
 }
 
-// Counts tasks not yet produced, and the input bytes they hold: records
-// only awaiting acks have given back their body, and librdkafka's queue
-// bounds them (produce() waits on it). Pausing is costly (librdkafka drops
-// what it prefetched), hence the hysteresis.
+// Counts tasks not yet produced and the input bytes they hold, and records
+// awaiting acks (bounded by the sink: a congested sink pauses too). Pausing
+// is costly (librdkafka drops what it prefetched), hence the hysteresis.
 void WorkerImpl::flow_control_phase() {
-  size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + retries_.size();
+  size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + parked_;
   bool full = buffered >= options_.max_buffered_tasks ||
-              body_bytes_ >= options_.max_buffered_bytes;
+              body_bytes_ >= options_.max_buffered_bytes || sink_->congested();
   bool half_empty = buffered <= options_.max_buffered_tasks / 2 &&
-                    body_bytes_ <= options_.max_buffered_bytes / 2;
-  if (!paused_ && full) {
-    set_paused(true);
-  } else if (paused_ && !stopping_ && half_empty) {
-    set_paused(false);
+                    body_bytes_ <= options_.max_buffered_bytes / 2 && !sink_->congested();
+  if (!flow_paused_ && full) {
+    flow_paused_ = true;
+    observer_->paused_changed(true);
+  } else if (flow_paused_ && half_empty) {
+    flow_paused_ = false;
+    observer_->paused_changed(false);
   }
+  for (auto& [where, partition] : partitions_) {
+    partition.set_reason(kPauseFlow, flow_paused_);
+    if (partition.offsets.window() <= options_.max_window_per_partition / 2) {
+      partition.set_reason(kPauseWindow, false);
+    }
+  }
+  apply_pauses();
 }
 
-void WorkerImpl::set_paused(bool paused) {
-  if (paused == paused_) return;
-  paused_ = paused;
-  observer_->paused_changed(paused);
-  rd_kafka_topic_partition_list_t* raw = nullptr;
-  if (rd_kafka_assignment(consumer_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
-  PartitionList assigned(raw);
-  if (paused) {
-    rd_kafka_pause_partitions(consumer_.get(), assigned.get());
-  } else {
-    rd_kafka_resume_partitions(consumer_.get(), assigned.get());
+// Tells librdkafka about every partition whose paused state should change.
+void WorkerImpl::apply_pauses() {
+  PartitionList pause(rd_kafka_topic_partition_list_new(0));
+  PartitionList resume(rd_kafka_topic_partition_list_new(0));
+  for (auto& [where, partition] : partitions_) {
+    if (partition.paused == partition.should_pause()) continue;
+    partition.paused = partition.should_pause();
+    rd_kafka_topic_partition_list_add(partition.paused ? pause.get() : resume.get(),
+                                      consumed_topics_[where.topic].c_str(), where.partition);
   }
+  if (pause->cnt > 0) rd_kafka_pause_partitions(consumer_.get(), pause.get());
+  if (resume->cnt > 0) rd_kafka_resume_partitions(consumer_.get(), resume.get());
 }
 
 }  // namespace sluice::engine

@@ -65,7 +65,7 @@ std::optional<Outcome> ExecStage::refusal_locked(const std::string& task_id) con
   if (state_ != State::kRunning) return Outcome::retry("cancelled", stage() + " is closing");
   if (!spawn_error_.empty()) return Outcome::retry("spawn", spawn_error_);
   if (tasks_.contains(task_id)) {
-    return Outcome::retry("error", stage() + ": task " + task_id + " is already in flight");
+    return Outcome::refused(stage() + ": task " + task_id + " is already in flight");
   }
   size_t bound = static_cast<size_t>(std::max(1, spec_.concurrency));
   if (tasks_.size() >= bound) {
@@ -73,8 +73,7 @@ std::optional<Outcome> ExecStage::refusal_locked(const std::string& task_id) con
     // and queueing them would make memory unbounded.
     spdlog::warn("{}: {} tasks already in flight (concurrency {}); task {} refused", stage(),
                  tasks_.size(), bound, task_id);
-    return Outcome::retry("overload",
-                          stage() + ": more tasks than concurrency " + std::to_string(bound));
+    return Outcome::refused(stage() + ": more tasks than concurrency " + std::to_string(bound));
   }
   return std::nullopt;
 }

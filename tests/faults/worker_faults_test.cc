@@ -119,8 +119,8 @@ class WorkerFaults : public testing::EmbeddedPipelineTest {
 };
 
 TEST_F(WorkerFaults, FailedDeliveriesRewindToTheLastCommitAndLoseNothing) {
-  constexpr int kMessageTooLarge = 10;  // not retried by the client: delivery fails
-  broker_->fail_next_produce_requests(3, kMessageTooLarge);
+  constexpr int kTopicAuthorizationFailed = 29;  // not retried by the client: delivery fails
+  broker_->fail_next_produce_requests(3, kTopicAuthorizationFailed);
 
   Status run_status;
   Seen seen = run_until_all_done(&run_status);
@@ -175,7 +175,9 @@ class EndedTasks : public WorkerObserver {
 // deadline (not after message.timeout.ms), committing nothing unacknowledged.
 TEST_F(WorkerFaults, StopWithAFullProducerQueueEndsWithinTheShutdownDeadline) {
   constexpr int kNotLeader = 6;  // retried by the producer until message.timeout.ms
-  constexpr int kQueueLimit = 20;
+  // Below the jobs' 10 keys: a key is held until its ack, so at most 10
+  // tasks can be producing.
+  constexpr int kQueueLimit = 5;
   broker_->fail_next_produce_requests(1000000, kNotLeader);
   auto stage = stages::make_stage(*spec_.find_stage("pass"));
   ASSERT_TRUE(stage.is_ok());
@@ -189,8 +191,10 @@ TEST_F(WorkerFaults, StopWithAFullProducerQueueEndsWithinTheShutdownDeadline) {
   ASSERT_TRUE(worker.is_ok()) << worker.status().message();
   std::atomic<bool> stop{false};
   std::future<Status> run = std::async(std::launch::async, [&] { return (*worker)->run(stop); });
-  // One task more than the queue holds: its produce is waiting for room.
-  bool filled = testing::wait_until([&] { return observer.ended >= kQueueLimit + 1; },
+  // Dispatch stops once the queue holds 3/4 of its limit (the sink's high
+  // mark), instead of blocking in produce on a full queue.
+  constexpr int kHighMark = kQueueLimit * 3 / 4;
+  bool filled = testing::wait_until([&] { return observer.ended >= kHighMark; },
                                     std::chrono::seconds(30));
   if (!filled) stop = true;  // run is joined on the way out either way
   ASSERT_TRUE(filled) << "the worker never filled its producer queue";
@@ -203,7 +207,7 @@ TEST_F(WorkerFaults, StopWithAFullProducerQueueEndsWithinTheShutdownDeadline) {
   Status run_status = run.get();
 
   EXPECT_TRUE(returned && seconds < 10.0) << "stop took as long as message.timeout.ms";
-  EXPECT_EQ(observer.ended, kQueueLimit + 1) << "tasks ran while the queue stayed full";
+  EXPECT_EQ(observer.ended, kHighMark) << "tasks ran while the queue stayed full";
   EXPECT_TRUE(run_status.is_ok()) << run_status.message();
   std::printf("measured: stopped %.1f s after the stop with a full producer queue\n", seconds);
 }

@@ -49,6 +49,9 @@ enum class OutcomeKind {
   kOk,     // outputs (possibly none) are the result
   kRetry,  // try again later, up to the retry policy
   kFail,   // will never succeed: dead-letter now
+  // The stage cannot take the task now (it is at capacity): the engine runs it
+  // again shortly, and the refusal costs no attempt.
+  kRefused,
 };
 
 struct Outcome {
@@ -65,6 +68,9 @@ struct Outcome {
   }
   static Outcome fail(std::string kind, std::string message) {
     return {OutcomeKind::kFail, {}, std::move(kind), std::move(message)};
+  }
+  static Outcome refused(std::string message) {
+    return {OutcomeKind::kRefused, {}, "refused", std::move(message)};
   }
   // Back to ok with no outputs; the outputs vector keeps its capacity.
   void clear() {

@@ -33,7 +33,18 @@ struct WorkerOptions {
   // either bound (and resumes below half of both): records may be large.
   size_t max_buffered_tasks = 10000;
   size_t max_buffered_bytes = size_t{256} << 20;  // their input record values
+  // Per partition, offsets tracked above its committable position (done or
+  // not): behind one slow task the window grows; at this bound that partition
+  // pauses until the task ends.
+  size_t max_window_per_partition = 100000;
+  // Outputs and dead letters are checked against this before producing (also
+  // capped by kafka.properties' message.max.bytes): a task whose output is
+  // larger is dead-lettered as too_large, and a dead letter is cut to fit.
+  size_t max_record_bytes = 1000000;
   WorkerObserver* observer = nullptr;  // not owned; may be null
+  // Set (by a second SIGTERM or SIGINT) to end the shutdown's waits at once;
+  // what was not committed is logged and runs again. May be null.
+  const std::atomic<bool>* abandon = nullptr;
 };
 
 class Worker {

@@ -23,13 +23,13 @@ class TestDispatcher : public KeyDispatcher {
  public:
   using KeyDispatcher::KeyDispatcher;
   using KeyDispatcher::finish;
-  using KeyDispatcher::finish_parked;
+  using KeyDispatcher::release_key;
 
   LaneRef enqueue(const std::string& key, TaskId id) {
     return lanes_[key] = KeyDispatcher::enqueue(key, id);
   }
   void finish(const std::string& key) { finish(lanes_.at(key)); }
-  void finish_parked(const std::string& key) { finish_parked(lanes_.at(key)); }
+  void release_key(const std::string& key) { release_key(lanes_.at(key)); }
 
  private:
   std::map<std::string, LaneRef> lanes_;
@@ -152,7 +152,7 @@ TEST(KeyDispatcher, ParkFreesTheSlotForAnotherKey) {
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
 
-  dispatcher.park();
+  dispatcher.release_slot();
 
   EXPECT_EQ(dispatcher.in_flight(), 0u);
   EXPECT_THAT(start_all(dispatcher), ElementsAre(2));
@@ -164,34 +164,34 @@ TEST(KeyDispatcher, ParkKeepsTheKeyBlocked) {
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
 
-  dispatcher.park();
+  dispatcher.release_slot();
 
   EXPECT_THAT(start_all(dispatcher), ElementsAre());
   EXPECT_EQ(dispatcher.waiting(), 1u);
 }
 
-TEST(KeyDispatcher, TryUnparkFailsWhileAllSlotsAreTaken) {
+TEST(KeyDispatcher, TakeSlotFailsWhileAllSlotsAreTaken) {
   TestDispatcher dispatcher(1);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
-  dispatcher.park();
+  dispatcher.release_slot();
   ASSERT_THAT(start_all(dispatcher), ElementsAre(2));
 
-  EXPECT_FALSE(dispatcher.try_unpark());
+  EXPECT_FALSE(dispatcher.take_slot());
   EXPECT_EQ(dispatcher.in_flight(), 1u);
 }
 
-TEST(KeyDispatcher, TryUnparkTakesASlotOnceOneIsFree) {
+TEST(KeyDispatcher, TakeSlotTakesASlotOnceOneIsFree) {
   TestDispatcher dispatcher(1);
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
-  dispatcher.park();
+  dispatcher.release_slot();
   ASSERT_THAT(start_all(dispatcher), ElementsAre(2));
   dispatcher.finish("b");
 
-  EXPECT_TRUE(dispatcher.try_unpark());
+  EXPECT_TRUE(dispatcher.take_slot());
   EXPECT_EQ(dispatcher.in_flight(), 1u);
 }
 
@@ -200,8 +200,8 @@ TEST(KeyDispatcher, UnparkedTaskThatFinishesReleasesItsKey) {
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
-  dispatcher.park();
-  ASSERT_TRUE(dispatcher.try_unpark());
+  dispatcher.release_slot();
+  ASSERT_TRUE(dispatcher.take_slot());
   ASSERT_THAT(start_all(dispatcher), ElementsAre());
 
   dispatcher.finish("a");
@@ -214,9 +214,9 @@ TEST(KeyDispatcher, FinishParkedReleasesTheKey) {
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("a", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
-  dispatcher.park();
+  dispatcher.release_slot();
 
-  dispatcher.finish_parked("a");
+  dispatcher.release_key("a");
 
   EXPECT_THAT(start_all(dispatcher), ElementsAre(2));
 }
@@ -226,13 +226,13 @@ TEST(KeyDispatcher, FinishParkedDoesNotFreeASlot) {
   dispatcher.enqueue("a", 1);
   dispatcher.enqueue("b", 2);
   ASSERT_THAT(start_all(dispatcher), ElementsAre(1));
-  dispatcher.park();
+  dispatcher.release_slot();
   ASSERT_THAT(start_all(dispatcher), ElementsAre(2));
 
-  dispatcher.finish_parked("a");
+  dispatcher.release_key("a");
 
   EXPECT_EQ(dispatcher.in_flight(), 1u);
-  EXPECT_FALSE(dispatcher.try_unpark());
+  EXPECT_FALSE(dispatcher.take_slot());
 }
 
 TEST(KeyDispatcher, RemoveWaitingIfDropsOnlyTasksTheFilterSelects) {
@@ -433,15 +433,15 @@ class RandomDriver {
   }
   void park() {
     std::string key = pick(model_.running);
-    dispatcher_.park();
+    dispatcher_.release_slot();
     model_.running.erase(key);
     model_.parked.insert(key);
   }
   void unpark_or_drop() {
     std::string key = pick(model_.parked);
     model_.parked.erase(key);
-    if (rng_() % 2 == 0) return dispatcher_.finish_parked(key);
-    bool unparked = dispatcher_.try_unpark();
+    if (rng_() % 2 == 0) return dispatcher_.release_key(key);
+    bool unparked = dispatcher_.take_slot();
     ASSERT_EQ(unparked, model_.running.size() < kMaxInFlight);
     (unparked ? model_.running : model_.parked).insert(key);
   }

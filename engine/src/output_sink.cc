@@ -1,0 +1,277 @@
+#include "output_sink.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "done_offsets.h"
+#include "kafka_client.h"
+#include "kafka_errors.h"
+
+namespace sluice::engine {
+namespace {
+
+void delivery_trampoline(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) noexcept {
+  static_cast<OutputSink*>(opaque)->on_delivery(message);
+}
+void error_trampoline(rd_kafka_t*, int err, const char* reason, void* opaque) noexcept {
+  static_cast<OutputSink*>(opaque)->on_error(err, reason);
+}
+void commit_trampoline(rd_kafka_t*, rd_kafka_resp_err_t err,
+                       rd_kafka_topic_partition_list_t* offsets, void* opaque) noexcept {
+  static_cast<OutputSink*>(opaque)->on_commit(err, offsets);
+}
+// From a librdkafka thread, when a delivery report lands in an empty queue:
+// ends the worker's consumer poll (or the next one), which then serves it.
+void deliveries_waiting_trampoline(rd_kafka_t*, void* wake) noexcept {
+  rd_kafka_queue_yield(static_cast<rd_kafka_queue_t*>(wake));
+}
+
+// The list frees element metadata with free(): hand it a malloc'd copy.
+void set_metadata(rd_kafka_topic_partition_t* element, const std::string& metadata) {
+  if (metadata.empty()) return;
+  element->metadata = std::malloc(metadata.size());
+  if (element->metadata == nullptr) return;  // the offsets above are rerun
+  std::memcpy(element->metadata, metadata.data(), metadata.size());
+  element->metadata_size = metadata.size();
+}
+
+size_t property_or(const KafkaOptions& kafka, const std::string& name, size_t fallback) {
+  auto it = kafka.properties.find(name);
+  if (it == kafka.properties.end()) return fallback;
+  char* end = nullptr;
+  unsigned long long value = std::strtoull(it->second.c_str(), &end, 10);
+  return end != nullptr && *end == '\0' && value > 0 ? static_cast<size_t>(value) : fallback;
+}
+
+// The overhead of a record beyond its key and value: headers, batch framing.
+constexpr size_t kRecordOverheadBytes = 512;
+
+}  // namespace
+
+SendFailure classify_send_error(rd_kafka_resp_err_t err) {
+  switch (err) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+      return SendFailure::kTooLarge;
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+      return SendFailure::kInvalidRecord;
+    case RD_KAFKA_RESP_ERR__FATAL:
+    case RD_KAFKA_RESP_ERR__FENCED:
+      return SendFailure::kFatal;
+    default:
+      return SendFailure::kRetriable;
+  }
+}
+
+OutputSink::OutputSink(std::string stage, KafkaOptions kafka, size_t max_record_bytes,
+                       Events events)
+    : stage_(std::move(stage)),
+      kafka_(std::move(kafka)),
+      // librdkafka refuses records above its message.max.bytes at produce time.
+      max_record_bytes_(std::min(max_record_bytes,
+                                 property_or(kafka_, "message.max.bytes", 1000000))),
+      // Dispatch stops before librdkafka's queue is full, so produce() rarely
+      // meets QUEUE_FULL and the backlog stays short.
+      queue_high_mark_(property_or(kafka_, "queue.buffering.max.messages", 100000) * 3 / 4),
+      events_(std::move(events)) {}
+
+OutputSink::~OutputSink() { close(); }
+
+Status OutputSink::open(rd_kafka_t* consumer, rd_kafka_queue_t* wake) {
+  consumer_ = consumer;
+  wake_ = wake;
+  commit_queue_.reset(rd_kafka_queue_new(consumer));
+  return make_producer();
+}
+
+Status OutputSink::make_producer() {
+  ClientSpec spec = producer_spec();
+  spec.customize = [this](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
+    rd_kafka_conf_set_error_cb(conf, error_trampoline);
+  };
+  auto made = make_client(kafka_, std::move(spec));
+  if (!made.is_ok()) return made.status();
+  producer_queue_.reset();  // before the producer it belongs to goes
+  producer_ = std::move(made).value();
+  producer_queue_.reset(rd_kafka_queue_get_main(producer_.get()));
+  if (wake_ != nullptr) {
+    rd_kafka_queue_cb_event_enable(producer_queue_.get(), deliveries_waiting_trampoline, wake_);
+  }
+  needs_rebuild_ = false;
+  return Status::ok();
+}
+
+Status OutputSink::rebuild() {
+  spdlog::warn("stage {}: rebuilding the producer", stage_);
+  rd_kafka_queue_cb_event_enable(producer_queue_.get(), nullptr, nullptr);
+  rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  producer_queue_.reset();
+  producer_.reset();
+  backlog_.clear();
+  awaiting_acks_ = 0;
+  return make_producer();
+}
+
+void OutputSink::detach_consumer() {
+  if (producer_queue_) rd_kafka_queue_cb_event_enable(producer_queue_.get(), nullptr, nullptr);
+  wake_ = nullptr;
+  commit_queue_.reset();
+  consumer_ = nullptr;
+  commits_in_flight_ = 0;
+}
+
+void OutputSink::close() {
+  detach_consumer();
+  producer_queue_.reset();
+  producer_.reset();
+}
+
+void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
+  ++awaiting_acks_;
+  size_t size = record.key.size() + record.value.size() + record.job_id.size() +
+                record.task_id.size() + kRecordOverheadBytes;
+  if (size > max_record_bytes_) {
+    return fail(record_id, SendFailure::kTooLarge,
+                "record of " + std::to_string(size) + " bytes for " + record.topic +
+                    " exceeds max_record_bytes " + std::to_string(max_record_bytes_));
+  }
+  if (needs_rebuild_) return fail(record_id, SendFailure::kFatal, "the producer is being rebuilt");
+  // Behind a backlog, a record waits its turn: per-partition order holds.
+  rd_kafka_resp_err_t err =
+      backlog_.empty() ? send(record, record_id) : RD_KAFKA_RESP_ERR__QUEUE_FULL;
+  if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    backlog_.push_back({record.topic, std::string(record.key), std::string(record.value),
+                        std::string(record.job_id), std::string(record.task_id), record_id});
+  }
+}
+
+rd_kafka_resp_err_t OutputSink::send(const OutgoingRecord& record, uint64_t record_id) {
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
+      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+      RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+      RD_KAFKA_V_HEADER("sluice-job-id", record.job_id.data(),
+                        static_cast<ssize_t>(record.job_id.size())),
+      RD_KAFKA_V_HEADER("sluice-task-id", record.task_id.data(),
+                        static_cast<ssize_t>(record.task_id.size())),
+      RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)), RD_KAFKA_V_END);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return err;
+  SendFailure failure = classify_send_error(err);
+  if (failure == SendFailure::kFatal) needs_rebuild_ = true;
+  fail(record_id, failure, kafka_status(err, "produce to " + record.topic).message());
+  return err;
+}
+
+void OutputSink::fail(uint64_t record_id, SendFailure failure, const std::string& why) {
+  --awaiting_acks_;
+  events_.failed(record_id, failure, why);
+}
+
+void OutputSink::poll(int wait_ms) {
+  rd_kafka_poll(producer_.get(), backlog_.empty() ? wait_ms : 0);
+  drain_backlog();
+}
+
+void OutputSink::drain_backlog() {
+  while (!backlog_.empty() && !needs_rebuild_) {
+    const Waiting& w = backlog_.front();
+    rd_kafka_resp_err_t err = send({w.topic, w.key, w.value, w.job_id, w.task_id}, w.record_id);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return;
+    backlog_.pop_front();
+  }
+}
+
+bool OutputSink::congested() const {
+  return !backlog_.empty() || needs_rebuild_ ||
+         static_cast<size_t>(rd_kafka_outq_len(producer_.get())) >= queue_high_mark_;
+}
+
+bool OutputSink::flush(Clock::time_point deadline) {
+  while (awaiting_acks_ > 0 && !needs_rebuild_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    poll(static_cast<int>(std::min<int64_t>(left.count(), 50)));
+    if (!backlog_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return awaiting_acks_ == 0;
+}
+
+void OutputSink::on_delivery(const rd_kafka_message_t* message) {
+  auto id = reinterpret_cast<uint64_t>(message->_private);
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    --awaiting_acks_;
+    events_.acked(id);
+    return;
+  }
+  SendFailure failure = classify_send_error(message->err);
+  if (failure == SendFailure::kFatal) needs_rebuild_ = true;
+  fail(id, failure,
+       kafka_status(message->err, std::string("delivery to ") + rd_kafka_topic_name(message->rkt))
+           .message());
+}
+
+void OutputSink::on_error(int err, const char* reason) {
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code != RD_KAFKA_RESP_ERR__FATAL) {
+    spdlog::warn("stage {}: producer: {}", stage_, reason);
+    return;
+  }
+  char detail[512];
+  rd_kafka_fatal_error(producer_.get(), detail, sizeof(detail));
+  spdlog::error("stage {}: producer fatal error: {}", stage_, detail);
+  needs_rebuild_ = true;
+}
+
+void OutputSink::commit(const std::vector<CommitRequest>& positions) {
+  if (positions.empty() || consumer_ == nullptr) return;
+  PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(positions.size())));
+  for (const CommitRequest& position : positions) {
+    rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
+        offsets.get(), position.topic->c_str(), position.partition);
+    element->offset = position.position;
+    set_metadata(element, encode_done_offsets(position.position, position.done_above));
+  }
+  ++commits_in_flight_;
+  rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_, offsets.get(), commit_queue_.get(),
+                                                  commit_trampoline, this);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) on_commit(err, offsets.get());
+}
+
+void OutputSink::on_commit(rd_kafka_resp_err_t err,
+                           const rd_kafka_topic_partition_list_t* offsets) {
+  --commits_in_flight_;
+  bool all_ok = err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET;
+  if (!all_ok) {
+    spdlog::warn("stage {}: {}", stage_, kafka_status(err, "commit offsets").message());
+  }
+  for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
+    const rd_kafka_topic_partition_t& element = offsets->elems[i];
+    bool ok = all_ok && element.err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (all_ok && !ok) {
+      spdlog::warn("stage {}: {}", stage_,
+                   kafka_status(element.err, "commit offset of " + std::string(element.topic) +
+                                                 "[" + std::to_string(element.partition) + "]")
+                       .message());
+    }
+    events_.committed(element.topic, element.partition, element.offset, ok);
+  }
+}
+
+bool OutputSink::wait_for_commits(Clock::time_point deadline) {
+  while (commits_in_flight_ > 0 && commit_queue_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    (void)rd_kafka_queue_poll_callback(commit_queue_.get(),
+                                       static_cast<int>(std::min<int64_t>(left.count(), 100)));
+  }
+  return true;
+}
+
+}  // namespace sluice::engine

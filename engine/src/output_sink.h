@@ -1,0 +1,137 @@
+// OutputSink: the one owner of everything a worker writes to Kafka.
+//
+// Outputs, dead letters (and, next, retry records and transactions) all go
+// through produce(); input offsets go through commit(). The sink checks each
+// record's size before producing it, never blocks on a full producer queue
+// (records wait in a bounded backlog; congested() tells the worker to stop
+// dispatching), classifies every produce and delivery error in one place,
+// and rebuilds a producer that hit a fatal error. Single-threaded: the
+// worker loop owns it, and its events fire from poll() and wait_for_commits().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kafka_handles.h"
+#include "partition_offsets.h"
+#include "sluice/kafka_options.h"
+#include "sluice/status.h"
+
+namespace sluice::engine {
+
+// What became of a record the broker will never take as it is.
+enum class SendFailure {
+  kTooLarge,       // over max_record_bytes, or the broker's limit: dead-letter the task
+  kInvalidRecord,  // refused by the broker for its content: dead-letter the task
+  kRetriable,      // not delivered (timeout, outage): rewind its input
+  kFatal,          // the producer is unusable: rebuild it and rewind every input
+};
+
+struct OutgoingRecord {
+  const std::string& topic;
+  std::string_view key;
+  std::string_view value;
+  std::string_view job_id, task_id;  // mirrored as headers
+};
+
+struct CommitRequest {
+  const std::string* topic;
+  int32_t partition;
+  int64_t position;
+  std::vector<OffsetRange> done_above;  // carried in the commit's metadata
+};
+
+class OutputSink {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Events {
+    std::function<void(uint64_t record_id)> acked;
+    std::function<void(uint64_t record_id, SendFailure, const std::string& why)> failed;
+    // One per partition of each commit, ok or not.
+    std::function<void(const std::string& topic, int32_t partition, int64_t position,
+                       bool ok)> committed;
+  };
+
+  OutputSink(std::string stage, KafkaOptions kafka, size_t max_record_bytes, Events events);
+  ~OutputSink();
+  OutputSink(const OutputSink&) = delete;
+  OutputSink& operator=(const OutputSink&) = delete;
+
+  // Builds the producer. Delivery reports wake `wake` (the consumer's queue),
+  // so the worker's blocking poll ends when acks arrive. `consumer` commits.
+  Status open(rd_kafka_t* consumer, rd_kafka_queue_t* wake);
+  rd_kafka_t* producer() const { return producer_.get(); }
+
+  // Queues one record (copied). A failure the sink knows at once (too large,
+  // a fatal producer) fires Events::failed before this returns.
+  void produce(const OutgoingRecord& record, uint64_t record_id);
+  // Serves delivery reports (waiting up to wait_ms), then the backlog.
+  void poll(int wait_ms);
+  // True while records wait for room in the producer's queue, or the queue is
+  // nearly full: the worker starts no task until it drains.
+  bool congested() const;
+  // Records handed to the sink and not yet acknowledged or failed.
+  size_t awaiting_acks() const { return awaiting_acks_; }
+  size_t max_record_bytes() const { return max_record_bytes_; }
+
+  // After a kFatal failure: purges and replaces the producer. Records of the
+  // old one never report again.
+  bool needs_rebuild() const { return needs_rebuild_; }
+  Status rebuild();
+  // Before the consumer goes: acks no longer wake its queue, commits end.
+  void detach_consumer();
+  // Waits for every queued record until `deadline`; false if some remain.
+  bool flush(Clock::time_point deadline);
+  void close();
+
+  // Commits asynchronously; the result fires Events::committed.
+  void commit(const std::vector<CommitRequest>& positions);
+  // Serves commit results until none is outstanding or `deadline` passes;
+  // false if some remain. Safe inside a rebalance callback.
+  bool wait_for_commits(Clock::time_point deadline);
+  // Serves whatever commit results arrived, without waiting.
+  void poll_commits() {
+    if (commit_queue_) (void)rd_kafka_queue_poll_callback(commit_queue_.get(), 0);
+  }
+
+  // librdkafka trampolines.
+  void on_delivery(const rd_kafka_message_t* message);
+  void on_commit(rd_kafka_resp_err_t err, const rd_kafka_topic_partition_list_t* offsets);
+  void on_error(int err, const char* reason);
+
+ private:
+  struct Waiting {  // a record refused with QUEUE_FULL, retried from poll()
+    std::string topic, key, value, job_id, task_id;
+    uint64_t record_id;
+  };
+  Status make_producer();
+  // QUEUE_FULL is returned as is (the caller keeps the record waiting).
+  rd_kafka_resp_err_t send(const OutgoingRecord& record, uint64_t record_id);
+  void fail(uint64_t record_id, SendFailure failure, const std::string& why);
+  void drain_backlog();
+
+  std::string stage_;
+  KafkaOptions kafka_;
+  size_t max_record_bytes_;
+  size_t queue_high_mark_;
+  Events events_;
+  rd_kafka_t* consumer_ = nullptr;
+  rd_kafka_queue_t* wake_ = nullptr;
+  KafkaHandle producer_;
+  KafkaQueue producer_queue_;  // its main queue; released before producer_
+  KafkaQueue commit_queue_;    // commit results, served by poll_commits()
+  std::deque<Waiting> backlog_;
+  size_t awaiting_acks_ = 0;
+  size_t commits_in_flight_ = 0;
+  bool needs_rebuild_ = false;
+};
+
+// The classification of a produce or delivery error (exposed for tests).
+SendFailure classify_send_error(rd_kafka_resp_err_t err);
+
+}  // namespace sluice::engine

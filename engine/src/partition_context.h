@@ -1,0 +1,79 @@
+// PartitionContext: everything the worker knows of one assigned (topic,
+// partition), with an explicit lifecycle:
+//
+//   assigned -> kStarting -> kActive <-> kRewinding -> (revoked: drained) -> closed
+//
+// kStarting: its start (committed offset) is not known yet, because reading
+//   it failed; it stays paused, the read is retried, and nothing it fetches
+//   is run. (Later: kRestoring, while its state store catches up.)
+// kActive: records are taken in and run.
+// kRewinding: a delivery failed; everything not acknowledged is dropped and
+//   the partition is paused until the seek back to its committable position
+//   succeeds. Records fetched meanwhile are stale and dropped.
+// Revocation drains it (running tasks finish within the deadline), commits,
+// and erases it; a lost assignment erases it at once.
+//
+// The partition is paused in librdkafka while any pause reason is set, and
+// resumed only when none is left.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "partition_offsets.h"
+
+namespace sluice::engine {
+
+// Names a consumed partition: an index into the worker's consumed topics
+// (its input; next, its retry topic) and the partition number.
+struct TopicPartition {
+  int32_t topic;
+  int32_t partition;
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+enum class PartitionPhase : uint8_t { kStarting, kActive, kRewinding };
+
+enum PauseReason : uint32_t {
+  kPauseFlow = 1u << 0,      // the worker holds its bound of tasks or bytes
+  kPauseWindow = 1u << 1,    // this partition's offset window is full
+  kPauseStarting = 1u << 2,  // start offset unknown
+  kPauseRewinding = 1u << 3,
+  kPauseStopping = 1u << 4,
+  // Reserved for what comes next.
+  kPauseBackpressure = 1u << 5,
+  kPauseRetryDelay = 1u << 6,
+  kPauseRestore = 1u << 7,
+  kPauseCircuit = 1u << 8,
+};
+
+// A record the broker refused (too large, invalid) after its task's input
+// was released: when the rewind delivers that offset again, it is
+// dead-lettered with this error instead of being run again.
+struct RefusedOffset {
+  std::string kind;
+  std::string message;
+};
+
+struct PartitionContext {
+  using Clock = std::chrono::steady_clock;
+
+  TopicPartition where;
+  PartitionPhase phase = PartitionPhase::kStarting;
+  PartitionOffsets offsets = PartitionOffsets::from_first_fetch();
+  uint32_t pause_reasons = 0;
+  bool paused = false;  // as last told to librdkafka
+  std::map<int64_t, RefusedOffset> refused;
+  // kStarting / kRewinding: when to try the committed read or the seek again.
+  Clock::time_point retry_at{};
+  std::chrono::milliseconds backoff{0};
+
+  bool should_pause() const { return pause_reasons != 0; }
+  void set_reason(uint32_t reason, bool on) {
+    pause_reasons = on ? (pause_reasons | reason) : (pause_reasons & ~reason);
+  }
+};
+
+}  // namespace sluice::engine

@@ -1,0 +1,62 @@
+// The states of a task record and the transitions between them: the one
+// table the worker's code follows (checked with SLUICE_CHECK where a state
+// changes). "slot" is one of the stage's `concurrency` in-flight slots;
+// "key" is the task's key lane in the KeyDispatcher (later tasks of the same
+// key wait while it is held).
+//
+//   state       holds        what it waits for
+//   kWaiting    -            its key to be free and a slot (in its lane)
+//   kRunning    slot, key    the stage's outcome
+//   kParked     key          its retry backoff, then a slot
+//   kProducing  key          the broker's acks of its outputs or dead letter
+//   kAbandoned  slot, key    the outcome of a task whose partition was
+//                            rewound, revoked or lost: then it is erased
+//
+//   from        to           when
+//   kWaiting    kRunning     dispatched
+//   kRunning    kProducing   outcome ok (outputs produced) or dead letter
+//   kRunning    kParked      retryable failure with attempts left, or the stage
+//                            refused it for capacity (no attempt charged)
+//   kRunning    kAbandoned   its partition is dropped while the stage runs it
+//   kParked     kRunning     backoff passed and a slot is free
+//   (erased)                 kProducing acked; kAbandoned outcome arrived;
+//                            kWaiting, kParked or kProducing dropped
+//
+// A dropped running task keeps its slot and key until its outcome arrives,
+// so the stage is never handed more than `concurrency` tasks and a re-read
+// task of the same key cannot overtake it. A key is released on ack, not on
+// outcome, so a later task of the same key is never acknowledged before an
+// earlier one that may still be rewound.
+#pragma once
+
+#include <cstdint>
+
+namespace sluice::engine {
+
+enum class TaskState : uint8_t { kWaiting, kRunning, kParked, kProducing, kAbandoned };
+
+constexpr bool task_transition_allowed(TaskState from, TaskState to) {
+  switch (from) {
+    case TaskState::kWaiting: return to == TaskState::kRunning;
+    case TaskState::kRunning:
+      return to == TaskState::kProducing || to == TaskState::kParked ||
+             to == TaskState::kAbandoned;
+    case TaskState::kParked: return to == TaskState::kRunning;
+    case TaskState::kProducing:
+    case TaskState::kAbandoned: return false;
+  }
+  return false;
+}
+
+constexpr const char* task_state_name(TaskState state) {
+  switch (state) {
+    case TaskState::kWaiting: return "waiting";
+    case TaskState::kRunning: return "running";
+    case TaskState::kParked: return "parked";
+    case TaskState::kProducing: return "producing";
+    case TaskState::kAbandoned: return "abandoned";
+  }
+  return "?";
+}
+
+}  // namespace sluice::engine
