@@ -83,6 +83,7 @@ main() {
   local rdkafka
   rdkafka=$(bash ops/librdkafka.sh)
   bash ops/kafka/kafka.sh fetch
+  bash ops/kafka/kafka.sh fetch --version 4.1.1 # the kafka4 tests (tests/integration)
 
   if ((build)); then
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

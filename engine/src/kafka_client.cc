@@ -71,12 +71,22 @@ ClientSpec producer_spec() {
 ClientSpec consumer_spec(const std::string& group_id) {
   ClientSpec spec;
   spec.type = RD_KAFKA_CONSUMER;
-  // librdkafka 2.0.2's cooperative-sticky assignor has known duplicate and
-  // lost-assignment bugs: stay on an eager one.
+  // Eager (roundrobin): revocation drains and hands over done offsets per
+  // partition (worker_partitions.cc); the cooperative protocols are not used yet.
+  //
+  // The fetch queue: when it holds queued.min.messages records or
+  // queued.max.messages.kbytes (summed over all partitions: they share the
+  // consumer's queue), librdkafka backs fetching off for
+  // fetch.queue.backoff.ms, 1000 ms by default since 2.2.0, and nothing wakes
+  // it early when the queue drains: a fast stage stalled for most of each
+  // second. 10 ms keeps the same memory bound without the stall (0 would spin
+  // the broker thread). See bench/README.md.
   spec.defaults = {{"partition.assignment.strategy", "roundrobin"},
                    {"auto.offset.reset", "earliest"},
                    {"session.timeout.ms", "10000"},
+                   {"queued.min.messages", "100000"},
                    {"queued.max.messages.kbytes", "32768"},
+                   {"fetch.queue.backoff.ms", "10"},
                    {"socket.nagle.disable", "true"}};
   spec.forced = {{"group.id", group_id},
                  {"enable.auto.commit", "false"},

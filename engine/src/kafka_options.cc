@@ -1,5 +1,7 @@
 #include "sluice/kafka_options.h"
 
+#include <librdkafka/rdkafka.h>
+
 namespace sluice {
 
 KafkaOptions KafkaOptions::from_spec(const topics::KafkaSpec& kafka) {
@@ -8,5 +10,7 @@ KafkaOptions KafkaOptions::from_spec(const topics::KafkaSpec& kafka) {
   options.properties = kafka.properties;
   return options;
 }
+
+const char* kafka_client_version() { return rd_kafka_version_str(); }
 
 }  // namespace sluice

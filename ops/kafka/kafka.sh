@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
 # A real Apache Kafka broker (single node, KRaft) on loopback, for local runs and tests.
 # The broker's jars come from Maven Central and are cached outside the repo; each
-# broker lives in its own DIR (config, data, pid, bootstrap, kafka.log). See README.md.
+# broker lives in its own DIR (config, data, pid, bootstrap, version, kafka.log).
+# The Kafka version: --version, else $SLUICE_KAFKA_VERSION, else DEFAULT_VERSION; each
+# version has its own cache. See README.md.
 set -euo pipefail
 
-readonly KAFKA_VERSION=3.9.1
+readonly DEFAULT_VERSION=3.9.1
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
 readonly CACHE=${SLUICE_CACHE:-${HOME:?set SLUICE_CACHE or HOME}/.cache/sluice}
-readonly KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
-readonly LIBS=$KAFKA_HOME/libs
-readonly COMPLETE=$KAFKA_HOME/complete # written last by fetch
 readonly DEFAULT_DIR=$CACHE/local-kafka
 readonly DEFAULT_PORT=9092
 readonly START_TIMEOUT=${SLUICE_KAFKA_START_TIMEOUT:-60}
 readonly STOP_TIMEOUT=30
-# What KafkaRaftServer logs once the broker is unfenced and serving (Kafka 3.9).
+# What KafkaRaftServer logs once the broker is unfenced and serving (Kafka 3.9, 4.1).
 readonly STARTED_LINE='Kafka Server started (kafka.server.KafkaRaftServer)'
 # The JVM options of Kafka's own kafka-run-class.sh, with a bounded heap.
 readonly JVM_OPTS=(-Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
   -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent
   -Djava.awt.headless=true)
-readonly JAVA=(java "${JVM_OPTS[@]}" -cp "$LIBS/*" "-Dlog4j.configuration=file:$HERE/log4j.properties")
+
+# Set once by select_version.
+KAFKA_VERSION=""
+KAFKA_HOME=""
+LIBS=""
+COMPLETE="" # written last by fetch
+JAVA=()
 
 usage() {
   cat <<EOF
-usage: kafka.sh fetch                                  cache the broker's jars
-       kafka.sh start  [--dir DIR] [--port N] [--fresh]  start a broker, print host:port
+usage: kafka.sh fetch  [--version V]                    cache the broker's jars
+       kafka.sh start  [--version V] [--dir DIR] [--port N] [--fresh]
+                                                        start a broker, print host:port
        kafka.sh stop   [--dir DIR] [--clean]             stop it; --clean also wipes its data
        kafka.sh status [--dir DIR]                       exit 0 when it runs and answers
+       kafka.sh run    [--version V] CLASS [ARG...]      run a Kafka tool class on the jars
+V: a Kafka 3.x or 4.x release; default \$SLUICE_KAFKA_VERSION, else $DEFAULT_VERSION.
 DIR defaults to $DEFAULT_DIR (port $DEFAULT_PORT when free, else a free port).
 EOF
 }
@@ -43,6 +51,26 @@ usage_error() {
 need() { # need COMMAND DEBIAN_PACKAGE
   command -v "$1" >/dev/null ||
     die "$1 not found on PATH; run ops/setup.sh (it installs $2)"
+}
+
+# --- versions ------------------------------------------------------------------
+
+# Sets the version globals. Kafka 3.x logs through reload4j (log4j 1) and 4.x through
+# log4j2, each with its own config file; the pom's profiles fetch the matching backend.
+select_version() { # select_version VERSION
+  local version=$1 logging
+  [[ $version =~ ^[34]\.[0-9]+\.[0-9]+$ ]] ||
+    usage_error "Kafka version: expected a 3.x.y or 4.x.y release, got '$version'"
+  case $version in
+    3.*) logging=-Dlog4j.configuration=file:$HERE/log4j.properties ;;
+    4.*) logging=-Dlog4j2.configurationFile=$HERE/log4j2.properties ;;
+  esac
+  KAFKA_VERSION=$version
+  KAFKA_HOME=$CACHE/kafka-$version
+  LIBS=$KAFKA_HOME/libs
+  COMPLETE=$KAFKA_HOME/complete
+  JAVA=(java "${JVM_OPTS[@]}" -cp "$LIBS/*" "$logging")
+  readonly KAFKA_VERSION KAFKA_HOME LIBS COMPLETE JAVA
 }
 
 # --- fetch -------------------------------------------------------------------
@@ -61,7 +89,8 @@ cmd_fetch() {
     local partial=$KAFKA_HOME/libs.partial log=$KAFKA_HOME/fetch.log
     rm -rf "$partial" "$LIBS"
     if ! mvn -B -q -f "$HERE/pom.xml" "-Dkafka.version=$KAFKA_VERSION" \
-      "-DoutputDirectory=$partial" dependency:copy-dependencies >"$log" 2>&1; then
+      "-Dkafka.major=${KAFKA_VERSION%%.*}" "-DoutputDirectory=$partial" \
+      dependency:copy-dependencies >"$log" 2>&1; then
       tail -n 20 "$log" >&2
       die "fetching Kafka $KAFKA_VERSION with Maven failed (full log: $log)"
     fi
@@ -170,6 +199,16 @@ write_config() { # write_config DIR
   printf '%s\n' "$text" >"$1/server.properties"
 }
 
+# Refuses to start DIR's data on another Kafka version than the one that wrote it: an
+# upgrade is a one-way step and a downgrade fails deep in the broker's log.
+check_data_version() { # check_data_version DIR
+  local dir=$1 previous
+  [[ -f $dir/data/meta.properties && -f $dir/version ]] || return 0
+  previous=$(<"$dir/version")
+  [[ $previous == "$KAFKA_VERSION" ]] ||
+    die "$dir holds the data of Kafka $previous, not $KAFKA_VERSION; add --fresh to wipe it, or use another --dir"
+}
+
 format_storage() { # format_storage DIR: once; a restart keeps the data
   local dir=$1
   [[ -f $dir/data/meta.properties ]] && return 0
@@ -211,11 +250,13 @@ cmd_start() { # cmd_start DIR PORT FRESH
   elif pid=$(broker_pid "$dir"); then
     die "a broker already runs from $dir (pid $pid); stop it first: $0 stop --dir $dir"
   fi
+  check_data_version "$dir"
   cmd_fetch
   mkdir -p "$dir"
   choose_ports "$dir" "$port"
   write_config "$dir"
   format_storage "$dir"
+  echo "$KAFKA_VERSION" >"$dir/version"
 
   rm -f "$dir/bootstrap"
   if [[ -f $dir/kafka.log ]]; then mv -f "$dir/kafka.log" "$dir/kafka.log.1"; fi
@@ -227,7 +268,7 @@ cmd_start() { # cmd_start DIR PORT FRESH
 
   echo "127.0.0.1:$broker_port" >"$dir/bootstrap.tmp"
   mv -f "$dir/bootstrap.tmp" "$dir/bootstrap"
-  echo "kafka.sh: broker running at 127.0.0.1:$broker_port (pid $pid, dir $dir)" >&2
+  echo "kafka.sh: Kafka $KAFKA_VERSION running at 127.0.0.1:$broker_port (pid $pid, dir $dir)" >&2
   echo "127.0.0.1:$broker_port"
 }
 
@@ -246,14 +287,17 @@ cmd_stop() { # cmd_stop DIR CLEAN
   fi
   rm -f "$dir/pid"
   if ((clean)); then
-    rm -rf "$dir/data" "$dir/server.properties" "$dir/bootstrap" "$dir/format.log"
+    rm -rf "$dir/data" "$dir/server.properties" "$dir/bootstrap" "$dir/version" \
+      "$dir/format.log"
   fi
 }
 
 cmd_status() { # cmd_status DIR; exit status 0 only when the broker runs and answers
-  local dir=$1 pid bootstrap="none"
+  local dir=$1 pid bootstrap="none" version="unknown"
   if [[ -f $dir/bootstrap ]]; then bootstrap=$(<"$dir/bootstrap"); fi
+  if [[ -f $dir/version ]]; then version=$(<"$dir/version"); fi
   echo "bootstrap: $bootstrap"
+  echo "version: $version"
   if ! pid=$(broker_pid "$dir"); then
     echo "state: stopped"
     return 1
@@ -265,19 +309,35 @@ cmd_status() { # cmd_status DIR; exit status 0 only when the broker runs and ans
   echo "state: running (pid $pid)"
 }
 
+# --- run -----------------------------------------------------------------------------
+
+cmd_run() { # cmd_run CLASS [ARG...]: e.g. kafka.admin.ConfigCommand, on this version's jars
+  need java default-jre-headless
+  cmd_fetch
+  exec "${JAVA[@]}" "$@"
+}
+
 # --- main --------------------------------------------------------------------------
 
-main() {
+# Parses the command line into the globals below; exits on --help and usage errors.
+cmd="" dir=$DEFAULT_DIR port="" fresh=0 clean=0 version=${SLUICE_KAFKA_VERSION:-$DEFAULT_VERSION}
+run_args=() # run: CLASS [ARG...]
+parse_args() {
   (($#)) || usage_error "missing command"
-  local cmd=$1 dir=$DEFAULT_DIR port="" fresh=0 clean=0
+  cmd=$1
   shift
   case $cmd in
-    fetch | start | stop | status) ;;
-    -h | --help | help) usage && return 0 ;;
+    fetch | start | stop | status | run) ;;
+    -h | --help | help) usage && exit 0 ;;
     *) usage_error "unknown command '$cmd'" ;;
   esac
   while (($#)); do
     case $cmd:$1 in
+      fetch:--version | start:--version | run:--version)
+        [[ -n ${2:-} ]] || usage_error "--version needs a value"
+        version=$2
+        shift
+        ;;
       start:--dir | stop:--dir | status:--dir)
         [[ -n ${2:-} ]] || usage_error "--dir needs a value"
         dir=$2
@@ -293,17 +353,26 @@ main() {
         ;;
       start:--fresh) fresh=1 ;;
       stop:--clean) clean=1 ;;
-      *:-h | *:--help) usage && return 0 ;;
+      *:-h | *:--help) usage && exit 0 ;;
+      run:[!-]*) break ;; # the class: it and what follows go to java as they are
       *) usage_error "unknown argument '$1' for '$cmd'" ;;
     esac
     shift
   done
+  run_args=("$@")
+  [[ $cmd != run || ${#run_args[@]} -gt 0 ]] ||
+    usage_error "run needs a class, e.g. kafka.admin.ConfigCommand"
   dir=$(realpath -m -- "$dir")
+}
+
+main() {
+  parse_args "$@"
   case $cmd in
-    fetch) cmd_fetch ;;
-    start) cmd_start "$dir" "$port" "$fresh" ;;
-    stop) cmd_stop "$dir" "$clean" ;;
+    fetch) select_version "$version"; cmd_fetch ;;
+    start) select_version "$version"; cmd_start "$dir" "$port" "$fresh" ;;
+    stop) cmd_stop "$dir" "$clean" ;; # stop and status need no version
     status) cmd_status "$dir" ;;
+    run) select_version "$version"; cmd_run "${run_args[@]}" ;;
   esac
 }
 

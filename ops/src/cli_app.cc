@@ -6,6 +6,7 @@
 
 #include "cli_support.h"
 #include "commands.h"
+#include "sluice/kafka_options.h"
 #include "sluice/ops/version.h"
 #include "sluice/topics/spec.h"
 
@@ -101,7 +102,9 @@ void add_demo(CLI::App& app, CliState& s) {
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"Sluice: a durable, queue-based pipeline engine on Kafka", "sluice"};
-  app.set_version_flag("--version", version());
+  // Sluice's version and the linked librdkafka's, so a user can tell which client runs.
+  app.set_version_flag("--version", std::string("sluice ") + version() + " (librdkafka " +
+                                        kafka_client_version() + ")");
   app.require_subcommand(1);
   CliState state;
   add_validate_and_topics(app, state);

@@ -15,8 +15,13 @@ namespace sluice::ops {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_abandon{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+// The first SIGTERM or SIGINT asks for a graceful stop; the second ends its
+// waits at once (what was not committed is logged, and runs again).
+extern "C" void on_stop_signal(int) {
+  if (g_stop.exchange(true)) g_abandon.store(true);
+}
 
 }  // namespace
 
@@ -46,6 +51,8 @@ Result<Target> load_target(const std::string& spec_path) {
 }
 
 const std::atomic<bool>& stop_requested() { return g_stop; }
+
+const std::atomic<bool>& abandon_requested() { return g_abandon; }
 
 void request_stop() { g_stop.store(true); }
 

@@ -40,6 +40,8 @@ Status write_line(const std::string& line);
 
 // Raised by SIGTERM and SIGINT once install_stop_signals() ran.
 const std::atomic<bool>& stop_requested();
+// Set by a second SIGTERM or SIGINT: the graceful stop gives up its waits.
+const std::atomic<bool>& abandon_requested();
 void install_stop_signals();
 // Raises the same flag from inside the process (a worker failed).
 void request_stop();

@@ -29,6 +29,12 @@ void DemoProgress::show_until_done(long jobs, const std::atomic<bool>& stop) {
   }
 }
 
+std::optional<std::chrono::steady_clock::time_point> DemoProgress::first_done() const {
+  int64_t ns = counters_.at(order_.back())->first_ok_ns.load();
+  if (ns == 0) return std::nullopt;
+  return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ns));
+}
+
 void DemoProgress::print_line(double seconds) {
   std::printf("%6.1fs ", seconds);
   for (const std::string& stage : order_) {

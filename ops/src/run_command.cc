@@ -38,6 +38,7 @@ Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::str
   options.kafka = target.kafka;
   options.kafka.client_id = "sluice-" + target.spec.pipeline + "-" + stage;
   options.observer = metrics ? metrics->observer(stage) : nullptr;
+  options.abandon = &abandon_requested();
   return Worker::create(std::move(options), std::move(made).value());
 }
 

@@ -1,23 +1,27 @@
 """Fixtures and helpers for Sluice's black-box integration tests.
 
 Tests drive the `sluice` binary the way a user does, against the one real broker that
-the ctest fixture `kafka_broker` starts (see CMakeLists.txt here). Standard library
-only: what a test learns about Kafka it learns through the CLI.
+a ctest fixture starts: `kafka_broker` (label integration, kafka.sh's default Kafka) or
+`kafka4_broker` (label kafka4); see CMakeLists.txt here. Standard library only: what a
+test learns about Kafka it learns through the CLI.
 
 Environment (set by sluice_pytest() in CMakeLists.txt):
-  SLUICE_BIN          the sluice binary
-  SLUICE_BROKER_FILE  file holding the broker's bootstrap address (host:port)
-  SLUICE_REPO         the source tree; every sluice process runs there, so a spec can
-                      name `examples/agents/...` as in the README
-To run a file by hand, start a broker with `ops/kafka/kafka.sh start` and point
-SLUICE_BROKER_FILE at ~/.cache/sluice/local-kafka/bootstrap.
+  SLUICE_BIN            the sluice binary
+  SLUICE_BROKER_FILE    file holding the broker's bootstrap address (host:port)
+  SLUICE_KAFKA_VERSION  the Kafka version the broker must run (label kafka4: 4.1.1);
+                        empty or unset: any (label integration: kafka.sh's default)
+  SLUICE_REPO           the source tree; every sluice process runs there, so a spec can
+                        name `examples/agents/...` as in the README
+To run a file by hand, start a broker with `ops/kafka/kafka.sh start [--version V]` and
+point SLUICE_BROKER_FILE at ~/.cache/sluice/local-kafka/bootstrap.
 
 Each test gets its own pipeline (`pipeline_name`), hence its own topics and groups, so
 tests can share the broker and run in parallel. Fixtures: broker,
 pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_sluice,
 submit, wait_until, read_done, verify, Worker`, and for specs, status, metrics and the
 broker's own view: pipeline_spec, exec_stage, builtin_stage, status_json, done_at_least,
-tail_records, read_settled_done, free_port, scrape_metrics, metric_total, kafka_topics.
+tail_records, read_settled_done, free_port, scrape_metrics, metric_total, kafka_topics,
+broker_version.
 """
 
 import collections
@@ -62,16 +66,33 @@ def repo_path():
     return pathlib.Path(value) if value else pathlib.Path(__file__).resolve().parents[2]
 
 
+def _broker_file():
+    return _env_path("SLUICE_BROKER_FILE", "run through ctest, or see conftest.py")
+
+
+def broker_version():
+    """The Kafka version of the test broker, as `kafka.sh start` wrote it beside the
+    bootstrap file (DIR/version); None when there is no such file."""
+    path = _broker_file().with_name("version")
+    return path.read_text().strip() if path.is_file() else None
+
+
 @pytest.fixture(scope="session")
 def broker():
-    """The bootstrap address of the shared test broker, "host:port"."""
-    path = _env_path("SLUICE_BROKER_FILE", "run through ctest, or see conftest.py")
+    """The bootstrap address of the shared test broker, "host:port". When
+    SLUICE_KAFKA_VERSION is set, the broker must run that Kafka version."""
+    path = _broker_file()
     if not path.is_file():
-        pytest.fail(f"no broker: {path} does not exist (is the kafka_broker fixture up?)",
-                    pytrace=False)
+        pytest.fail(f"no broker: {path} does not exist (is the ctest fixture "
+                    f"kafka_broker or kafka4_broker up?)", pytrace=False)
     address = path.read_text().strip()
     if not re.fullmatch(r"[\w.-]+:\d+", address):
         pytest.fail(f"{path}: expected host:port, got {address!r}", pytrace=False)
+    expected, running = os.environ.get("SLUICE_KAFKA_VERSION"), broker_version()
+    if expected and running != expected:
+        pytest.fail(f"SLUICE_KAFKA_VERSION={expected}, but the broker at {address} runs "
+                    f"Kafka {running or '(no version file)'} (from {path.parent})",
+                    pytrace=False)
     return address
 
 
@@ -377,27 +398,16 @@ def metric_total(address, name, **labels):
 # --- the broker's own view ---------------------------------------------------------
 
 
-def kafka_libs():
-    """The broker's cached jars (ops/kafka/kafka.sh fetch), for the version kafka.sh
-    pins."""
-    script = (repo_path() / "ops" / "kafka" / "kafka.sh").read_text()
-    version = re.search(r"^readonly KAFKA_VERSION=(\S+)", script, re.M).group(1)
-    cache = os.environ.get("SLUICE_CACHE") or pathlib.Path.home() / ".cache" / "sluice"
-    libs = pathlib.Path(cache) / f"kafka-{version}" / "libs"
-    if not libs.is_dir():
-        pytest.fail(f"no Kafka jars in {libs} (ops/kafka/kafka.sh fetch)", pytrace=False)
-    return libs
-
-
 _TOPIC_LINE = re.compile(r"^Dynamic configs for topic (\S+) are:", re.M)
 
 
 def kafka_topics(broker, timeout=60):
     """Every topic on the broker, as Kafka's own admin tool lists them (kafka-configs
-    --describe --entity-type topics, i.e. kafka.admin.ConfigCommand): independent of
-    sluice and librdkafka."""
-    cmd = ["java", f"-Dlog4j.configuration=file:{repo_path()}/ops/kafka/log4j.properties",
-           "-cp", f"{kafka_libs()}/*", "kafka.admin.ConfigCommand",
+    --describe --entity-type topics, i.e. kafka.admin.ConfigCommand, run by `kafka.sh
+    run` on the jars of the broker's version): independent of sluice and librdkafka."""
+    version = broker_version()
+    cmd = ["bash", str(repo_path() / "ops" / "kafka" / "kafka.sh"), "run",
+           *(("--version", version) if version else ()), "kafka.admin.ConfigCommand",
            "--bootstrap-server", broker, "--describe", "--entity-type", "topics"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                             stdin=subprocess.DEVNULL)

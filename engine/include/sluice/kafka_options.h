@@ -26,4 +26,7 @@ struct KafkaOptions {
   static KafkaOptions from_spec(const topics::KafkaSpec& kafka);
 };
 
+// The version of the librdkafka this binary runs with (rd_kafka_version_str()).
+const char* kafka_client_version();
+
 }  // namespace sluice
