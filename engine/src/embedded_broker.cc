@@ -25,11 +25,22 @@ class EmbeddedBrokerImpl final : public EmbeddedBroker {
   std::string bootstrap() const override { return bootstrap_; }
   Status create_topics(const topics::PipelineSpec& spec) override;
   void fail_next_produce_requests(int count, int kafka_error) override {
-    constexpr int16_t kProduceApiKey = 0;  // the Kafka protocol's ApiKey
+    constexpr int kProduceApiKey = 0;  // the Kafka protocol's ApiKey
+    fail_next_requests(kProduceApiKey, count, kafka_error);
+  }
+  void fail_next_requests(int api_key, int count, int kafka_error) override {
     std::vector<rd_kafka_resp_err_t> errors(static_cast<size_t>(count),
                                             static_cast<rd_kafka_resp_err_t>(kafka_error));
-    rd_kafka_mock_push_request_errors_array(cluster_.get(), kProduceApiKey, errors.size(),
-                                            errors.data());
+    rd_kafka_mock_push_request_errors_array(cluster_.get(), static_cast<int16_t>(api_key),
+                                            errors.size(), errors.data());
+  }
+  void set_down(bool down) override {
+    constexpr int32_t kBrokerId = 1;  // the mock's only broker
+    if (down) {
+      rd_kafka_mock_broker_set_down(cluster_.get(), kBrokerId);
+    } else {
+      rd_kafka_mock_broker_set_up(cluster_.get(), kBrokerId);
+    }
   }
 
  private:
@@ -47,6 +58,9 @@ Status EmbeddedBrokerImpl::start() {
   cluster_.reset(rd_kafka_mock_cluster_new(host_.get(), /*broker_cnt=*/1));
   if (!cluster_) return fatal_error("cannot start the embedded broker");
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_.get());
+  // A real broker waits 3 s for more members before the first rebalance of a
+  // group; in one process they all join at once, so jobs move within a second.
+  rd_kafka_mock_group_initial_rebalance_delay_ms(cluster_.get(), 0);
   return Status::ok();
 }
 

@@ -128,6 +128,9 @@ void OutputSink::detach_consumer() {
 
 void OutputSink::close() {
   detach_consumer();
+  // What is still unacknowledged was not committed and runs again: purged, so
+  // that destroying the producer does not wait for a broker that is gone.
+  if (producer_) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   producer_queue_.reset();
   producer_.reset();
 }

@@ -49,6 +49,8 @@ class PartitionOffsets {
   bool started() const { return start_.has_value(); }
   // The committable position: everything below it is done. Only when started().
   int64_t position() const { return watermark_; }
+  // Where fetching goes on: one past the last offset taken. Only when started().
+  int64_t next_fetch() const { return next_; }
   // Completed offsets above position(), and skips not yet reached, as ranges:
   // the next owner skips them (done_offsets.h).
   std::vector<OffsetRange> done_above() const;

@@ -274,7 +274,12 @@ void WorkerImpl::close_consumer(Clock::time_point deadline) {
   if (rd_kafka_consumer_closed(consumer_.get())) return;
   consumer_queue_.reset();
   close_queue.reset();
-  rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  // Even without its close, destroying a consumer whose close began waits
+  // for librdkafka's own timeouts (10 s with the broker gone): past the
+  // deadline that wait finishes on a thread of its own, holding nothing of ours.
+  std::thread([consumer = consumer_.release()] {
+    rd_kafka_destroy_flags(consumer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }).detach();
 }
 
 // Runs the selected records' running tasks to their end (outcomes,

@@ -127,6 +127,7 @@ class WorkerImpl final : public Worker {
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void read_starts(std::vector<PartitionContext*> contexts, int timeout_ms);
+  void assign_known();
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   PartitionContext* find_partition(const char* topic, int32_t partition);
   void drop_records(const std::function<bool(const TaskRecord&)>& which);

@@ -62,22 +62,45 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     added.push_back(&context);
   }
   read_starts(added, kStartReadTimeoutMs);
-  for (int i = 0; i < partitions->cnt; ++i) {
-    PartitionContext* context = added[static_cast<size_t>(i)];
-    // The fetch starts at the start we know; with none, librdkafka's own
-    // committed read decides, and nothing fetched is run until ours succeeds.
-    partitions->elems[i].offset = context->phase == PartitionPhase::kActive &&
-                                          context->offsets.started()
-                                      ? context->offsets.position()
-                                      : RD_KAFKA_OFFSET_INVALID;
-  }
-  Status s = kafka_status(rd_kafka_assign(consumer_.get(), partitions), "assign");
-  if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
-  for (PartitionContext* context : added) context->paused = false;
-  apply_pauses();
+  assign_known();
   spdlog::info("stage {}: assigned {} partitions of {}", spec_->name, partitions->cnt,
                consumed_topics_[0]);
   observer_->assignment_changed(partitions_.size());
+}
+
+// Tells librdkafka the partitions whose start is known, each at exactly
+// where its fetch must go on (eager: the whole assignment is replaced). A
+// partition still in kStarting is left out: nothing is fetched for it until
+// its committed read succeeds, and then this runs again.
+void WorkerImpl::assign_known() {
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  for (auto& [where, context] : partitions_) {
+    if (context.phase == PartitionPhase::kStarting) continue;
+    rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
+        list.get(), consumed_topics_[where.topic].c_str(), where.partition);
+    // With no commit at all, librdkafka's auto.offset.reset decides.
+    element->offset = !context.offsets.started() ? RD_KAFKA_OFFSET_INVALID
+                      : context.phase == PartitionPhase::kRewinding
+                          ? context.offsets.position()
+                          : context.offsets.next_fetch();
+    if (context.phase == PartitionPhase::kRewinding) {
+      context.phase = PartitionPhase::kActive;
+      context.set_reason(kPauseRewinding, false);
+    }
+  }
+  Status s = kafka_status(rd_kafka_assign(consumer_.get(), list.get()), "assign");
+  if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
+  // librdkafka keeps a partition's paused flag across assignments: state it
+  // afresh for each (resuming one not paused is harmless since 2.4.0).
+  PartitionList pause(rd_kafka_topic_partition_list_new(0));
+  PartitionList resume(rd_kafka_topic_partition_list_new(0));
+  for (auto& [where, context] : partitions_) {
+    context.paused = context.should_pause();
+    rd_kafka_topic_partition_list_add(context.paused ? pause.get() : resume.get(),
+                                      consumed_topics_[where.topic].c_str(), where.partition);
+  }
+  if (pause->cnt > 0) rd_kafka_pause_partitions(consumer_.get(), pause.get());
+  if (resume->cnt > 0) rd_kafka_resume_partitions(consumer_.get(), resume.get());
 }
 
 // Reads the committed offsets of `contexts` (all in kStarting) in one request.
@@ -242,14 +265,11 @@ Status WorkerImpl::recover_phase() {
   }
   if (!starting.empty()) {
     read_starts(starting, kStartReadTimeoutMs);
-    // Those now known are fetched from their start: a seek, like a rewind.
-    for (PartitionContext* context : starting) {
-      if (context->phase == PartitionPhase::kActive) {
-        context->phase = PartitionPhase::kRewinding;
-        context->set_reason(kPauseRewinding, true);
-        rewinding.push_back(context);
-      }
-    }
+    // Those now known join the assignment, at their start.
+    bool known = std::any_of(starting.begin(), starting.end(), [](const PartitionContext* c) {
+      return c->phase == PartitionPhase::kActive;
+    });
+    if (known) assign_known();
   }
   seek_rewound(rewinding);
   apply_pauses();

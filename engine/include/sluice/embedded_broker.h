@@ -1,7 +1,7 @@
 // EmbeddedBroker: librdkafka's in-process mock cluster, for `sluice demo` and
 // specs with `brokers: embedded`. It keeps everything in memory and nothing
 // after the process exits. It cannot create topics through the Admin API
-// (librdkafka 2.0.2's mock has no CreateTopics), so topics are created
+// (the mock of librdkafka 2.0.2 had no CreateTopics), so topics are created
 // through its own API, and each partition keeps at most 5 MiB or 100,000
 // batches, silently dropping older data: size work well inside that.
 #pragma once
@@ -29,6 +29,11 @@ class EmbeddedBroker {
   // with Kafka error code `kafka_error` (e.g. 10, MESSAGE_TOO_LARGE: not
   // retried by the client, so the records fail delivery).
   virtual void fail_next_produce_requests(int count, int kafka_error) = 0;
+  // The next `count` requests of protocol ApiKey `api_key` (e.g. 9,
+  // OffsetFetch) fail with `kafka_error`.
+  virtual void fail_next_requests(int api_key, int count, int kafka_error) = 0;
+  // Takes the broker down (connections refused) or back up.
+  virtual void set_down(bool down) = 0;
 };
 
 }  // namespace sluice
