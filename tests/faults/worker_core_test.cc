@@ -370,5 +370,153 @@ TEST_F(WorkerCore, AnAbandonEndsTheShutdownAtOnce) {
   EXPECT_LT(seconds_taken, 5.0) << "the abandon waited for the 60 s deadline";
 }
 
+// Defect 2: batch consume with pause and resume skipped offsets before
+// librdkafka 2.1.0. A buffer bound of 5 tasks pauses and resumes the input
+// every few records: every job must still be done.
+TEST_F(WorkerCore, ConstantPauseAndResumeSkipsNoOffset) {
+  submit(400, 40);
+  Assignments seen;
+  WorkerOptions o = options();
+  o.max_buffered_tasks = 5;
+  o.observer = &seen;
+  Running worker(o, std::make_unique<ProbeStage>(1, 0));
+  auto done = read_jobs(done_topic(), 400, seconds(15));
+  auto stopped = worker.stop(seconds(20));
+
+  EXPECT_EQ(done.size(), 400u) << "offsets skipped around pause and resume";
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_TRUE(stopped->is_ok()) << stopped->message();
+}
+
+// Holds the task whose payload says "hold" until released; passes the rest.
+class HoldOneStage : public Stage {
+ public:
+  void process(const Task& task, Completion done) override {
+    Outcome outcome = Outcome::ok({Output{task.payload, {}, {}, {}}});
+    std::lock_guard lock(mutex_);
+    ++handed;
+    if (task.payload.find("hold") != std::string::npos && !released_) {
+      held_.push_back(std::move(done));
+      return;
+    }
+    done(std::move(outcome));
+  }
+  void release() {
+    std::vector<Completion> held;
+    {
+      std::lock_guard lock(mutex_);
+      released_ = true;
+      held.swap(held_);
+    }
+    for (Completion& done : held) done(Outcome::ok({}));
+  }
+  Status close() override {
+    release();
+    return Status::ok();
+  }
+  std::atomic<int> handed{0};
+
+ private:
+  std::mutex mutex_;
+  bool released_ = false;
+  std::vector<Completion> held_;
+};
+
+// Defect 9: behind one stuck offset every later offset stayed in the
+// window, without bound. Now the partition pauses at max_window_per_partition.
+TEST_F(WorkerCore, AStuckOffsetBoundsItsPartitionsWindow) {
+  constexpr const char* kOnePartition = R"(pipeline: core1
+kafka: {brokers: embedded}
+defaults: {partitions: 1, concurrency: 4}
+stages:
+  - {name: work, kind: builtin, builtin: passthrough}
+)";
+  auto spec = topics::parse_spec(kOnePartition, "core1.yaml");
+  ASSERT_TRUE(spec.is_ok());
+  spec_ = *spec;
+  ASSERT_TRUE(broker_->create_topics(spec_).is_ok());
+  submit(1, 1, "hold");
+  submit(3000, 50);
+  auto stage = std::make_unique<HoldOneStage>();
+  HoldOneStage* holding = stage.get();
+  Assignments seen;
+  WorkerOptions o = options();
+  o.max_window_per_partition = 100;
+  o.observer = &seen;
+  Running worker(o, std::move(stage));
+  // The window fills (100, plus at most one consumed batch of 500), then
+  // nothing more is handed out while the first task is held: unbounded, all
+  // 3000 would be within a second or two.
+  ASSERT_TRUE(testing::wait_until([&] { return seen.ended >= 100; }, seconds(30)));
+  bool ran_through = testing::wait_until([&] { return holding->handed >= 2000; }, seconds(5));
+  int handed_while_held = holding->handed;
+  holding->release();
+  auto done = read_jobs(done_topic(), 3000, seconds(15));
+  auto stopped = worker.stop(seconds(20));
+
+  EXPECT_FALSE(ran_through) << "the window grew past its bound";
+  EXPECT_LE(handed_while_held, 100 + 500 + 1) << "the window grew past its bound";
+  EXPECT_EQ(done.size(), 3000u) << "the rest did not flow once the stuck task ended";
+  ASSERT_TRUE(stopped.has_value());
+  std::printf("measured: %d tasks handed out behind a stuck offset (window bound 100)\n",
+              handed_while_held);
+}
+
+// Defect 10: a key's lane was released when its outcome was handled, before
+// the acks: after a failed delivery of R, a later acked S of the same key was
+// skipped by the rewind and R's rerun landed after it. Per key, the first
+// time each job reaches done must follow submission order.
+TEST_F(WorkerCore, PerKeyOrderHoldsAcrossFailedDeliveries) {
+  submit(300, 5);  // job i has key k(i % 5) and payload "job i"
+  constexpr int kTopicAuthorizationFailed = 29;
+  broker_->fail_next_produce_requests(5, kTopicAuthorizationFailed);
+  Running worker(options(), std::make_unique<ProbeStage>(0, 0));
+  std::vector<TopicRecord> records;
+  auto done = read_jobs(done_topic(), 300, seconds(15), &records);
+  auto stopped = worker.stop(seconds(20));
+
+  ASSERT_EQ(done.size(), 300u);
+  std::map<std::string, int> last_per_key;
+  std::set<std::string> first_seen;
+  int out_of_order = 0;
+  for (const TopicRecord& record : records) {
+    if (!first_seen.insert(record.job_id).second) continue;  // a duplicate
+    int n = std::stoi(record.payload.substr(record.payload.find(' ') + 1));
+    std::string key = "k" + std::to_string(n % 5);
+    auto [it, inserted] = last_per_key.emplace(key, n);
+    if (!inserted) {
+      out_of_order += n < it->second ? 1 : 0;
+      it->second = std::max(it->second, n);
+    }
+  }
+  EXPECT_EQ(out_of_order, 0) << "a job overtook an earlier one of its key";
+  ASSERT_TRUE(stopped.has_value());
+}
+
+// Defect 11: a lost assignment was drained for up to the shutdown deadline
+// and committed with a stale generation. It is abandoned at once.
+TEST_F(WorkerCore, ALostAssignmentIsAbandonedAtOnce) {
+  submit(30, 10, "hold");  // every task is held: a drain would wait the deadline
+  auto stage = std::make_unique<HoldOneStage>();
+  Assignments seen;
+  WorkerOptions o = options();
+  o.shutdown_deadline = seconds(60);
+  o.observer = &seen;
+  Running worker(o, std::move(stage));
+  ASSERT_TRUE(testing::wait_until([&] { return seen.assigned > 0; }, seconds(30)));
+  constexpr int kHeartbeat = 12;
+  constexpr int kUnknownMemberId = 25;  // the group forgot us: the assignment is lost
+  broker_->fail_next_requests(kHeartbeat, 1, kUnknownMemberId);
+  auto lost_at = Clock::now();
+  bool dropped = testing::wait_until([&] { return seen.assigned == 0; }, seconds(30));
+  double seconds_taken = std::chrono::duration<double>(Clock::now() - lost_at).count();
+  auto stopped = worker.stop(seconds(90));
+
+  ASSERT_TRUE(dropped) << "the lost partitions were never given up";
+  EXPECT_LT(seconds_taken, 10.0) << "the lost assignment was drained";
+  std::printf("measured: lost assignment given up %.1f s after the heartbeat failed\n",
+              seconds_taken);
+}
+
 }  // namespace
 }  // namespace sluice
