@@ -64,7 +64,14 @@ ClientSpec producer_spec() {
   spec.defaults = {{"linger.ms", "5"},
                    {"partitioner", "murmur2_random"},  // Java-compatible
                    {"socket.nagle.disable", "true"}};
-  spec.forced = {{"enable.idempotence", "true"}, {"acks", "all"}};
+  // Gapless: a failed record can never be followed by a delivered record of
+  // the same partition (librdkafka raises a fatal error instead, and the
+  // worker rebuilds the producer and rewinds). So per key, an output is acked
+  // only after every earlier output of that key: a rewind never skips a later
+  // task of a key whose earlier task failed (task_state.h).
+  spec.forced = {{"enable.idempotence", "true"},
+                 {"acks", "all"},
+                 {"enable.gapless.guarantee", "true"}};
   return spec;
 }
 

@@ -135,10 +135,14 @@ void OutputSink::close() {
   producer_.reset();
 }
 
+size_t OutputSink::record_bytes(const OutgoingRecord& record) {
+  return record.key.size() + record.value.size() + record.job_id.size() + record.task_id.size() +
+         kRecordOverheadBytes;
+}
+
 void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
   ++awaiting_acks_;
-  size_t size = record.key.size() + record.value.size() + record.job_id.size() +
-                record.task_id.size() + kRecordOverheadBytes;
+  size_t size = record_bytes(record);
   if (size > max_record_bytes_) {
     return fail(record_id, SendFailure::kTooLarge,
                 "record of " + std::to_string(size) + " bytes for " + record.topic +

@@ -78,6 +78,9 @@ class OutputSink {
   // Records handed to the sink and not yet acknowledged or failed.
   size_t awaiting_acks() const { return awaiting_acks_; }
   size_t max_record_bytes() const { return max_record_bytes_; }
+  // The size produce() checks against max_record_bytes(): key, value, headers
+  // and framing.
+  static size_t record_bytes(const OutgoingRecord& record);
 
   // After a kFatal failure: purges and replaces the producer. Records of the
   // old one never report again.

@@ -8,7 +8,7 @@
 //   kWaiting    -            its key to be free and a slot (in its lane)
 //   kRunning    slot, key    the stage's outcome
 //   kParked     key          its retry backoff, then a slot
-//   kProducing  key          the broker's acks of its outputs or dead letter
+//   kProducing  -            the broker's acks of its outputs or dead letter
 //   kAbandoned  slot, key    the outcome of a task whose partition was
 //                            rewound, revoked or lost: then it is erased
 //
@@ -24,9 +24,15 @@
 //
 // A dropped running task keeps its slot and key until its outcome arrives,
 // so the stage is never handed more than `concurrency` tasks and a re-read
-// task of the same key cannot overtake it. A key is released on ack, not on
-// outcome, so a later task of the same key is never acknowledged before an
-// earlier one that may still be rewound.
+// task of the same key cannot overtake it.
+//
+// A key is free once its task's outputs are produced, not acked: holding it
+// for the acks costs a round trip per task of a key (measured: 0.87x -> 0.32x
+// of the plain loop on the passthrough benchmark). Order holds anyway: a
+// key's outputs go to the same partitions, in produce order, and the
+// producer is idempotent and gapless (kafka_client.cc), so a later output is
+// never acked while an earlier one of its partition failed; a failure
+// rewinds before the later task counts as done, and both run again in order.
 #pragma once
 
 #include <cstdint>

@@ -94,11 +94,6 @@ Status WorkerImpl::create_consumer() {
   consumer.customize = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_trampoline);
-    char value[64];
-    size_t size = sizeof(value);
-    if (rd_kafka_conf_get(conf, "auto.offset.reset", value, &size) == RD_KAFKA_CONF_OK) {
-      auto_offset_reset_ = value;
-    }
   };
   auto made_consumer = make_client(options_.kafka, std::move(consumer));
   if (!made_consumer.is_ok()) return made_consumer.status();
@@ -213,7 +208,6 @@ void WorkerImpl::move_to(TaskRecord& record, TaskState state) {
                    task_state_name(state) + " is not in the table (task_state.h)");
   if (record.state == TaskState::kParked) --parked_;
   if (state == TaskState::kParked) ++parked_;
-  if (state == TaskState::kAbandoned) ++abandoned_;
   record.state = state;
 }
 

@@ -17,12 +17,12 @@ std::vector<CommitRequest> WorkerImpl::positions(bool all) const {
   return out;
 }
 
-// Periodic, asynchronous: the loop goes on while the broker answers.
-void WorkerImpl::commit_phase() {
+// Sends a commit of positions(all). Each is marked committed before the
+// result is known; a failed commit is forgotten in on_committed, so the next
+// commit phase tries again.
+void WorkerImpl::send_commit(bool all) {
   next_commit_ = Clock::now() + options_.commit_interval;
-  std::vector<CommitRequest> requests = positions(false);
-  // Marked before the result is known; a failed commit is forgotten in
-  // on_committed, so the next commit phase tries again.
+  std::vector<CommitRequest> requests = positions(all);
   for (const CommitRequest& request : requests) {
     PartitionContext* context = find_partition(request.topic->c_str(), request.partition);
     context->offsets.mark_committed(request.position);
@@ -30,17 +30,14 @@ void WorkerImpl::commit_phase() {
   sink_->commit(requests);
 }
 
+// Periodic, asynchronous: the loop goes on while the broker answers.
+void WorkerImpl::commit_phase() { send_commit(false); }
+
 // Before a handover or a stop: every position, then a wait for the answers
 // that ends at `deadline` (or at once on a second signal). Never unbounded:
 // a broker that stopped answering costs the deadline, not the process.
 bool WorkerImpl::commit_and_wait(Clock::time_point deadline) {
-  next_commit_ = Clock::now() + options_.commit_interval;
-  std::vector<CommitRequest> requests = positions(true);
-  for (const CommitRequest& request : requests) {
-    PartitionContext* context = find_partition(request.topic->c_str(), request.partition);
-    context->offsets.mark_committed(request.position);
-  }
-  sink_->commit(requests);
+  send_commit(true);
   if (abandon_seen()) return false;
   return sink_->wait_for_commits(deadline);
 }

@@ -140,6 +140,7 @@ class WorkerImpl final : public Worker {
   // worker_commit.cc
   void commit_phase();
   bool commit_and_wait(Clock::time_point deadline);
+  void send_commit(bool all);
   std::vector<CommitRequest> positions(bool all) const;
   void on_committed(const std::string& topic, int32_t partition, int64_t position, bool ok);
   void log_uncommitted() const;
@@ -155,7 +156,6 @@ class WorkerImpl final : public Worker {
   std::string dlq_topic_;
   std::map<std::string, std::string> next_topics_;  // stage name -> topic
   std::vector<std::string> default_output_topics_;
-  std::string auto_offset_reset_;  // the consumer's, for a rewind with no commit
 
   KafkaHandle consumer_;
   KafkaQueue consumer_queue_;
@@ -176,7 +176,6 @@ class WorkerImpl final : public Worker {
   std::vector<std::unique_ptr<TaskBody>> spare_bodies_;
   size_t body_bytes_ = 0;  // input bytes held by the bodies in use
   size_t parked_ = 0;      // records in kParked
-  size_t abandoned_ = 0;   // records in kAbandoned
   std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s

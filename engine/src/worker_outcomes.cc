@@ -23,7 +23,6 @@ void WorkerImpl::completion_phase() {
     if (record->state == TaskState::kAbandoned) {
       // Its partition went while it ran: only now are its slot and key free.
       dispatcher_.finish(record->lane);
-      --abandoned_;
       erase_record(*record);
       continue;
     }
@@ -84,7 +83,9 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
     output_keys_scratch_[i] =
         encode_output_envelope(body.input, body.task, *targets[i].output, address,
                                output_ids_scratch_[i], &encoded_scratch_[i]);
-    size_t size = encoded_scratch_[i].size() + output_keys_scratch_[i].size();
+    size_t size = sink_->record_bytes({*targets[i].topic, output_keys_scratch_[i],
+                                       encoded_scratch_[i], body.task.job_id,
+                                       output_ids_scratch_[i]});
     if (size > sink_->max_record_bytes()) {
       return dead_letter(record, Outcome::fail("too_large",
                                                "output for " + *targets[i].topic + " is " +
@@ -94,7 +95,7 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
     }
   }
   move_to(record, TaskState::kProducing);
-  dispatcher_.release_slot();  // the key stays held until the acks
+  dispatcher_.finish(record.lane);  // see task_state.h: why the key is free now
   record.pending_acks = static_cast<int>(targets.size());
   observe(TaskResult::kOk, record);
   uint64_t id = record.id;
@@ -220,7 +221,7 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
   }
   letter.SerializeToString(&serialize_scratch_);
   move_to(record, TaskState::kProducing);
-  dispatcher_.release_slot();
+  dispatcher_.finish(record.lane);
   record.dead_letter = true;
   record.pending_acks = 1;
   observe(TaskResult::kDeadLettered, record);
@@ -236,7 +237,6 @@ void WorkerImpl::on_acked(uint64_t record_id) {
   if (record == nullptr || record->state != TaskState::kProducing) return;
   if (--record->pending_acks > 0) return;
   record->partition->offsets.complete(record->offset);
-  dispatcher_.release_key(record->lane);
   erase_record(*record);
 }
 

@@ -199,7 +199,7 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
 }
 
 // Forgets the selected records, uncommitted. Waiting, parked and producing
-// records go, freeing their keys; a running one is abandoned: it keeps its
+// records go (a parked one frees its key); a running one is abandoned: it keeps its
 // slot and key until the stage's outcome arrives (task_state.h).
 void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& which) {
   std::set<uint64_t> dropped_waiting;
@@ -214,9 +214,10 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
         record.partition = nullptr;
         return;
       case TaskState::kParked:
-      case TaskState::kProducing:
         dispatcher_.release_key(record.lane);
         break;
+      case TaskState::kProducing:
+        break;  // its key was released when it was produced
       case TaskState::kAbandoned:
         return;
     }
@@ -233,7 +234,8 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
 // its committable position (recover_phase). Acknowledged offsets above that
 // position are skipped when read again, so only unacknowledged work reruns.
 void WorkerImpl::start_rewind(PartitionContext& partition) {
-  if (partition.phase == PartitionPhase::kStarting) return;  // nothing read yet
+  // Nothing read yet: nothing to go back to.
+  if (partition.phase == PartitionPhase::kStarting || !partition.offsets.started()) return;
   if (partition.phase != PartitionPhase::kRewinding) {
     partition.offsets = partition.offsets.rewound();
     partition.phase = PartitionPhase::kRewinding;
@@ -284,14 +286,7 @@ void WorkerImpl::seek_rewound(std::vector<PartitionContext*> contexts) {
   for (PartitionContext* context : contexts) {
     rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
         list.get(), consumed_topics_[context->where.topic].c_str(), context->where.partition);
-    if (context->offsets.started()) {
-      element->offset = context->offsets.position();
-    } else {
-      // Never committed and nothing fetched yet: where the group would start.
-      bool latest = auto_offset_reset_ == "latest" || auto_offset_reset_ == "largest" ||
-                    auto_offset_reset_ == "end";
-      element->offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
-    }
+    element->offset = context->offsets.position();  // kRewinding implies started()
   }
   KafkaError error(rd_kafka_seek_partitions(consumer_.get(), list.get(), kSeekTimeoutMs));
   Status all = kafka_status(error.get(), "seek " + consumed_topics_[0]);
@@ -342,7 +337,12 @@ void WorkerImpl::flow_control_phase() {
 }
 
 // Tells librdkafka about every partition whose paused state should change.
+// Called every loop iteration: allocates nothing unless something changes.
 void WorkerImpl::apply_pauses() {
+  bool changed = std::any_of(partitions_.begin(), partitions_.end(), [](const auto& entry) {
+    return entry.second.paused != entry.second.should_pause();
+  });
+  if (!changed) return;
   PartitionList pause(rd_kafka_topic_partition_list_new(0));
   PartitionList resume(rd_kafka_topic_partition_list_new(0));
   for (auto& [where, partition] : partitions_) {

@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <poll.h>
+#include <unistd.h>
+
 namespace sluice::ops {
 namespace {
 
@@ -48,6 +51,11 @@ Result<Target> load_target(const std::string& spec_path) {
   if (Status s = target.embedded->create_topics(target.spec); !s.is_ok()) return s;
   spdlog::warn("using the embedded broker: it keeps nothing after this process exits");
   return target;
+}
+
+bool stdout_reader_gone() {
+  pollfd out{STDOUT_FILENO, POLLOUT, 0};
+  return poll(&out, 1, 0) == 1 && (out.revents & POLLERR) != 0;
 }
 
 const std::atomic<bool>& stop_requested() { return g_stop; }

@@ -39,6 +39,8 @@ Result<Target> load_target(const std::string& spec_path);
 Status write_line(const std::string& line);
 
 // Raised by SIGTERM and SIGINT once install_stop_signals() ran.
+// True when stdout is a pipe whose reading end was closed.
+bool stdout_reader_gone();
 const std::atomic<bool>& stop_requested();
 // Set by a second SIGTERM or SIGINT: the graceful stop gives up its waits.
 const std::atomic<bool>& abandon_requested();

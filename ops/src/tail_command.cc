@@ -73,6 +73,9 @@ int tail_command(const TailOptions& options) {
     auto record = (*reader)->next(std::chrono::milliseconds(200));
     if (!record.is_ok()) return report(record.status());
     if (!record->has_value()) {
+      // With nothing to write, a write cannot tell us that the reader left
+      // (`| head -1` after its line): ask the pipe.
+      if (stdout_reader_gone()) break;
       bool idle = options.idle_timeout.count() > 0 &&
                   std::chrono::steady_clock::now() - idle_since >= options.idle_timeout;
       if (idle) break;
