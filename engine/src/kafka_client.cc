@@ -61,7 +61,13 @@ Status check_not_contradicted(const Settings& forced, const Settings& user) {
 ClientSpec producer_spec() {
   ClientSpec spec;
   spec.type = RD_KAFKA_PRODUCER;
+  // message.timeout.ms 0 (never): gapless does not cover records that time
+  // out locally, which could let a later record of a key be acked after an
+  // earlier one failed. Without a timeout a record waits for the broker (the
+  // sink's queue fills and the worker stops taking work); stops and
+  // revocations are bounded by the worker's own deadlines, which purge it.
   spec.defaults = {{"linger.ms", "5"},
+                   {"message.timeout.ms", "0"},
                    {"partitioner", "murmur2_random"},  // Java-compatible
                    {"socket.nagle.disable", "true"}};
   // Gapless: a failed record can never be followed by a delivered record of
@@ -117,6 +123,13 @@ Result<KafkaHandle> make_client(const KafkaOptions& options, ClientSpec spec) {
     if (spec.forced.count(canonical_name(name)) == 0) all[name] = value;
   }
   for (const auto& [name, value] : spec.forced) all[name] = value;
+  // KIP-848 (group.protocol=consumer): the broker assigns and times sessions;
+  // librdkafka refuses these classic-protocol settings, so our defaults go.
+  if (auto it = all.find("group.protocol"); it != all.end() && it->second == "consumer") {
+    for (const char* classic : {"session.timeout.ms", "partition.assignment.strategy"}) {
+      if (options.properties.count(classic) == 0) all.erase(classic);
+    }
+  }
   for (const auto& [name, value] : all) {
     if (Status s = set(conf.get(), name, value); !s.is_ok()) return s;
   }

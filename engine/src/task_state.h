@@ -33,6 +33,9 @@
 // producer is idempotent and gapless (kafka_client.cc), so a later output is
 // never acked while an earlier one of its partition failed; a failure
 // rewinds before the later task counts as done, and both run again in order.
+// (Gapless does not cover local timeouts: hence no message.timeout.ms by
+// default. A user who sets one accepts that a timed-out output may land
+// after a later one of its key.)
 #pragma once
 
 #include <cstdint>

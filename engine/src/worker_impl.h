@@ -127,7 +127,8 @@ class WorkerImpl final : public Worker {
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void read_starts(std::vector<PartitionContext*> contexts, int timeout_ms);
-  void assign_known();
+  void assign_known(const std::vector<PartitionContext*>& joining);
+  bool cooperative() const;
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   PartitionContext* find_partition(const char* topic, int32_t partition);
   void drop_records(const std::function<bool(const TaskRecord&)>& which);

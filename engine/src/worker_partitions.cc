@@ -62,42 +62,60 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     added.push_back(&context);
   }
   read_starts(added, kStartReadTimeoutMs);
-  assign_known();
+  assign_known(added);
   spdlog::info("stage {}: assigned {} partitions of {}", spec_->name, partitions->cnt,
                consumed_topics_[0]);
   observer_->assignment_changed(partitions_.size());
 }
 
-// Tells librdkafka the partitions whose start is known, each at exactly
-// where its fetch must go on (eager: the whole assignment is replaced). A
-// partition still in kStarting is left out: nothing is fetched for it until
-// its committed read succeeds, and then this runs again.
-void WorkerImpl::assign_known() {
-  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
-  for (auto& [where, context] : partitions_) {
-    if (context.phase == PartitionPhase::kStarting) continue;
+bool WorkerImpl::cooperative() const {
+  return std::string_view(rd_kafka_rebalance_protocol(consumer_.get())) == "COOPERATIVE";
+}
+
+// Tells librdkafka about the partitions of `joining` (just assigned, or whose
+// start just became known) whose start is known, each at exactly where its
+// fetch must go on. Eager: the whole assignment is replaced, so every known
+// partition is listed; cooperative: only `joining` is added. A partition
+// still in kStarting is left out: nothing is fetched for it until its
+// committed read succeeds, and then this runs again.
+void WorkerImpl::assign_known(const std::vector<PartitionContext*>& joining) {
+  bool incremental = cooperative();
+  std::vector<PartitionContext*> listed;
+  if (incremental) {
+    listed = joining;
+  } else {
+    for (auto& [where, context] : partitions_) listed.push_back(&context);
+  }
+  std::erase_if(listed, [](const PartitionContext* c) { return c->phase == PartitionPhase::kStarting; });
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(listed.size())));
+  for (PartitionContext* context : listed) {
     rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
-        list.get(), consumed_topics_[where.topic].c_str(), where.partition);
+        list.get(), consumed_topics_[context->where.topic].c_str(), context->where.partition);
     // With no commit at all, librdkafka's auto.offset.reset decides.
-    element->offset = !context.offsets.started() ? RD_KAFKA_OFFSET_INVALID
-                      : context.phase == PartitionPhase::kRewinding
-                          ? context.offsets.position()
-                          : context.offsets.next_fetch();
-    if (context.phase == PartitionPhase::kRewinding) {
-      context.phase = PartitionPhase::kActive;
-      context.set_reason(kPauseRewinding, false);
+    element->offset = !context->offsets.started() ? RD_KAFKA_OFFSET_INVALID
+                      : context->phase == PartitionPhase::kRewinding
+                          ? context->offsets.position()
+                          : context->offsets.next_fetch();
+    if (context->phase == PartitionPhase::kRewinding) {
+      context->phase = PartitionPhase::kActive;
+      context->set_reason(kPauseRewinding, false);
     }
   }
-  Status s = kafka_status(rd_kafka_assign(consumer_.get(), list.get()), "assign");
+  Status s = incremental ? kafka_status(KafkaError(rd_kafka_incremental_assign(
+                                                       consumer_.get(), list.get()))
+                                            .get(),
+                                        "assign")
+                         : kafka_status(rd_kafka_assign(consumer_.get(), list.get()), "assign");
   if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
   // librdkafka keeps a partition's paused flag across assignments: state it
   // afresh for each (resuming one not paused is harmless since 2.4.0).
   PartitionList pause(rd_kafka_topic_partition_list_new(0));
   PartitionList resume(rd_kafka_topic_partition_list_new(0));
-  for (auto& [where, context] : partitions_) {
-    context.paused = context.should_pause();
-    rd_kafka_topic_partition_list_add(context.paused ? pause.get() : resume.get(),
-                                      consumed_topics_[where.topic].c_str(), where.partition);
+  for (PartitionContext* context : listed) {
+    context->paused = context->should_pause();
+    rd_kafka_topic_partition_list_add(context->paused ? pause.get() : resume.get(),
+                                      consumed_topics_[context->where.topic].c_str(),
+                                      context->where.partition);
   }
   if (pause->cnt > 0) rd_kafka_pause_partitions(consumer_.get(), pause.get());
   if (resume->cnt > 0) rd_kafka_resume_partitions(consumer_.get(), resume.get());
@@ -159,12 +177,13 @@ void WorkerImpl::read_starts(std::vector<PartitionContext*> contexts, int timeou
   }
 }
 
-// Eager revocation: finish the tasks running for these partitions (within
-// the shutdown deadline), commit with the offsets done above each position
-// (bounded too), and drop the rest uncommitted. The next owner starts at the
-// commit and skips what was handed over as done. A lost assignment (the
-// group moved on without us) is abandoned at once: another member owns those
-// partitions already, and a commit from this generation would be refused.
+// Revocation (eager: of every partition; cooperative: of some): finish the
+// tasks running for these partitions (within the shutdown deadline), commit
+// with the offsets done above each position (bounded too), and drop the rest
+// uncommitted. The next owner starts at the commit and skips what was handed
+// over as done. A lost assignment (the group moved on without us) is
+// abandoned at once: another member owns those partitions already, and a
+// commit from this generation would be refused.
 void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   std::set<PartitionContext*> revoked;
   for (int i = 0; i < partitions->cnt; ++i) {
@@ -192,7 +211,13 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   }
   drop_records(of_revoked);
   for (PartitionContext* context : revoked) partitions_.erase(context->where);
-  Status s = kafka_status(rd_kafka_assign(consumer_.get(), nullptr), "unassign");
+  // Cooperative: only these partitions go; eager: all of them (the list is the
+  // whole assignment).
+  Status s = cooperative()
+                 ? kafka_status(
+                       KafkaError(rd_kafka_incremental_unassign(consumer_.get(), partitions)).get(),
+                       "unassign")
+                 : kafka_status(rd_kafka_assign(consumer_.get(), nullptr), "unassign");
   if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
   spdlog::info("stage {}: revoked {} partitions", spec_->name, revoked.size());
   observer_->assignment_changed(partitions_.size());
@@ -271,7 +296,7 @@ Status WorkerImpl::recover_phase() {
     bool known = std::any_of(starting.begin(), starting.end(), [](const PartitionContext* c) {
       return c->phase == PartitionPhase::kActive;
     });
-    if (known) assign_known();
+    if (known) assign_known(starting);
   }
   seek_rewound(rewinding);
   apply_pauses();

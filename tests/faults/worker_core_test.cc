@@ -518,5 +518,52 @@ TEST_F(WorkerCore, ALostAssignmentIsAbandonedAtOnce) {
               seconds_taken);
 }
 
+// Fails every task with a retryable error.
+class AlwaysRetryStage : public SyncStage {
+ public:
+  Outcome process_sync(const Task&) override { return Outcome::retry("error", "not yet"); }
+};
+
+class PauseSeen : public WorkerObserver {
+ public:
+  void paused_changed(bool now) override { (now ? pauses : resumes)++; }
+  void assignment_changed(size_t partitions) override { assigned = partitions; }
+  std::atomic<int> pauses{0}, resumes{0};
+  std::atomic<size_t> assigned{0};
+};
+
+// Defect 8: tasks dropped by a revocation stayed in the retry queue, which
+// flow control counted: the worker stayed paused for up to max_backoff
+// after a revoke. Parked tasks are counted as records now.
+TEST_F(WorkerCore, DroppedRetriesDoNotKeepTheWorkerPaused) {
+  constexpr const char* kSlowRetries = R"(pipeline: core8
+kafka: {brokers: embedded}
+defaults: {partitions: 3, concurrency: 4, retry: {max_attempts: 5, backoff: 10m, max_backoff: 10m}}
+stages:
+  - {name: work, kind: builtin, builtin: passthrough}
+)";
+  auto spec = topics::parse_spec(kSlowRetries, "core8.yaml");
+  ASSERT_TRUE(spec.is_ok()) << spec.status().message();
+  spec_ = *spec;
+  ASSERT_TRUE(broker_->create_topics(spec_).is_ok());
+  submit(60, 60);
+  PauseSeen first_seen, second_seen;
+  WorkerOptions first = options();
+  first.max_buffered_tasks = 10;
+  first.observer = &first_seen;
+  Running a(first, std::make_unique<AlwaysRetryStage>());
+  ASSERT_TRUE(testing::wait_until([&] { return first_seen.pauses >= 1; }, seconds(30)))
+      << "ten parked retries never paused the worker";
+
+  // A second member takes some partitions: the first drops its parked
+  // retries with them, and must not stay paused on their account.
+  WorkerOptions second = options();
+  second.max_buffered_tasks = 10;
+  second.observer = &second_seen;
+  Running b(second, std::make_unique<AlwaysRetryStage>());
+  bool resumed = testing::wait_until([&] { return first_seen.resumes >= 1; }, seconds(30));
+  EXPECT_TRUE(resumed) << "the first worker stayed paused after its retries were dropped";
+}
+
 }  // namespace
 }  // namespace sluice

@@ -2,8 +2,11 @@
 jobs, per its own /metrics, together exactly the jobs submitted, and nothing is lost;
 also when the second one starts while the first works through a backlog."""
 
+import os
 import re
 import time
+
+import pytest
 
 from conftest import (
     apply_topics, done_at_least, exec_stage, free_port, metric_total, pipeline_spec, read_done,
@@ -68,14 +71,23 @@ def test_two_workers_share_one_stage(broker, pipeline_name, tmp_path, start_work
         assert worker.terminate(timeout=40) == 0, worker.stderr_tail()
 
 
+# Eager (the default) and cooperative rebalancing: the worker core serves both.
+@pytest.mark.parametrize("assignor", ["roundrobin", "cooperative-sticky", "kip848"])
 def test_a_worker_started_mid_run_takes_a_share(broker, pipeline_name, tmp_path,
-                                                start_worker):
+                                                start_worker, assignor):
     # Scaling out the bottleneck while it works through a backlog: a slow stage (4
     # tasks per 50 ms, 80 jobs/s: 25 s of work), a second worker once a tenth is done.
     jobs = 2_000
-    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
+    spec_dict = pipeline_spec(pipeline_name, broker, [
         exec_stage(STAGE, "--delay-ms", 50, "--concurrency", 4, concurrency=4)],
-        partitions=PARTITIONS))
+        partitions=PARTITIONS)
+    if assignor == "kip848":
+        if not os.environ.get("SLUICE_KAFKA_VERSION", "").startswith("4."):
+            pytest.skip("group.protocol=consumer needs a Kafka 4 broker (label kafka4)")
+        spec_dict["kafka"]["properties"] = {"group.protocol": "consumer"}
+    else:
+        spec_dict["kafka"]["properties"] = {"partition.assignment.strategy": assignor}
+    spec = write_spec(tmp_path, spec_dict)
     apply_topics(spec)
     addresses = [f"127.0.0.1:{free_port()}" for _ in range(2)]
     first = start_worker(spec, STAGE, "--metrics-addr", addresses[0])
@@ -94,7 +106,7 @@ def test_a_worker_started_mid_run_takes_a_share(broker, pipeline_name, tmp_path,
     records = read_settled_done(spec)
     result = verify(job_ids, records)
     ok = [_ok_tasks(a) for a in addresses]
-    print(f"\nmeasured: second worker started at {at_start} done, owned {owned} partitions "
+    print(f"\nmeasured ({assignor}): second worker started at {at_start} done, owned {owned} partitions "
           f"{owned_after:.1f}s later (at {owned_at} done); all done {all_done:.1f}s after it "
           f"started; ok tasks per worker {[int(n) for n in ok]}; {result}")
     assert result.missing == 0 and result.unexpected == 0, result
