@@ -84,8 +84,11 @@ ClientSpec producer_spec() {
 ClientSpec consumer_spec(const std::string& group_id) {
   ClientSpec spec;
   spec.type = RD_KAFKA_CONSUMER;
-  // Eager (roundrobin): revocation drains and hands over done offsets per
-  // partition (worker_partitions.cc); the cooperative protocols are not used yet.
+  // Eager (roundrobin) by default: on a scale-out it handed the new member its
+  // partitions in ~3 s against ~5-6 s for cooperative-sticky and KIP-848, with
+  // the same total time and no loss or duplicate in any (test_scaling.py).
+  // Both cooperative protocols work (worker_partitions.cc) when set in
+  // kafka.properties.
   //
   // The fetch queue: when it holds queued.min.messages records or
   // queued.max.messages.kbytes (summed over all partitions: they share the
