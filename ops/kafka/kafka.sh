@@ -115,10 +115,15 @@ broker_pid() {
   echo "$pid"
 }
 
-process_gone() { # process_gone PID: no such process, or only its zombie (empty cmdline)
-  local cmdline
-  cmdline=$(tr -d '\0' 2>/dev/null <"/proc/$1/cmdline") || return 0
-  [[ -z $cmdline ]]
+process_gone() { # process_gone PID: no such process, or only its zombie
+  # The state in /proc/PID/stat, not an empty cmdline: that is also what a
+  # process shows for a moment while it execs (setsid -> java), which once
+  # made a healthy broker look dead at startup.
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  local state=${stat##*) }
+  state=${state%% *}
+  [[ $state == Z || $state == X ]]
 }
 
 wait_gone() { # wait_gone PID SECONDS
