@@ -471,10 +471,14 @@ stages:
               handed_while_held);
 }
 
-// Defect 10: a key's lane was released when its outcome was handled, before
-// the acks: after a failed delivery of R, a later acked S of the same key was
+// Defect 10: after a failed delivery of R, a later acked S of the same key was
 // skipped by the rewind and R's rerun landed after it. Per key, the first
-// time each job reaches done must follow submission order.
+// time each job reaches done must follow submission order. (What makes it
+// hold is the broker refusing a batch whose predecessor failed, by its
+// idempotent-producer sequence check, and gapless making that fatal. The mock
+// cluster does not refuse out-of-sequence batches: with one key and a request
+// per record this test fails here on today's code too, so it keeps the
+// looser shape; the guarantee itself rests on the real broker.)
 TEST_F(WorkerCore, PerKeyOrderHoldsAcrossFailedDeliveries) {
   submit(300, 5);  // job i has key k(i % 5) and payload "job i"
   constexpr int kTopicAuthorizationFailed = 29;
