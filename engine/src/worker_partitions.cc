@@ -277,6 +277,11 @@ void WorkerImpl::start_rewind(PartitionContext& partition) {
 // non-blocking for the partitions that are active.
 Status WorkerImpl::recover_phase() {
   if (rewind_all_ || sink_->needs_rebuild()) {
+    // The fatal error may be served before the delivery reports of the batch
+    // that caused it: serve those first (briefly), while their records still
+    // exist, so a record the broker refused as too large is dead-lettered
+    // when read again instead of failing the rebuilt producer the same way.
+    for (int i = 0; i < 4 && sink_->awaiting_acks() > 0; ++i) sink_->poll(50);
     rewind_all_ = false;
     for (auto& [where, partition] : partitions_) start_rewind(partition);
     if (sink_->needs_rebuild()) {
