@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "sluice/topics/utf8.h"
+
 namespace sluice::engine {
 namespace {
 
@@ -14,47 +16,7 @@ enum Field : uint32_t {
 };
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
-// RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF. The
-// fields are ids and names, nearly always ASCII, so that is checked first,
-// eight bytes at a time.
-bool valid_utf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const unsigned char* end = p + text.size();
-  while (end - p >= 8) {
-    uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (word & 0x8080808080808080ULL) break;
-    p += 8;
-  }
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int length;
-    unsigned char low = 0x80, high = 0xbf;  // bounds of the second byte
-    if (c >= 0xc2 && c <= 0xdf) {
-      length = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      length = 3;
-      if (c == 0xe0) low = 0xa0;   // overlong
-      if (c == 0xed) high = 0x9f;  // surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      length = 4;
-      if (c == 0xf0) low = 0x90;   // overlong
-      if (c == 0xf4) high = 0x8f;  // above U+10FFFF
-    } else {
-      return false;
-    }
-    if (end - p < length || p[1] < low || p[1] > high) return false;
-    for (int i = 2; i < length; ++i) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-    }
-    p += length;
-  }
-  return true;
-}
+using topics::valid_utf8;
 
 class WireReader {
  public:

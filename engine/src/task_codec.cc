@@ -1,5 +1,7 @@
 #include "task_codec.h"
 
+#include "sluice/topics/utf8.h"
+
 #include <google/protobuf/stubs/logging.h>
 #include <spdlog/spdlog.h>
 
@@ -93,10 +95,11 @@ void put_task_back(const Task& task, v1::Envelope* envelope) {
 
 void append_error(v1::Envelope& envelope, const Failure& failure) {
   v1::ErrorRecord* record = envelope.add_errors();
-  record->set_stage(failure.stage);
+  // Messages carry what stages and children wrote: any bytes at all.
+  record->set_stage(topics::to_valid_utf8(failure.stage));
   record->set_attempt(failure.attempt);
-  record->set_kind(failure.kind);
-  record->set_message(failure.message);
+  record->set_kind(topics::to_valid_utf8(failure.kind));
+  record->set_message(topics::to_valid_utf8(failure.message));
   record->set_time_unix_ms(now_unix_ms());
 }
 
@@ -114,7 +117,7 @@ v1::Envelope undecodable_envelope(std::string_view pipeline,
   envelope.set_attempt(1);
   envelope.set_content_type("application/octet-stream");
   envelope.set_payload(std::string(bytes));
-  envelope.set_key(std::string(record_key));
+  envelope.set_key(topics::to_valid_utf8(record_key));  // a foreign key: any bytes
   append_error(envelope, {std::string(stage), 1, "undecodable",
                           "record value is not a sluice.v1.Envelope"});
   return envelope;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "line_reader.h"
+#include "sluice/topics/utf8.h"
 
 namespace sluice::stages {
 
@@ -17,9 +18,10 @@ constexpr milliseconds kDrainWait{1000};       // teardown: let readers finish w
 
 bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
 
+// Valid UTF-8 and cut on a character boundary: it goes into the dead letter.
 std::string excerpt(const std::string& line) {
-  constexpr size_t kMax = 120;
-  return line.size() <= kMax ? line : line.substr(0, kMax) + "...";
+  constexpr size_t kMax = 123;
+  return topics::utf8_excerpt(line, kMax);
 }
 
 }  // namespace

@@ -157,5 +157,22 @@ TEST(TaskCodec, UndecodableEnvelopeDecodesAsAnEnvelope) {
       << "a dead letter of foreign bytes is itself refused as foreign";
 }
 
+// Defect (issue 7, item 4): invalid bytes in an error message went raw into
+// ErrorRecord.message, a proto3 string, so the dead letter failed to parse
+// and `tail --dlq` showed it as undecodable. Every string is valid UTF-8 now.
+TEST(TaskCodec, ADeadLetterWithInvalidBytesInItsErrorStillDecodes) {
+  v1::Envelope letter = sample_envelope();
+  append_error(letter, {"stage", 1, "protocol", "garbage line: \xFF\xFE half a euro \xE2\x82"});
+  v1::Envelope foreign = undecodable_envelope("p", "stage", "raw", "\xC3(key)");
+
+  v1::Envelope decoded;
+  ASSERT_TRUE(decode(letter.SerializeAsString(), &decoded));
+  ASSERT_EQ(decoded.errors_size(), letter.errors_size());
+  EXPECT_THAT(decoded.errors(decoded.errors_size() - 1).message(),
+              ::testing::HasSubstr("half a euro"));
+  ASSERT_TRUE(decode(foreign.SerializeAsString(), &decoded));
+  EXPECT_EQ(decoded.key(), "\xEF\xBF\xBD(key)");
+}
+
 }  // namespace
 }  // namespace sluice::engine
