@@ -55,7 +55,8 @@ void add_run(CLI::App& app, CliState& s) {
   auto* run = app.add_subcommand("run", "Run workers of one stage, or of all");
   add_spec_option(run, s.run.spec_path);
   run->add_option("--stage", s.run.stage, "Stage name, or all")->required();
-  run->add_option("--metrics-addr", s.run.metrics_addr, "Serve /metrics on HOST:PORT");
+  run->add_option("--metrics-addr", s.run.metrics_addr,
+                 "Serve /metrics on HOST:PORT, or on 127.0.0.1:PORT for a bare PORT");
   run->callback([&s] { s.action = [&s] { return run_command(s.run); }; });
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "listen_address.h"
 #include "sluice/inspect.h"
 
 namespace sluice::ops {
@@ -119,7 +120,10 @@ class MetricsServerImpl final : public MetricsServer {
     try {  // prometheus-cpp (civetweb) throws when it cannot bind
       exposer_ = std::make_unique<prometheus::Exposer>(address);
     } catch (const std::exception& e) {
-      return usage_error("cannot serve metrics on " + address + ": " + e.what());
+      // civetweb's message ("null context when constructing CivetServer")
+      // names no cause: binding ourselves tells what the system says.
+      return transient_error("cannot serve metrics on " + address + ": " +
+                             bind_failure(address).value_or(e.what()));
     }
     exposer_->RegisterCollectable(registry_);
     refresher_ = std::thread([this] { refresh_loop(); });
@@ -192,10 +196,12 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& a
                                                             const topics::PipelineSpec& spec,
                                                             const KafkaOptions& kafka,
                                                             const std::vector<std::string>& stages) {
+  auto resolved = listen_address(address);
+  if (!resolved.is_ok()) return resolved.status();
   auto inspector = Inspector::create(spec, kafka);
   if (!inspector.is_ok()) return inspector.status();
   auto server = std::make_unique<MetricsServerImpl>(spec, std::move(inspector).value(), stages);
-  if (Status s = server->listen(address); !s.is_ok()) return s;
+  if (Status s = server->listen(*resolved); !s.is_ok()) return s;
   return std::unique_ptr<MetricsServer>(std::move(server));
 }
 
