@@ -145,8 +145,22 @@ void ExecChild::report_exit() {
     how = "closed its stdout but kept running; killed it, and it ";
     status = process_->kill_and_reap();
   }
-  host_->on_failure(options_.generation, "crash",
-                    who() + " " + how + describe_exit(status.value_or(-1)));
+  std::string message = who() + " " + how + describe_exit(status.value_or(-1));
+  // The child is gone, so its stderr closes at once (unless a grandchild holds it).
+  std::string tail = stderr_tail(std::chrono::milliseconds(500));
+  if (!tail.empty()) message += "; its stderr ended with: " + tail;
+  host_->on_failure(options_.generation, "crash", message);
+}
+
+std::string ExecChild::stderr_tail(std::chrono::milliseconds wait_for_close) {
+  constexpr size_t kMaxTailBytes = 1024;
+  std::unique_lock lock(stderr_mutex_);
+  stderr_cv_.wait_for(lock, wait_for_close, [this] { return stderr_closed_; });
+  std::string tail;
+  for (const std::string& line : stderr_lines_) tail += (tail.empty() ? "" : " | ") + line;
+  // The end matters most (the exception after its traceback): keep the last bytes.
+  if (tail.size() > kMaxTailBytes) tail = "..." + tail.substr(tail.size() - kMaxTailBytes);
+  return topics::to_valid_utf8(tail);
 }
 
 void ExecChild::report_garbage(const std::string& why) {
@@ -156,14 +170,22 @@ void ExecChild::report_garbage(const std::string& why) {
 }
 
 void ExecChild::stderr_loop(UniqueFd err) {
+  constexpr size_t kTailLines = 10;
   LineReader reader(err.get(), wake_.get(), kMaxStderrLine);
   std::string line;
   for (;;) {
     ReadStatus st = reader.next(&line);
-    if (st != ReadStatus::kLine && st != ReadStatus::kTooLong) return;
+    if (st != ReadStatus::kLine && st != ReadStatus::kTooLong) break;
     spdlog::info("stage {} [pid {}]: {}{}", options_.stage, pid(), line,
                  st == ReadStatus::kTooLong ? " [truncated]" : "");
+    if (blank(line)) continue;
+    std::lock_guard lock(stderr_mutex_);
+    stderr_lines_.push_back(topics::utf8_excerpt(line, 512));
+    if (stderr_lines_.size() > kTailLines) stderr_lines_.pop_front();
   }
+  std::lock_guard lock(stderr_mutex_);
+  stderr_closed_ = true;
+  stderr_cv_.notify_all();
 }
 
 std::string ExecChild::who() const {

@@ -17,9 +17,12 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdint>
+#include <deque>
 #include <future>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +87,14 @@ class ExecChild {
   WakeFd wake_;  // signalled on teardown: every blocked pipe operation returns
   std::thread writer_, reader_, stderr_;
   std::future<void> reader_done_, stderr_done_;
+
+  // The last lines the child wrote to stderr (bounded), for the error of a
+  // crash: a traceback says what `exited with status 1` does not.
+  std::string stderr_tail(std::chrono::milliseconds wait_for_close);
+  std::mutex stderr_mutex_;
+  std::condition_variable stderr_cv_;
+  std::deque<std::string> stderr_lines_;  // under stderr_mutex_
+  bool stderr_closed_ = false;            // under stderr_mutex_
 };
 
 }  // namespace sluice::stages

@@ -36,6 +36,8 @@ import json, os, sys
 for line in sys.stdin:
     t = json.loads(line)
     if t["payload"].get("crash"):
+        sys.stderr.write("about to fail\nValueError: the model said no\n")
+        sys.stderr.flush()
         os._exit(3)
     print(json.dumps({"id": t["id"], "outputs": [{"payload": t["payload"]}]}), flush=True)
 )";
@@ -150,10 +152,14 @@ for line in sys.stdin:
   EXPECT_EQ(outcome.error, "bad");
 }
 
+// Issue 7, item 3: the crash's error (and so the dead letter) carries the
+// tail of the child's stderr, not only its exit status.
 TEST_F(ExecStageTest, CrashedChildsTaskIsRetriedAndARestartedChildServesTheNext) {
   start_python(kCrashOnDemand);
   submit("boom", R"({"crash":true})");
-  expect_retry(await("boom"), "crash", "exited with status 3");
+  Outcome crashed = await("boom");
+  expect_retry(crashed, "crash", "exited with status 3");
+  EXPECT_THAT(crashed.error, ::testing::HasSubstr("ValueError: the model said no"));
   submit("after", R"({"n":2})");
   Outcome outcome = await("after");
   EXPECT_EQ(outcome.kind, OutcomeKind::kOk) << outcome.error;
