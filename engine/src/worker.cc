@@ -260,8 +260,14 @@ void WorkerImpl::close_consumer(Clock::time_point deadline) {
                      "broker ends this member's session when it times out", spec_->name);
         break;
       }
-      // Serves the final revocation through the rebalance callback.
-      (void)rd_kafka_queue_poll_callback(close_queue.get(), 50);
+      // The close forwards the consumer's queue here, fetched records
+      // included, which a callback poll cannot serve (librdkafka asserts): so
+      // events. Records are dropped, uncommitted; the revocation is ours.
+      KafkaEvent event(rd_kafka_queue_poll(close_queue.get(), 50));
+      if (event && rd_kafka_event_type(event.get()) == RD_KAFKA_EVENT_REBALANCE) {
+        on_rebalance(rd_kafka_event_error(event.get()),
+                     rd_kafka_event_topic_partition_list(event.get()));
+      }
     }
   }
   sink_->detach_consumer();
