@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
 #include "done_offsets.h"
 #include "kafka_client.h"
@@ -198,16 +197,6 @@ void OutputSink::drain_backlog() {
 bool OutputSink::congested() const {
   return !backlog_.empty() || needs_rebuild_ ||
          static_cast<size_t>(rd_kafka_outq_len(producer_.get())) >= queue_high_mark_;
-}
-
-bool OutputSink::flush(Clock::time_point deadline) {
-  while (awaiting_acks_ > 0 && !needs_rebuild_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    poll(static_cast<int>(std::min<int64_t>(left.count(), 50)));
-    if (!backlog_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return awaiting_acks_ == 0;
 }
 
 void OutputSink::on_delivery(const rd_kafka_message_t* message) {

@@ -88,8 +88,6 @@ class OutputSink {
   Status rebuild();
   // Before the consumer goes: acks no longer wake its queue, commits end.
   void detach_consumer();
-  // Waits for every queued record until `deadline`; false if some remain.
-  bool flush(Clock::time_point deadline);
   void close();
 
   // Commits asynchronously; the result fires Events::committed.
