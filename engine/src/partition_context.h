@@ -47,6 +47,7 @@ enum PauseReason : uint32_t {
   kPauseRetryDelay = 1u << 6,
   kPauseRestore = 1u << 7,
   kPauseCircuit = 1u << 8,
+  kPauseStageDown = 1u << 9,  // the stage says it is unavailable (StageHealth)
 };
 
 // A record the broker refused (too large, invalid) after its task's input

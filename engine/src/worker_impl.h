@@ -136,6 +136,7 @@ class WorkerImpl final : public Worker {
   Status recover_phase();
   void seek_rewound(std::vector<PartitionContext*> contexts);
   void flow_control_phase();
+  void check_stage_health();
   void apply_pauses();
 
   // worker_commit.cc
@@ -181,6 +182,8 @@ class WorkerImpl final : public Worker {
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s
   bool flow_paused_ = false;
+  bool stage_down_ = false;                 // StageHealth::kUnavailable, last asked
+  Clock::time_point next_health_check_{};
   bool stopping_ = false;
   bool rewind_all_ = false;  // after a fatal producer error
   Status fatal_;

@@ -59,6 +59,7 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     context.where = where;
     context.set_reason(kPauseFlow, flow_paused_);
     context.set_reason(kPauseStopping, stopping_);
+    context.set_reason(kPauseStageDown, stage_down_);
     added.push_back(&context);
   }
   read_starts(added, kStartReadTimeoutMs);
@@ -357,13 +358,36 @@ void WorkerImpl::flow_control_phase() {
     flow_paused_ = false;
     observer_->paused_changed(false);
   }
+  check_stage_health();
   for (auto& [where, partition] : partitions_) {
     partition.set_reason(kPauseFlow, flow_paused_);
+    partition.set_reason(kPauseStageDown, stage_down_);
     if (partition.offsets.window() <= options_.max_window_per_partition / 2) {
       partition.set_reason(kPauseWindow, false);
     }
   }
   apply_pauses();
+}
+
+// A few times a second: an unavailable stage pauses every partition (its
+// tasks wait, charged nothing), a failed one stops the worker.
+void WorkerImpl::check_stage_health() {
+  constexpr auto kInterval = std::chrono::milliseconds(100);
+  auto now = Clock::now();
+  if (now < next_health_check_) return;
+  next_health_check_ = now + kInterval;
+  StageHealth health = stage_->health();
+  if (health.kind == StageHealth::Kind::kFailed) {
+    if (fatal_.is_ok()) fatal_ = fatal_error(health.why);
+    return;
+  }
+  bool down = health.kind == StageHealth::Kind::kUnavailable;
+  if (down != stage_down_) {
+    spdlog::log(down ? spdlog::level::warn : spdlog::level::info, "stage {}: {}", spec_->name,
+                down ? "unavailable, consumption paused: " + health.why
+                     : "available again, consumption resumed");
+  }
+  stage_down_ = down;
 }
 
 // Tells librdkafka about every partition whose paused state should change.

@@ -6,8 +6,8 @@
     serve(handle, concurrency=4)
 
 handler(task) returns a list of outputs: dicts made by output() (payload, key, to),
-or bare payloads. Raising PermanentError dead-letters the task; any other exception
-asks Sluice to retry it. With concurrency > 1, tasks run on a thread pool and answers
+or bare payloads. Raising PermanentError dead-letters the task (error kind "error");
+any other exception asks Sluice to retry it (error kind "exception"). With concurrency > 1, tasks run on a thread pool and answers
 may come out of order, which the protocol allows. Returns when stdin closes (the
 engine is stopping), after the tasks already read are answered.
 """
@@ -67,7 +67,8 @@ def serve(handler, concurrency=1):
             answer({"id": task["id"], "error": str(e), "retry": False})
         except Exception as e:  # noqa: BLE001 - anything else is worth a retry
             traceback.print_exc(file=sys.stderr)
-            answer({"id": task["id"], "error": f"{type(e).__name__}: {e}", "retry": True})
+            answer({"id": task["id"], "error": f"{type(e).__name__}: {e}", "retry": True,
+                    "kind": "exception"})
 
     # One path for any concurrency: with 1 worker, tasks run one at a time.
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:

@@ -20,8 +20,9 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_abandon{false};
 
-// The first SIGTERM or SIGINT asks for a graceful stop; the second ends its
-// waits at once (what was not committed is logged, and runs again).
+// The first SIGTERM, SIGINT or SIGHUP (the terminal closed) asks for a
+// graceful stop; the second ends its waits at once (what was not committed
+// is logged, and runs again).
 extern "C" void on_stop_signal(int) {
   if (g_stop.exchange(true)) g_abandon.store(true);
 }
@@ -70,6 +71,7 @@ void install_stop_signals() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGHUP, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a dead exec child must not kill us
 }
 

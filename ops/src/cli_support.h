@@ -1,6 +1,6 @@
 // Shared plumbing of the CLI commands: loading the spec, resolving where the
 // broker is, printing one-line errors, exit codes, and the stop flag that
-// SIGTERM/SIGINT raise.
+// SIGTERM/SIGINT/SIGHUP raise.
 #pragma once
 
 #include <atomic>
@@ -38,7 +38,7 @@ Result<Target> load_target(const std::string& spec_path);
 // quietly; any other failure is kFatal naming the cause.
 Status write_line(const std::string& line);
 
-// Raised by SIGTERM and SIGINT once install_stop_signals() ran.
+// Raised by SIGTERM, SIGINT and SIGHUP once install_stop_signals() ran.
 // True when stdout is a pipe whose reading end was closed.
 bool stdout_reader_gone();
 const std::atomic<bool>& stop_requested();

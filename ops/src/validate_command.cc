@@ -3,12 +3,19 @@
 #include "cli_support.h"
 #include "commands.h"
 #include "sluice/admin.h"
+#include "sluice/stages/exec.h"
 
 namespace sluice::ops {
 
 int validate_command(const std::string& spec_path) {
   auto spec = topics::load_spec_file(spec_path);
   if (!spec.is_ok()) return report(spec.status());
+  // What `run` would find only after its children failed to start.
+  for (const topics::StageSpec& stage : spec->stages) {
+    if (stage.kind != topics::StageKind::kExec) continue;
+    auto program = stages::find_stage_program(stage);
+    if (!program.is_ok()) return report(usage_error(spec_path + ": " + program.status().message()));
+  }
   std::printf("%s: pipeline %s is valid: %zu stages, entry stage %s, %zu topics\n",
               spec_path.c_str(), spec->pipeline.c_str(), spec->stages.size(),
               spec->entry_stage().name.c_str(), plan_topics(*spec).size());

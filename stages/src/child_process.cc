@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,7 +11,9 @@
 #include <cstring>
 #include <thread>
 
+#include "child_spawner.h"
 #include "fd_io.h"
+#include "program_path.h"
 
 extern char** environ;
 
@@ -41,66 +42,45 @@ Result<Pipe> make_pipe() {
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// RAII around posix_spawn's two C objects.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-};
-
-// The child starts in its own process group, with no signal blocked and
-// every signal at its default: whatever the engine ignores or blocks (it may
-// ignore SIGPIPE, block SIGTERM for a signal thread) must not leak into it.
-void configure(SpawnSetup& s, int in, int out, int err) {
-  posix_spawn_file_actions_adddup2(&s.actions, in, STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&s.actions, out, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&s.actions, err, STDERR_FILENO);
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
-  // Belt and braces over O_CLOEXEC: a descriptor some library opened without
-  // it (a socket, another child's pipe) must not keep it alive in our child.
-  posix_spawn_file_actions_addclosefrom_np(&s.actions, STDERR_FILENO + 1);
-#endif
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&s.attr, &none);
-  posix_spawnattr_setsigdefault(&s.attr, &all);
-  posix_spawnattr_setpgroup(&s.attr, 0);
-  posix_spawnattr_setflags(&s.attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+// The worker's environment, as "NAME=value" strings.
+std::vector<std::string> worker_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::vector<std::string>& argv) {
+Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(const std::vector<std::string>& argv,
+                                                          const ChildSetup& setup) {
   SLUICE_CHECK(!argv.empty(), "spawn needs a program");
+  ForkRequest request;
+  request.argv = argv;
+  request.env = setup.env ? *setup.env : worker_environment();
+  request.workdir = setup.workdir;
+  Result<std::string> program = find_program(argv[0], setup.workdir, path_list_of(request.env));
+  if (!program.is_ok()) {
+    return transient_error("cannot start [" + join_argv(argv) + "]: " + program.status().message());
+  }
+  request.program = std::move(program).value();
   auto in = make_pipe(), out = make_pipe(), err = make_pipe();
   for (auto* p : {&in, &out, &err}) {
     if (!p->is_ok()) return p->status();
   }
-  SpawnSetup setup;
-  configure(setup, in->read.get(), out->write.get(), err->write.get());
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, args[0], &setup.actions, &setup.attr, args.data(), environ);
-  if (rc != 0)
-    return transient_error("cannot start [" + join_argv(argv) + "]: " + std::strerror(rc));
+  request.stdin_fd = in->read.get();
+  request.stdout_fd = out->write.get();
+  request.stderr_fd = err->write.get();
+  Result<pid_t> pid = fork_child(request);
+  if (!pid.is_ok()) {
+    return transient_error("cannot start [" + join_argv(argv) + "]: " + pid.status().message());
+  }
   for (int fd : {in->write.get(), out->read.get(), err->read.get()}) {
     Status st = set_nonblocking(fd);
     SLUICE_CHECK(st.is_ok(), st.message());
   }
   // The child's ends close here (Pipe destructors): EOF then means the child is gone.
   return std::unique_ptr<ChildProcess>(
-      new ChildProcess(pid, std::move(in->write), std::move(out->read), std::move(err->read)));
+      new ChildProcess(*pid, std::move(in->write), std::move(out->read), std::move(err->read)));
 }
 
 ChildProcess::ChildProcess(pid_t pid, UniqueFd in, UniqueFd out, UniqueFd err)
@@ -121,7 +101,12 @@ bool ChildProcess::try_reap() {
   if (status_) return true;
   int st = 0;
   pid_t r = ::waitpid(pid_, &st, WNOHANG);
-  if (r == pid_) status_ = st;
+  if (r == pid_) {
+    status_ = st;
+    // Its grandchildren die with it. The group id cannot have been reused:
+    // a pid stays taken while a group of that id has members.
+    ::kill(-pid_, SIGKILL);
+  }
   // ECHILD: someone else reaped it (waitpid(-1) elsewhere, or SIGCHLD set to
   // SIG_IGN). It is gone either way; -1 says "status unknown".
   if (r < 0 && errno == ECHILD) status_ = -1;

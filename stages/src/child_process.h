@@ -1,12 +1,15 @@
-// ChildProcess: one spawned child (posix_spawnp, argv, never a shell) with
-// pipes on its stdin, stdout and stderr, in a process group of its own so
-// that a terminal's Ctrl-C reaches only the engine (which then closes the
-// child gracefully) and so that a kill also reaches any grandchildren.
+// ChildProcess: one spawned child (argv, never a shell; see child_spawner.h)
+// with pipes on its stdin, stdout and stderr, in a process group of its own
+// so that a terminal's Ctrl-C reaches only the engine (which then closes the
+// child gracefully) and so that a kill also reaches any grandchildren. It
+// dies with the worker (parent-death signal).
 //
-// Owns the pid until it is reaped: wait_for_exit() reaps it, signal() never
-// targets a reaped (possibly reused) pid, and the destructor SIGKILLs and
-// reaps a child still running. wait_for_exit() and signal() are safe to
-// call from several threads; the pipe ends are taken once, by their users.
+// Owns the pid until it is reaped: wait_for_exit() reaps it, and the moment
+// it does, it SIGKILLs what is left of the group (grandchildren must not
+// outlive their child, nor hold its pipes open). signal() never targets a
+// reaped (possibly reused) pid, and the destructor SIGKILLs and reaps a
+// child still running. wait_for_exit() and signal() are safe to call from
+// several threads; the pipe ends are taken once, by their users.
 #pragma once
 
 #include <sys/types.h>
@@ -23,11 +26,18 @@
 
 namespace sluice::stages {
 
+struct ChildSetup {
+  // "NAME=value", the whole environment; nullopt: the worker's own.
+  std::optional<std::vector<std::string>> env;
+  std::string workdir;  // empty: the worker's cwd
+};
+
 class ChildProcess {
  public:
   // Our ends of the pipes are non-blocking and close-on-exec. A program
   // that cannot be found or executed is an error here, not a crash later.
-  static Result<std::unique_ptr<ChildProcess>> spawn(const std::vector<std::string>& argv);
+  static Result<std::unique_ptr<ChildProcess>> spawn(const std::vector<std::string>& argv,
+                                                     const ChildSetup& setup = {});
 
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -50,7 +60,7 @@ class ChildProcess {
 
  private:
   ChildProcess(pid_t pid, UniqueFd in, UniqueFd out, UniqueFd err);
-  bool try_reap();  // with mu_ held
+  bool try_reap();  // with mu_ held; kills the rest of the group once reaped
 
   const pid_t pid_;
   UniqueFd pidfd_;  // readable once the child exits; -1 if the kernel lacks pidfd

@@ -5,7 +5,10 @@
 //   reader  parses stdout lines and hands results to the host; on EOF it
 //           reaps the child and reports a crash; on a garbage line it kills
 //           the child and reports a protocol error;
-//   stderr  logs each stderr line through spdlog, prefixed with the stage.
+//   stderr  logs each stderr line through spdlog, prefixed with the stage;
+//   exit    waits on the child itself (pidfd) and reaps it the moment it
+//           exits, which kills the rest of its process group: a grandchild
+//           holding stdout open cannot make an exited child look hung.
 // The host (ExecStage) owns the tasks and decides what a failure means.
 //
 // Lifecycle: spawn() -> start() -> ... -> destructor, which kills the child
@@ -17,6 +20,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstdint>
@@ -44,13 +48,18 @@ class ExecChildHost {
   virtual std::optional<std::string> next_line(uint64_t generation) = 0;
   virtual void on_result(uint64_t generation, ResultLine result) = 0;
   // The child is gone or unusable; kind is "crash" or "protocol".
-  virtual void on_failure(uint64_t generation, std::string kind, std::string message) = 0;
+  // read_input: it read some of what was written to its stdin (false: no
+  // task it was given can be to blame).
+  virtual void on_failure(uint64_t generation, std::string kind, std::string message,
+                          bool read_input) = 0;
 };
 
 struct ExecChildOptions {
   std::string stage;  // for log lines and messages
   uint64_t generation = 0;
   size_t max_line_bytes = kMaxExecLineBytes;
+  size_t max_outputs = 1000;  // per result line
+  ChildSetup setup;           // environment and working directory
 };
 
 class ExecChild {
@@ -72,7 +81,8 @@ class ExecChild {
 
  private:
   ExecChild(std::unique_ptr<ChildProcess> process, ExecChildOptions options, ExecChildHost* host);
-  void writer_loop(UniqueFd in);
+  void writer_loop();
+  bool read_input();
   void reader_loop(UniqueFd out);
   bool handle_line(const std::string& line);
   void stderr_loop(UniqueFd err);
@@ -85,7 +95,12 @@ class ExecChild {
   ExecChildHost* const host_;
   const std::chrono::steady_clock::time_point started_at_;
   WakeFd wake_;  // signalled on teardown: every blocked pipe operation returns
-  std::thread writer_, reader_, stderr_;
+  // The writer's end of stdin; closed by the writer only, under stdin_mutex_,
+  // so that read_input() can ask the kernel what is still unread in it.
+  std::mutex stdin_mutex_;
+  UniqueFd stdin_;
+  std::atomic<uint64_t> stdin_bytes_{0};  // whole lines written to it
+  std::thread writer_, reader_, stderr_, exit_watcher_;
   std::future<void> reader_done_, stderr_done_;
 
   // The last lines the child wrote to stderr (bounded), for the error of a

@@ -56,8 +56,16 @@ Result<Output> parse_output(const json& item, size_t index) {
   return out;
 }
 
-Status parse_outputs(const json& outputs, ResultLine* result) {
+Status parse_outputs(const json& outputs, size_t max_outputs, ResultLine* result) {
   if (!outputs.is_array()) return garbage("\"outputs\" is not a list");
+  if (outputs.size() > max_outputs) {
+    // The task's fault, not the child's: that task fails, the child lives on.
+    result->is_error = true;
+    result->retry = false;
+    result->error = "the result has " + std::to_string(outputs.size()) +
+                    " outputs, more than max_outputs (" + std::to_string(max_outputs) + ")";
+    return Status::ok();
+  }
   for (size_t i = 0; i < outputs.size(); ++i) {
     auto out = parse_output(outputs[i], i);
     if (!out.is_ok()) return out.status();
@@ -76,6 +84,14 @@ Status parse_error(const json& line, ResultLine* result) {
   if (!retry->is_boolean()) return garbage("\"retry\" is not a boolean");
   result->retry = retry->get<bool>();
   return Status::ok();
+}
+
+// "exception" (the agent's code raised) or "error" (the agent refused the
+// task), the default; any other value counts as "error".
+void parse_error_kind(const json& line, ResultLine* result) {
+  auto kind = line.find("kind");
+  bool exception = kind != line.end() && kind->is_string() && *kind == "exception";
+  result->error_kind = exception ? "exception" : "error";
 }
 
 }  // namespace
@@ -100,7 +116,8 @@ Result<std::string> encode_task(const Task& task) {
   return dump_json(line) + "\n";
 }
 
-Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes) {
+Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes,
+                                     size_t max_outputs) {
   if (line.size() > max_bytes) {
     return garbage("line of " + std::to_string(line.size()) + " bytes exceeds the limit of " +
                    std::to_string(max_bytes));
@@ -116,15 +133,17 @@ Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes) {
   result.id = id->get<std::string>();
   bool has_outputs = doc.contains("outputs"), has_error = doc.contains("error");
   if (has_outputs == has_error) return garbage("needs exactly one of \"outputs\" and \"error\"");
-  Status st = has_outputs ? parse_outputs(doc.at("outputs"), &result) : parse_error(doc, &result);
+  Status st = has_outputs ? parse_outputs(doc.at("outputs"), max_outputs, &result)
+                          : parse_error(doc, &result);
   if (!st.is_ok()) return st;
+  if (has_error) parse_error_kind(doc, &result);
   return result;
 }
 
 Outcome to_outcome(ResultLine result) {
   if (!result.is_error) return Outcome::ok(std::move(result.outputs));
-  if (result.retry) return Outcome::retry("error", std::move(result.error));
-  return Outcome::fail("error", std::move(result.error));
+  if (result.retry) return Outcome::retry(std::move(result.error_kind), std::move(result.error));
+  return Outcome::fail(std::move(result.error_kind), std::move(result.error));
 }
 
 }  // namespace sluice::stages

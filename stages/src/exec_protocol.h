@@ -8,7 +8,10 @@
 // base64 string, and then the line also carries "encoding":"base64" (an
 // addition to DESIGN.md, so that a child can tell base64 from a JSON string).
 // Child -> engine: {"id","outputs":[{"payload","key"?,"to"?,"encoding"?}]}
-//              or  {"id","error":"msg","retry":bool}  (retry defaults to true)
+//              or  {"id","error":"msg","retry":bool,"kind"?}  (retry defaults
+//              to true; kind "exception" when the agent's code raised, else
+//              "error"). More than max_outputs outputs fail that task (not
+//              retried); the child is not to blame, so the line is no garbage.
 #pragma once
 
 #include <cstddef>
@@ -33,14 +36,16 @@ struct ResultLine {
   bool is_error = false;
   std::vector<Output> outputs;  // when !is_error
   std::string error;            // when is_error
+  std::string error_kind = "error";  // when is_error: "error" or "exception"
   bool retry = true;            // when is_error
 };
 
 // Any error means the child broke the protocol (the line is garbage); the
 // message says how, in a few words.
-Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes = kMaxExecLineBytes);
+Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes = kMaxExecLineBytes,
+                                     size_t max_outputs = 1000);
 
-// ok(outputs), retry("error", msg) or fail("error", msg).
+// ok(outputs), retry(kind, msg) or fail(kind, msg).
 Outcome to_outcome(ResultLine result);
 
 }  // namespace sluice::stages

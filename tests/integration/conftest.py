@@ -120,7 +120,9 @@ FAST_DEFAULTS = {
     "timeout": "10s",
     "retry": {"max_attempts": 5, "backoff": "100ms", "max_backoff": "1s"},
 }
-APPEND_AGENT = "examples/agents/append_stage.py"
+# Absolute: a relative path in `command` resolves against the spec file's
+# directory, and test specs live in tmp_path.
+APPEND_AGENT = str(repo_path() / "examples/agents/append_stage.py")
 
 
 def pipeline_spec(name, broker, stages, **defaults):

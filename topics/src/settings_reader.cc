@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include "sluice/topics/env_expand.h"  // is_env_name
+
 namespace sluice::topics {
 namespace {
 
@@ -53,6 +55,20 @@ Status read_state(const Field& f, StageSpec& s, SettingsBlame&) {
   return Status::ok();
 }
 
+// NAME: value pairs, merged over the base's (a stage adds to `defaults`).
+Status read_env(const Field& f, StageSpec& s, SettingsBlame&) {
+  Status st = expect_map(f);
+  for (size_t i = 0; st.is_ok() && i < f.node->entries.size(); ++i) {
+    const YamlEntry& e = f.node->entries[i];
+    Field entry = f.entry(e);
+    if (!is_env_name(e.key)) return entry.error("not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    Result<std::string> value = read_expanded(entry);
+    if (!value.is_ok()) return value.status();
+    s.env[e.key] = std::move(value).value();
+  }
+  return st;
+}
+
 Status read_sub_fields(const Field& f, std::span<const KeyReader> readers,
                        StageSpec& s, SettingsBlame& blame);
 
@@ -91,6 +107,13 @@ constexpr KeyReader kSettingReaders[] = {
     {"backpressure", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        return read_sub_fields(f, kBackpressureReaders, s, b); }},
     {"state", read_state},
+    {"env", read_env},
+    {"inherit_env", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       Result<bool> v = read_bool(f);
+       if (v.is_ok()) s.inherit_env = *v;
+       return v.status(); }},
+    {"max_outputs", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.max_outputs, 1, 100000); }},
 };
 
 const KeyReader* find_reader(std::span<const KeyReader> readers, std::string_view key) {

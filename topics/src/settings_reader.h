@@ -1,5 +1,6 @@
 // The settings that both `defaults` and every stage accept: partitions,
-// replication, guarantee, concurrency, timeout, retry, backpressure, state.
+// replication, guarantee, concurrency, timeout, retry, backpressure, state,
+// env, inherit_env, max_outputs.
 //
 // Reading a block applies it over a base (built-in values for `defaults`,
 // the resolved defaults for a stage), so a stage overrides field by field,

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <unordered_map>
 
+#include "sluice/topics/env_expand.h"
 #include "sluice/topics/names.h"
 #include "suggest.h"
 
@@ -96,6 +97,14 @@ Result<std::string> read_scalar(const Field& f) {
   Status s = expect_kind(f, YamlNode::Kind::kScalar);
   if (!s.is_ok()) return s;
   return f.node->text;
+}
+
+Result<std::string> read_expanded(const Field& f) {
+  Result<std::string> text = read_scalar(f);
+  if (!text.is_ok()) return text;
+  Result<std::string> expanded = expand_env(*text);
+  if (!expanded.is_ok()) return f.error(expanded.status().message());
+  return expanded;
 }
 
 Result<std::string> read_string(const Field& f) {

@@ -60,6 +60,8 @@ Result<bool> read_bool(const Field& f);
 Result<Millis> read_duration(const Field& f, Millis min);
 // A pipeline or stage name: [a-z0-9-]+, at most kMaxNameLength bytes.
 Result<std::string> read_name(const Field& f);
+// Any scalar, after ${VAR} substitution (sluice/topics/env_expand.h).
+Result<std::string> read_expanded(const Field& f);
 // A list of non-empty scalars; a null node is an empty list.
 Result<std::vector<std::string>> read_string_list(const Field& f);
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "sluice/topics/spec.h"
@@ -55,7 +56,13 @@ Result<PipelineSpec> parse_spec(const std::string& yaml_text,
 Result<PipelineSpec> load_spec_file(const std::string& path) {
   Result<std::string> text = read_file(path);
   if (!text.is_ok()) return text.status();
-  return parse_spec(*text, path);
+  Result<PipelineSpec> spec = parse_spec(*text, path);
+  if (!spec.is_ok()) return spec;
+  std::error_code error;
+  std::filesystem::path dir = std::filesystem::absolute(path, error).parent_path();
+  if (error) return usage_error("cannot resolve the directory of spec " + path + ": " + error.message());
+  for (StageSpec& stage : spec->stages) stage.workdir = dir.lexically_normal().string();
+  return spec;
 }
 
 }  // namespace sluice::topics

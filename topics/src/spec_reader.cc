@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "settings_reader.h"
+#include "sluice/topics/env_expand.h"
 #include "spec_field.h"
 #include "stage_reader.h"
 
@@ -13,12 +14,13 @@ constexpr std::string_view kTopKeys[] = {"pipeline", "kafka", "defaults", "stage
 constexpr std::string_view kKafkaKeys[] = {"brokers", "properties"};
 
 // librdkafka takes every property as a string; YAML's `5` or `true` are
-// passed on as written.
+// passed on as written, after ${VAR} substitution (secrets stay in the
+// environment).
 Status read_properties(const Field& f, KafkaSpec& kafka) {
   Status s = expect_map(f);
   for (size_t i = 0; s.is_ok() && i < f.node->entries.size(); ++i) {
     const YamlEntry& e = f.node->entries[i];
-    Result<std::string> value = read_scalar(f.entry(e));
+    Result<std::string> value = read_expanded(f.entry(e));
     if (value.is_ok()) kafka.properties[e.key] = std::move(value).value();
     s = value.status();
   }

@@ -83,6 +83,17 @@ struct Outcome {
 
 using Completion = std::function<void(Outcome)>;
 
+// What a stage says of itself, asked by the engine between tasks (a few
+// times a second, so it must be cheap). kUnavailable pauses consumption
+// until the stage is healthy again (an exec child in a crash loop: its
+// tasks wait, and no attempt is charged); kFailed stops the worker with
+// `why` (a command that cannot start at all).
+struct StageHealth {
+  enum class Kind { kHealthy, kUnavailable, kFailed };
+  Kind kind = Kind::kHealthy;
+  std::string why;
+};
+
 struct StageContext {
   std::string pipeline;
   topics::StageSpec spec;
@@ -96,6 +107,7 @@ class Stage {
   // Stops the stage. Tasks still in flight get `done` with a retry outcome
   // or are abandoned; the engine never commits an abandoned task.
   virtual Status close() { return Status::ok(); }
+  virtual StageHealth health() const { return {}; }
 };
 
 // For stages whose work is a quick, synchronous function of one task. The

@@ -109,6 +109,28 @@ TEST(ExecProtocol, ErrorWithRetryFalseBecomesAFailure) {
   EXPECT_EQ(outcome.error, "bad input");
 }
 
+// Issue 7, item 14: an agent's exception and its refusal are told apart.
+TEST(ExecProtocol, ErrorOfKindExceptionKeepsItsKind) {
+  auto r = parse_result_line(R"({"id":"t1","error":"KeyError: 'x'","kind":"exception"})");
+  ASSERT_TRUE(r.is_ok());
+  Outcome outcome = to_outcome(std::move(r).value());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kRetry);
+  EXPECT_EQ(outcome.error_kind, "exception");
+  auto other = parse_result_line(R"({"id":"t1","error":"x","kind":"crash"})");
+  ASSERT_TRUE(other.is_ok());
+  EXPECT_EQ(to_outcome(std::move(other).value()).error_kind, "error") << "only exception is taken";
+}
+
+// Issue 7, item 6: over max_outputs the task fails; the line is no garbage.
+TEST(ExecProtocol, MoreOutputsThanTheCapFailTheTaskNotTheLine) {
+  auto r = parse_result_line(R"({"id":"t1","outputs":[{"payload":1},{"payload":2},{"payload":3}]})",
+                             kMaxExecLineBytes, /*max_outputs=*/2);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  Outcome outcome = to_outcome(std::move(r).value());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kFail);
+  EXPECT_EQ(outcome.error, "the result has 3 outputs, more than max_outputs (2)");
+}
+
 TEST(ExecProtocol, ErrorWithoutRetryFlagIsRetried) {
   auto r = parse_result_line(R"({"id":"t1","error":"x"})");
   ASSERT_TRUE(r.is_ok());

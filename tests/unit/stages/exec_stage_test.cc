@@ -5,7 +5,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "stage_test_util.h"
 
@@ -99,10 +107,21 @@ class ExecStageTest : public ::testing::Test {
   ExecOptions options_{.close_grace = 2s,
                        .term_grace = 1s,
                        .restart_backoff_min = 10ms,
-                       .restart_backoff_max = 100ms};
+                       .restart_backoff_max = 100ms,
+                       .startup_probe = 100ms};
   std::unique_ptr<Stage> stage_;
   Outcomes outcomes_;
 };
+
+// Polls health() until it has `kind`, for at most `within`.
+bool wait_for_health(const Stage& stage, StageHealth::Kind kind, std::chrono::milliseconds within) {
+  auto deadline = std::chrono::steady_clock::now() + within;
+  while (stage.health().kind != kind) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
 
 void expect_retry(const Outcome& outcome, const std::string& kind, const std::string& says) {
   EXPECT_EQ(outcome.kind, OutcomeKind::kRetry);
@@ -274,13 +293,227 @@ TEST_F(ExecStageTest, TaskAfterCloseIsRetriedAsCancelled) {
   expect_retry(await("late"), "cancelled", "closing");
 }
 
-TEST_F(ExecStageTest, MissingCommandRetriesTasksAndLogsWhy) {
+// Issue 7, item 2: a command that cannot start fails the stage (the worker
+// stops with this one line) and charges no task: before, every task was
+// retried as "spawn" until dead-lettered.
+TEST_F(ExecStageTest, MissingCommandFailsTheStageAndChargesNoTask) {
   start({"/nonexistent/sluice-no-such-agent"});
   submit("t1", "{}");
-  expect_retry(await("t1"), "spawn", "No such file or directory");
-  EXPECT_TRUE(log().wait_for("cannot start [/nonexistent/sluice-no-such-agent]"));
-  submit("t2", "{}");
-  expect_retry(await("t2"), "spawn", "cannot start");
+  ASSERT_TRUE(wait_for_health(*stage_, StageHealth::Kind::kFailed, 10s));
+  std::string why = stage_->health().why;
+  EXPECT_THAT(why, ::testing::HasSubstr("stage agent: [/nonexistent/sluice-no-such-agent] failed "
+                                        "3 times in a row at start-up"));
+  EXPECT_THAT(why, ::testing::HasSubstr("No such file or directory"));
+  EXPECT_EQ(outcomes_.count("t1"), 0u) << "the task waits, charged nothing";
+  EXPECT_TRUE(stage_->close().is_ok());
+  expect_retry(await("t1"), "cancelled", "");
+}
+
+TEST_F(ExecStageTest, AChildThatDiesAtStartUpFailsTheStageWithItsStderr) {
+  start_python("import nosuchmodule");
+  submit("t1", "{}");
+  ASSERT_TRUE(wait_for_health(*stage_, StageHealth::Kind::kFailed, 10s));
+  EXPECT_THAT(stage_->health().why, ::testing::HasSubstr("No module named 'nosuchmodule'"));
+  EXPECT_EQ(outcomes_.count("t1"), 0u);
+}
+
+// Once a child has answered, a later crash loop pauses the stage instead:
+// its tasks wait for a child that comes up, and none is charged.
+TEST_F(ExecStageTest, ACrashLoopAfterAnAnswerMakesTheStageUnavailableUntilAChildComesUp) {
+  std::string marker = ::testing::TempDir() + "sluice-crash-loop-" + std::to_string(::getpid());
+  std::string script = R"(
+import json, os, sys
+marker = sys.argv[1]
+if os.path.exists(marker):
+    sys.exit("marker present: refusing to start")
+t = json.loads(sys.stdin.readline())
+print(json.dumps({"id": t["id"], "outputs": []}), flush=True)
+open(marker, "w").close()
+)";
+  start({"python3", "-c", script, marker});
+  submit("first", "{}");
+  EXPECT_EQ(await("first").kind, OutcomeKind::kOk);
+  ASSERT_TRUE(wait_for_health(*stage_, StageHealth::Kind::kUnavailable, 10s));
+  EXPECT_THAT(stage_->health().why, ::testing::HasSubstr("marker present"));
+  submit("waiting", "{}");
+  std::remove(marker.c_str());
+  EXPECT_EQ(await("waiting").kind, OutcomeKind::kOk) << "not charged: it ran once a child came up";
+  EXPECT_EQ(stage_->health().kind, StageHealth::Kind::kHealthy);
+}
+
+// Issue 7, item 1: concurrency 4, 12 tasks of which 3 make the agent exit.
+// Before, every task a dying child held was retried, so all 12 were charged.
+TEST_F(ExecStageTest, OnlyThePoisonTasksAreChargedWhenAChildDiesHoldingSeveral) {
+  start_python(kCrashOnDemand, /*concurrency=*/4);
+  std::set<std::string> poison = {"t2", "t5", "t9"};
+  for (int wave = 0; wave < 3; ++wave) {  // 4 at a time: the concurrency
+    for (int i = wave * 4; i < wave * 4 + 4; ++i) {
+      std::string id = "t" + std::to_string(i);
+      submit(id, poison.count(id) ? R"({"crash":true})" : R"({"n":1})");
+    }
+    for (int i = wave * 4; i < wave * 4 + 4; ++i) {
+      std::string id = "t" + std::to_string(i);
+      Outcome outcome = await(id);
+      if (poison.count(id)) {
+        expect_retry(outcome, "crash", "exited with status 3");
+        EXPECT_THAT(outcome.error, ::testing::HasSubstr("found by running alone each of the"));
+      } else {
+        EXPECT_EQ(outcome.kind, OutcomeKind::kOk) << id << ": " << outcome.error;
+      }
+      EXPECT_EQ(outcomes_.count(id), 1u);
+    }
+  }
+}
+
+// The task that ran past its timeout is charged; the other one the killed
+// child held runs again at no cost.
+TEST_F(ExecStageTest, ATimeoutChargesOnlyTheTaskThatHung) {
+  std::string dir = ::testing::TempDir() + "sluice-seen-" + std::to_string(::getpid());
+  std::string script = R"(
+import json, os, sys
+seen_dir = sys.argv[1]
+os.makedirs(seen_dir, exist_ok=True)
+for line in sys.stdin:
+    t = json.loads(line)
+    if t["payload"].get("hang"):
+        continue
+    seen = os.path.join(seen_dir, t["id"])
+    if os.path.exists(seen):
+        print(json.dumps({"id": t["id"], "outputs": []}), flush=True)
+    else:
+        open(seen, "w").close()  # answered only the second time it is written
+)";
+  start({"python3", "-c", script, dir}, /*concurrency=*/2, /*timeout=*/500ms);
+  submit("hang", R"({"hang":true})");
+  submit("other", "{}");
+  expect_retry(await("hang"), "timeout", "task hang ran past its timeout");
+  Outcome other = await("other");
+  EXPECT_EQ(other.kind, OutcomeKind::kOk) << other.error;
+}
+
+// Issue 7, item 5: an exiting child's grandchildren are killed, and one that
+// holds stdout open does not make the exited child look hung.
+TEST_F(ExecStageTest, AGrandchildHoldingStdoutDoesNotHideTheChildsExit) {
+  std::string script = R"(
+import json, subprocess, sys
+t = json.loads(sys.stdin.readline())
+g = subprocess.Popen(["sleep", "60"])  # inherits stdout and stderr
+print("grandchild", g.pid, file=sys.stderr, flush=True)
+sys.exit(4)
+)";
+  start({"python3", "-c", script}, 1, /*timeout=*/30s);
+  auto begin = std::chrono::steady_clock::now();
+  submit("t1", "{}");
+  expect_retry(await("t1"), "crash", "exited with status 4");
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 10s) << "seen as an exit, not a timeout";
+  auto line = log().find("]: grandchild ");
+  ASSERT_TRUE(line.has_value()) << log().dump();
+  pid_t grandchild = std::stoi(line->substr(line->rfind(' ') + 1));
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (::kill(grandchild, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // reaped by init once killed
+  }
+  EXPECT_NE(::kill(grandchild, 0), 0) << "grandchild " << grandchild << " still runs";
+}
+
+// Issue 7, item 6: a result with more outputs than max_outputs fails that
+// task (not retried); the child is not to blame and keeps serving.
+TEST_F(ExecStageTest, MoreOutputsThanMaxOutputsFailsTheTaskAndKeepsTheChild) {
+  spec_.max_outputs = 10;
+  start_python(R"(
+import json, os, sys
+for line in sys.stdin:
+    t = json.loads(line)
+    n = t["payload"]["n"]
+    print(json.dumps({"id": t["id"], "outputs": [{"payload": os.getpid()}] * n}), flush=True)
+)");
+  submit("many", R"({"n":11})");
+  Outcome many = await("many");
+  EXPECT_EQ(many.kind, OutcomeKind::kFail);
+  EXPECT_THAT(many.error, ::testing::HasSubstr("11 outputs, more than max_outputs (10)"));
+  submit("few", R"({"n":10})");
+  Outcome few = await("few");
+  ASSERT_EQ(few.kind, OutcomeKind::kOk) << few.error;
+  EXPECT_EQ(few.outputs.size(), 10u);
+  EXPECT_EQ(log().count("started child pid"), 1u) << "one child served both";
+}
+
+// Issue 7, item 7: a flood on stderr is rate-limited, and says what it dropped.
+TEST_F(ExecStageTest, AStderrFloodIsRateLimitedWithACountOfDroppedLines) {
+  start_python(R"(
+import sys
+for i in range(5000):
+    print("flood line", i, file=sys.stderr)
+sys.stderr.flush()
+print("fl" + "ood done", file=sys.stderr, flush=True)
+sys.stdin.read()
+)");
+  ASSERT_TRUE(log().wait_for("dropped ", 10s)) << "no note of dropped lines";
+  EXPECT_LT(log().count("]: flood line"), 1000u);
+}
+
+// Issue 7, item 8: the child's environment and working directory.
+TEST_F(ExecStageTest, ChildGetsTheStageEnvAndOnlyAMinimalInheritedOneWithoutInheritEnv) {
+  ::setenv("SLUICE_TEST_WORKER_SECRET", "hunter2", 1);
+  spec_.env = {{"GREETING", "hello"}};
+  spec_.inherit_env = false;
+  spec_.workdir = ::testing::TempDir();
+  start_python(R"(
+import json, os, sys
+for line in sys.stdin:
+    t = json.loads(line)
+    out = {"env": dict(os.environ), "cwd": os.getcwd()}
+    print(json.dumps({"id": t["id"], "outputs": [{"payload": out}]}), flush=True)
+)");
+  submit("t1", "{}");
+  Outcome outcome = await("t1");
+  ASSERT_EQ(outcome.kind, OutcomeKind::kOk) << outcome.error;
+  json seen = json::parse(outcome.outputs.at(0).payload);
+  EXPECT_EQ(seen["env"]["GREETING"], "hello");
+  EXPECT_TRUE(seen["env"].contains("PATH"));
+  EXPECT_FALSE(seen["env"].contains("SLUICE_TEST_WORKER_SECRET"));
+  EXPECT_EQ(std::filesystem::weakly_canonical(seen["cwd"].get<std::string>()),
+            std::filesystem::weakly_canonical(::testing::TempDir()));
+}
+
+TEST_F(ExecStageTest, ChildInheritsTheWorkersEnvironmentByDefault) {
+  ::setenv("SLUICE_TEST_WORKER_VALUE", "inherited", 1);
+  start_python(R"(
+import json, os, sys
+for line in sys.stdin:
+    t = json.loads(line)
+    v = os.environ.get("SLUICE_TEST_WORKER_VALUE")
+    print(json.dumps({"id": t["id"], "outputs": [{"payload": v}]}), flush=True)
+)");
+  submit("t1", "{}");
+  Outcome outcome = await("t1");
+  ASSERT_EQ(outcome.kind, OutcomeKind::kOk) << outcome.error;
+  EXPECT_EQ(outcome.outputs.at(0).payload, "\"inherited\"");
+}
+
+// Issue 7, item 2: a relative program resolves against the spec's directory.
+TEST_F(ExecStageTest, ARelativeProgramResolvesAgainstTheWorkdir) {
+  std::string dir = ::testing::TempDir() + "sluice-workdir-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::string agent = dir + "/agent.sh";
+  {
+    std::ofstream out(agent);
+    out << "#!/bin/sh\nwhile read -r line; do\n"
+           "  id=$(printf '%s' \"$line\" | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"id\"])')\n"
+           "  printf '{\"id\":\"%s\",\"outputs\":[]}\\n' \"$id\"\ndone\n";
+  }
+  std::filesystem::permissions(agent, std::filesystem::perms::owner_all);
+  spec_.workdir = dir;
+  start({"./agent.sh"});
+  submit("t1", "{}");
+  Outcome outcome = await("t1");
+  EXPECT_EQ(outcome.kind, OutcomeKind::kOk) << outcome.error;
+  auto program = find_stage_program(spec_);
+  ASSERT_TRUE(program.is_ok()) << program.status().message();
+  EXPECT_EQ(*program, dir + "/./agent.sh");
+  spec_.command = {"pyhton3"};
+  EXPECT_THAT(find_stage_program(spec_).status().message(),
+              ::testing::HasSubstr("stage agent: program 'pyhton3' is not on PATH"));
 }
 
 // examples/agents/append_stage.py, found from this file's path.
@@ -317,6 +550,43 @@ TEST_F(ExecStageTest, MoreTasksThanConcurrencyAreRefused) {
   EXPECT_EQ(refused.kind, OutcomeKind::kRefused);
   EXPECT_THAT(refused.error, ::testing::HasSubstr("concurrency 1"));
   EXPECT_EQ(outcomes_.count("a"), 0u);
+}
+
+}  // namespace
+}  // namespace sluice::stages
+
+namespace sluice::stages {
+namespace {
+
+// Like the engine: a retried task comes back (same id, attempt + 1) until
+// max_attempts; poison tasks always kill the child. Tasks that arrived while
+// suspects ran alone must run once the last suspect is done (they once
+// waited forever: the writer was woken only while suspects were left).
+TEST_F(ExecStageTest, RetriedPoisonTasksComeBackUntilTheirAttemptsAreSpent) {
+  start_python(kCrashOnDemand, /*concurrency=*/4);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, Outcome> final_outcomes;
+  std::function<void(const std::string&, bool, uint32_t)> send;
+  send = [&](const std::string& id, bool poison, uint32_t attempt) {
+    Task task = json_task(id, poison ? R"({"crash":true})" : R"({"n":1})", attempt);
+    stage_->process(task, [&, id, poison, attempt](Outcome outcome) {
+      if (outcome.kind == OutcomeKind::kRetry && attempt < 3) {
+        std::thread([&, id, poison, attempt] {
+          std::this_thread::sleep_for(50ms);
+          send(id, poison, attempt + 1);
+        }).detach();
+        return;
+      }
+      std::lock_guard lock(mu);
+      final_outcomes.emplace(id, outcome);
+      cv.notify_all();
+    });
+  };
+  for (int i = 0; i < 4; ++i) send("t" + std::to_string(i), i == 1 || i == 2, 1);
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return final_outcomes.size() == 4; }))
+      << final_outcomes.size() << " finished\n" << log().dump();
 }
 
 }  // namespace

@@ -75,6 +75,20 @@ class CaptureSink : public spdlog::sinks::base_sink<std::mutex> {
       return false;
     });
   }
+  // The first message containing `needle`.
+  std::optional<std::string> find(const std::string& needle) {
+    std::lock_guard lock(seen_mu_);
+    for (const auto& m : messages_) {
+      if (m.find(needle) != std::string::npos) return m;
+    }
+    return std::nullopt;
+  }
+  size_t count(const std::string& needle) {
+    std::lock_guard lock(seen_mu_);
+    size_t n = 0;
+    for (const auto& m : messages_) n += m.find(needle) != std::string::npos;
+    return n;
+  }
   std::string dump() {
     std::lock_guard lock(seen_mu_);
     std::string all;

@@ -204,5 +204,63 @@ TEST(SpecFields, RefusesSecondDocument) {
             "p.yaml:3: yaml: expected one document, found 2");
 }
 
+// Issue 7, items 8 and 16: a stage's environment, and ${VAR} in values.
+TEST(SpecFields, ReadsEnvInheritEnvAndMaxOutputsWithDefaultsMerged) {
+  ::setenv("SLUICE_SPEC_TEST_TOKEN", "s3cret", 1);
+  auto spec = parse_spec(R"(pipeline: p
+kafka:
+  properties:
+    sasl.password: ${SLUICE_SPEC_TEST_TOKEN}
+    note: "costs $$5"
+defaults:
+  env: {REGION: eu}
+stages:
+  - name: a
+    kind: exec
+    command: [agent]
+    env: {TOKEN: "${SLUICE_SPEC_TEST_TOKEN}", MODE: fast}
+    inherit_env: false
+    max_outputs: 50
+    next: [b]
+  - name: b
+    kind: exec
+    command: [agent]
+)",
+                         "p.yaml");
+  ASSERT_TRUE(spec.is_ok()) << spec.status().message();
+  EXPECT_EQ(spec->kafka.properties.at("sasl.password"), "s3cret");
+  EXPECT_EQ(spec->kafka.properties.at("note"), "costs $5");
+  const StageSpec& a = spec->stages[0];
+  EXPECT_EQ(a.env, (std::map<std::string, std::string>{
+                       {"REGION", "eu"}, {"TOKEN", "s3cret"}, {"MODE", "fast"}}));
+  EXPECT_FALSE(a.inherit_env);
+  EXPECT_EQ(a.max_outputs, 50);
+  const StageSpec& b = spec->stages[1];
+  EXPECT_EQ(b.env, (std::map<std::string, std::string>{{"REGION", "eu"}}));
+  EXPECT_TRUE(b.inherit_env);
+  EXPECT_EQ(b.max_outputs, 1000);
+  EXPECT_TRUE(b.workdir.empty()) << "parse_spec has no file to resolve against";
+}
+
+TEST(SpecFields, RefusesAnUnsetVariable) {
+  ::unsetenv("SLUICE_SPEC_TEST_UNSET");
+  EXPECT_EQ(refusal("pipeline: p\nkafka:\n  properties:\n    sasl.password: ${SLUICE_SPEC_TEST_UNSET}\n"
+                    "stages:\n  - {name: a, kind: builtin, builtin: x}\n"),
+            "p.yaml:4: kafka.properties.sasl.password: ${SLUICE_SPEC_TEST_UNSET} is not set in "
+            "the environment");
+}
+
+TEST(SpecFields, RefusesABadEnvName) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - name: a\n    kind: exec\n    command: [x]\n"
+                    "    env: {1BAD: x}\n"),
+            "p.yaml:6: stages[0].env.1BAD: not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+}
+
+TEST(SpecFields, RefusesMaxOutputsOutOfRange) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - name: a\n    kind: exec\n    command: [x]\n"
+                    "    max_outputs: 0\n"),
+            "p.yaml:6: stages[0].max_outputs: must be between 1 and 100000, got 0");
+}
+
 }  // namespace
 }  // namespace sluice::topics

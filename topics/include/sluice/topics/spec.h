@@ -48,6 +48,14 @@ struct StageSpec {
   RetryPolicy retry;
   BackpressurePolicy backpressure;
   bool state = false;
+  // exec: the child's environment is the worker's (inherit_env) or a minimal
+  // one, plus `env` (values after ${VAR} substitution).
+  std::map<std::string, std::string> env;
+  bool inherit_env = true;
+  int max_outputs = 1000;  // exec, http: more in one result is a protocol error
+  // exec: the child's working directory, the spec file's directory (absolute),
+  // so that relative paths in `command` mean the same from any cwd.
+  std::string workdir;
 };
 
 struct KafkaSpec {
@@ -71,7 +79,9 @@ struct PipelineSpec {
 // Parses and validates. Errors are kUsage, one line: "FILE:LINE: FIELD: what"
 // (LINE 1-based, FIELD a path such as stages[1].retry.backoff); YAML syntax
 // errors read "FILE:LINE: yaml: what". load_spec_file refuses an unreadable
-// file with "cannot read spec FILE: <strerror>".
+// file with "cannot read spec FILE: <strerror>". load_spec_file also sets
+// every stage's workdir to the file's directory; parse_spec leaves it empty
+// (children then start in the worker's cwd).
 Result<PipelineSpec> parse_spec(const std::string& yaml_text,
                                 const std::string& file_name);
 Result<PipelineSpec> load_spec_file(const std::string& path);
