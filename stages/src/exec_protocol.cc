@@ -2,8 +2,8 @@
 
 #include <optional>
 
-#include "base64.h"
-#include "json_payload.h"
+#include "sluice/stages/base64.h"
+#include "sluice/stages/json_payload.h"
 
 namespace sluice::stages {
 

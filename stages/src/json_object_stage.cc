@@ -1,5 +1,5 @@
 #include "builtin_stages.h"
-#include "json_payload.h"
+#include "sluice/stages/json_payload.h"
 
 namespace sluice::stages {
 

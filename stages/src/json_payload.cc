@@ -1,4 +1,4 @@
-#include "json_payload.h"
+#include "sluice/stages/json_payload.h"
 
 #include "sluice/stage.h"
 

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64.h"
+#include "sluice/stages/base64.h"
 #include "stage_test_util.h"
 
 namespace sluice::stages {

@@ -1,7 +1,8 @@
-// The one place in stages/ that parses JSON (nlohmann::json): payloads of
-// tasks and lines from exec children. Never throws; refuses input nested
-// deeper than kMaxJsonDepth, because serialising such a value again would
-// recurse without bound. Pure functions, any thread.
+// The one place that parses JSON payloads (nlohmann::json): payloads of
+// tasks, lines from exec children, jobs given to `sluice submit`, records
+// shown by `sluice tail`. Never throws; refuses input nested deeper than
+// kMaxJsonDepth, because serialising such a value again would recurse
+// without bound. Pure functions, any thread.
 #pragma once
 
 #include <nlohmann/json.hpp>
