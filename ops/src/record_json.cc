@@ -3,15 +3,17 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/stage.h"
+#include "sluice/stages/json_payload.h"
 
 namespace sluice::ops {
 namespace {
 
-// JSON payloads are shown as JSON; anything else as a string.
+// JSON payloads are shown as JSON; anything else, and JSON that cannot be
+// parsed safely (nested too deep), as a string.
 nlohmann::json payload_json(const TopicRecord& record) {
   if (is_json_content_type(record.content_type)) {
-    auto parsed = nlohmann::json::parse(record.payload, nullptr, false);
-    if (!parsed.is_discarded()) return parsed;
+    auto parsed = stages::parse_json(record.payload);
+    if (parsed.is_ok()) return std::move(parsed).value();
   }
   return record.payload;
 }

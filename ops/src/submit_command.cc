@@ -7,6 +7,7 @@
 
 #include "cli_support.h"
 #include "commands.h"
+#include "sluice/stages/json_payload.h"
 #include "sluice/submitter.h"
 
 namespace sluice::ops {
@@ -19,8 +20,9 @@ constexpr std::chrono::milliseconds kFlushTimeout{60000};
 // "stdin:12").
 Result<Job> make_job(const std::string& text, const SubmitOptions& options,
                      const std::string& where) {
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return usage_error(where + ": not valid JSON");
+  auto parsed = stages::parse_json(text);  // depth-limited: no stack overflow
+  if (!parsed.is_ok()) return usage_error(where + ": " + parsed.status().message());
+  const nlohmann::json& json = *parsed;
   Job job;
   job.payload = json.dump();
   job.key = options.key;
@@ -68,6 +70,9 @@ Status submit_all(JobSubmitter& submitter, const SubmitOptions& options) {
     for (long number = 1; status.is_ok() && std::getline(std::cin, line); ++number) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       status = submit_one(line, "stdin:" + std::to_string(number));
+      if (!status.is_ok()) {
+        status = Status(status.code(), status.message() + " (not submitted, nor any line after it)");
+      }
     }
   }
   // Even after a bad line, what was submitted before it is flushed and
