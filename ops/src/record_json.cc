@@ -8,16 +8,6 @@
 namespace sluice::ops {
 namespace {
 
-// JSON payloads are shown as JSON; anything else, and JSON that cannot be
-// parsed safely (nested too deep), as a string.
-nlohmann::json payload_json(const TopicRecord& record) {
-  if (is_json_content_type(record.content_type)) {
-    auto parsed = stages::parse_json(record.payload);
-    if (parsed.is_ok()) return std::move(parsed).value();
-  }
-  return record.payload;
-}
-
 nlohmann::json to_json(const TopicRecord& r) {
   nlohmann::json out = {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset},
                         {"decoded", r.decoded}, {"key", r.decoded ? r.key : r.record_key}};
@@ -27,7 +17,6 @@ nlohmann::json to_json(const TopicRecord& r) {
                 {"attempt", r.attempt}, {"submitted_at_unix_ms", r.submitted_at_unix_ms},
                 {"content_type", r.content_type}, {"headers", r.headers}});
   }
-  out["payload"] = payload_json(r);
   if (!r.errors.empty()) {
     nlohmann::json errors = nlohmann::json::array();
     for (const ErrorEntry& e : r.errors) {
@@ -45,8 +34,16 @@ nlohmann::json to_json(const TopicRecord& r) {
 
 }  // namespace
 
+// A JSON payload is shown as the JSON it is, its bytes as they are (a
+// parsed and re-serialised value would show big integers as doubles);
+// anything else, and JSON nested too deep to parse safely, as a string.
 std::string record_json_line(const TopicRecord& record) {
-  return to_json(record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  nlohmann::json line = to_json(record);
+  if (is_json_content_type(record.content_type) && stages::parse_json(record.payload).is_ok()) {
+    return stages::with_raw_member(stages::dump_json(line), "payload", record.payload);
+  }
+  line["payload"] = record.payload;
+  return stages::dump_json(line);
 }
 
 }  // namespace sluice::ops

@@ -16,23 +16,38 @@ namespace {
 constexpr size_t kFlushEvery = 5000;  // bounds memory for endless stdin
 constexpr std::chrono::milliseconds kFlushTimeout{60000};
 
-// Parses one job and picks its key. `where` names it in errors ("argument",
-// "stdin:12").
+// The key --key-field names: a string field's text, or a number field as
+// written (an integer too big for a double keeps its digits).
+Result<std::string> key_field(const std::string& text, const nlohmann::json& json,
+                              const std::string& name, const std::string& where) {
+  auto field = json.is_object() ? json.find(name) : json.end();
+  if (!json.is_object() || field == json.end() || field->is_null() || field->is_structured()) {
+    return usage_error(where + ": --key-field " + name +
+                       ": the job has no such string or number field");
+  }
+  if (field->is_string()) return field->get<std::string>();
+  std::string written;
+  if (auto members = stages::object_members(text)) {
+    for (const stages::JsonMember& member : *members) {
+      if (member.name == name) written = member.value;  // the last one counts, as in the parse
+    }
+  }
+  return written;
+}
+
+// Validates one job and picks its key; the payload is the user's bytes, as
+// given. `where` names it in errors ("argument", "stdin:12").
 Result<Job> make_job(const std::string& text, const SubmitOptions& options,
                      const std::string& where) {
   auto parsed = stages::parse_json(text);  // depth-limited: no stack overflow
   if (!parsed.is_ok()) return usage_error(where + ": " + parsed.status().message());
-  const nlohmann::json& json = *parsed;
   Job job;
-  job.payload = json.dump();
+  job.payload = text;
   job.key = options.key;
   if (!options.key_field) return job;
-  auto field = json.is_object() ? json.find(*options.key_field) : json.end();
-  if (!json.is_object() || field == json.end() || field->is_null() || field->is_structured()) {
-    return usage_error(where + ": --key-field " + *options.key_field +
-                       ": the job has no such string or number field");
-  }
-  job.key = field->is_string() ? field->get<std::string>() : field->dump();
+  auto key = key_field(text, *parsed, *options.key_field, where);
+  if (!key.is_ok()) return key.status();
+  job.key = std::move(key).value();
   return job;
 }
 
