@@ -51,20 +51,31 @@ Result<Job> make_job(const std::string& text, const SubmitOptions& options,
   return job;
 }
 
-// Waits for the broker to acknowledge everything submitted so far, then
-// prints those job ids: a printed id is a job the broker has.
+// Waits for the broker to acknowledge the jobs submitted so far, then
+// prints the ids of those it has, in input order: a printed id is a job the
+// broker has. When some were not acknowledged, their ids go to stderr as
+// "possibly delivered" (the broker may have them, or not), and the flush's
+// error is returned: no id is lost, none is claimed that is not sure.
 Status flush_and_print(JobSubmitter& submitter, std::vector<std::string>& ids) {
   Status flushed = submitter.flush(kFlushTimeout);
-  if (!flushed.is_ok()) return flushed;
-  for (const std::string& id : ids) {
-    // The jobs are on the broker already: say so, or their ids are lost.
-    if (Status s = write_line(id); !s.is_ok()) {
-      return fatal_error(std::to_string(ids.size()) + " jobs were submitted, but their ids " +
-                         "could not be printed: " + s.message());
+  std::vector<std::string> acknowledged;
+  for (std::string& id : ids) {
+    if (flushed.is_ok() || !submitter.unacknowledged(id)) {
+      acknowledged.push_back(std::move(id));
+    } else {
+      std::fprintf(stderr, "sluice: possibly delivered (not acknowledged): %s\n", id.c_str());
     }
   }
   ids.clear();
-  return Status::ok();
+  for (const std::string& id : acknowledged) {
+    // The jobs are on the broker already: say so, or their ids are lost.
+    if (Status s = write_line(id); !s.is_ok()) {
+      return fatal_error(std::to_string(acknowledged.size()) + " jobs were submitted, but " +
+                         "their ids could not be printed: " + s.message());
+    }
+  }
+  if (flushed.is_ok()) return flushed;
+  return Status(flushed.code(), flushed.message() + " (their ids are above, possibly delivered)");
 }
 
 Status submit_all(JobSubmitter& submitter, const SubmitOptions& options) {

@@ -1,10 +1,13 @@
 """What `sluice submit` does with the jobs it is given: a line it cannot take is refused
-by number and nothing after it is submitted (exit 2); a job it takes keeps its bytes."""
+by number and nothing after it is submitted (exit 2), and every job it took is
+accounted for by a printed id."""
 
 import json
+import re
+import subprocess
 
-from conftest import (apply_topics, builtin_stage, pipeline_spec, run_sluice, tail_records,
-                      write_spec)
+from conftest import (apply_topics, builtin_stage, pipeline_spec, repo_path, run_sluice,
+                      sluice_path, tail_records, write_spec)
 
 
 def _pipeline(tmp_path, pipeline_name, broker, builtin="passthrough"):
@@ -60,3 +63,41 @@ def test_a_builtin_changes_only_its_own_field(broker, pipeline_name, tmp_path, s
     [line] = _tail_lines(spec, "--done", count=1)
     assert '"payload":' + EXACT_JOB[:-1] + ',"stages":["only"]}' in line, line
 
+
+def test_submit_accounts_for_every_job_when_the_broker_goes_away(own_broker, pipeline_name,
+                                                                  tmp_path):
+    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, own_broker.address, [
+        builtin_stage("only", "passthrough")], partitions=1))
+    spec_dict = json.loads(spec.read_text())
+    spec_dict["kafka"]["properties"] = {"message.timeout.ms": "5000"}  # fail within 5 s
+    spec = write_spec(tmp_path, spec_dict)
+    apply_topics(spec)
+    submit = subprocess.Popen([str(sluice_path()), "submit", "-f", spec, "-"], cwd=repo_path(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        submit.stdin.write("".join(f'{{"n": {i}}}\n' for i in range(100)))
+        submit.stdin.flush()
+        # Returns once it read 100 records (or fails after 30 s without one).
+        tail_records(spec, "--stage", "only", max_records=100, idle_timeout="30s")
+        own_broker.stop()  # halfway through the batch
+        submit.stdin.write("".join(f'{{"n": {i}}}\n' for i in range(100, 200)))
+        submit.stdin.close()
+        code = submit.wait(timeout=120)
+    finally:
+        if submit.poll() is None:
+            submit.kill()
+            submit.wait()
+    printed = submit.stdout.read().split()
+    stderr = submit.stderr.read()
+    possibly = re.findall(r"possibly delivered \(not acknowledged\): (\S+)", stderr)
+    print(f"\nmeasured: broker stopped after 100 of 200 jobs: exit {code}, {len(printed)} ids "
+          f"printed, {len(possibly)} possibly delivered; {stderr.strip().splitlines()[-1]}")
+    assert code == 1, stderr
+    assert len(printed) + len(possibly) == 200
+    assert not set(printed) & set(possibly)
+    assert len(printed) >= 100
+    own_broker.start()
+    on_intake = {r["job_id"] for r in tail_records(spec, "--stage", "only", idle_timeout="5s")}
+    assert set(printed) <= on_intake, "a printed id is a job the broker has"
+    assert on_intake <= set(printed) | set(possibly), "no job on the intake without its id"
