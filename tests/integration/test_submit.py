@@ -4,6 +4,7 @@ accounted for by a printed id."""
 
 import json
 import re
+import signal
 import subprocess
 
 from conftest import (apply_topics, builtin_stage, pipeline_spec, repo_path, run_sluice,
@@ -101,3 +102,29 @@ def test_submit_accounts_for_every_job_when_the_broker_goes_away(own_broker, pip
     on_intake = {r["job_id"] for r in tail_records(spec, "--stage", "only", idle_timeout="5s")}
     assert set(printed) <= on_intake, "a printed id is a job the broker has"
     assert on_intake <= set(printed) | set(possibly), "no job on the intake without its id"
+
+
+def test_ctrl_c_prints_the_ids_of_what_was_submitted(broker, pipeline_name, tmp_path):
+    spec = _pipeline(tmp_path, pipeline_name, broker)
+    submit = subprocess.Popen([str(sluice_path()), "submit", "-f", spec, "-"], cwd=repo_path(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        submit.stdin.write("".join(f'{{"n": {i}}}\n' for i in range(100)))
+        submit.stdin.flush()
+        # Returns once it read 100 records (or fails after 30 s without one).
+        tail_records(spec, "--stage", "only", max_records=100, idle_timeout="30s")
+        submit.send_signal(signal.SIGINT)  # stdin stays open: a user typing Ctrl-C
+        code = submit.wait(timeout=60)
+    finally:
+        if submit.poll() is None:
+            submit.kill()
+            submit.wait()
+    printed = submit.stdout.read().split()
+    stderr = submit.stderr.read()
+    print(f"\nmeasured: Ctrl-C after 100 jobs: exit {code}, {len(printed)} ids; {stderr.strip()}")
+    assert code == 1, stderr
+    assert stderr.strip() == ("sluice: interrupted: 100 jobs submitted; "
+                              "stdin from line 101 on was not read")
+    on_intake = tail_records(spec, "--stage", "only", idle_timeout="5s")
+    assert sorted(printed) == sorted(r["job_id"] for r in on_intake)
