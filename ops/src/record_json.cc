@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/stage.h"
+#include "sluice/stages/base64.h"
 #include "sluice/stages/json_payload.h"
+#include "sluice/topics/utf8.h"
 
 namespace sluice::ops {
 namespace {
@@ -35,14 +37,20 @@ nlohmann::json to_json(const TopicRecord& r) {
 }  // namespace
 
 // A JSON payload is shown as the JSON it is, its bytes as they are (a
-// parsed and re-serialised value would show big integers as doubles);
-// anything else, and JSON nested too deep to parse safely, as a string.
+// parsed and re-serialised value would show big integers as doubles).
+// Anything else, and JSON nested too deep to parse safely, is shown as a
+// string when it is UTF-8 text, else as "payload_base64": a string must not
+// stand for bytes it does not hold (invalid UTF-8 became U+FFFD).
 std::string record_json_line(const TopicRecord& record) {
   nlohmann::json line = to_json(record);
   if (is_json_content_type(record.content_type) && stages::parse_json(record.payload).is_ok()) {
     return stages::with_raw_member(stages::dump_json(line), "payload", record.payload);
   }
-  line["payload"] = record.payload;
+  if (topics::valid_utf8(record.payload)) {
+    line["payload"] = record.payload;
+  } else {
+    line["payload_base64"] = stages::base64_encode(record.payload);
+  }
   return stages::dump_json(line);
 }
 

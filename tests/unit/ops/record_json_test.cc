@@ -40,5 +40,20 @@ TEST(RecordJson, DeeplyNestedJsonPayloadIsShownAsItsRawString) {
   EXPECT_EQ(line["payload"], deep);
 }
 
+// Issue 7, item 14: binary payloads came out with U+FFFD in place of bytes.
+TEST(RecordJson, BinaryPayloadIsShownAsMarkedBase64) {
+  json line = shown(record("application/octet-stream", std::string("\xff\x00\x01", 3)));
+  EXPECT_FALSE(line.contains("payload"));
+  EXPECT_EQ(line["payload_base64"], "/wAB");
+}
+
+TEST(RecordJson, ForeignBytesAreShownAsMarkedBase64) {
+  TopicRecord r;
+  r.payload = "\xc3\x28";  // not an envelope, not UTF-8
+  json line = shown(r);
+  EXPECT_FALSE(line["decoded"].get<bool>());
+  EXPECT_EQ(line["payload_base64"], "wyg=");
+}
+
 }  // namespace
 }  // namespace sluice::ops
