@@ -164,6 +164,17 @@ def run_sluice(*args, input=None, timeout=60):
                 pytrace=False)
 
 
+def wait_or_kill(proc, timeout):
+    """Waits for a Popen'd process to exit and returns its exit code; kills it if the
+    wait raises (a timeout fails the test), so that no process outlives the test."""
+    try:
+        return proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def apply_topics(spec):
     """`sluice topics apply -f SPEC`, which must succeed."""
     applied = run_sluice("topics", "apply", "-f", spec)

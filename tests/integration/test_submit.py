@@ -8,7 +8,7 @@ import signal
 import subprocess
 
 from conftest import (apply_topics, builtin_stage, pipeline_spec, repo_path, run_sluice,
-                      sluice_path, tail_records, write_spec)
+                      sluice_path, tail_records, wait_or_kill, write_spec)
 
 
 def _pipeline(tmp_path, pipeline_name, broker, builtin="passthrough"):
@@ -65,14 +65,10 @@ def test_a_builtin_changes_only_its_own_field(broker, pipeline_name, tmp_path, s
     assert '"payload":' + EXACT_JOB[:-1] + ',"stages":["only"]}' in line, line
 
 
-def test_submit_accounts_for_every_job_when_the_broker_goes_away(own_broker, pipeline_name,
-                                                                  tmp_path):
-    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, own_broker.address, [
-        builtin_stage("only", "passthrough")], partitions=1))
-    spec_dict = json.loads(spec.read_text())
-    spec_dict["kafka"]["properties"] = {"message.timeout.ms": "5000"}  # fail within 5 s
-    spec = write_spec(tmp_path, spec_dict)
-    apply_topics(spec)
+def _submit_100_then(spec, interrupt, more_jobs=0):
+    """Feeds `sluice submit -f SPEC -` 100 jobs, waits until they are on the intake, calls
+    interrupt(process), feeds it `more_jobs` more and closes its stdin if there are any,
+    and lets it end: (exit code, ids printed, stderr)."""
     submit = subprocess.Popen([str(sluice_path()), "submit", "-f", spec, "-"], cwd=repo_path(),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
@@ -81,16 +77,28 @@ def test_submit_accounts_for_every_job_when_the_broker_goes_away(own_broker, pip
         submit.stdin.flush()
         # Returns once it read 100 records (or fails after 30 s without one).
         tail_records(spec, "--stage", "only", max_records=100, idle_timeout="30s")
-        own_broker.stop()  # halfway through the batch
-        submit.stdin.write("".join(f'{{"n": {i}}}\n' for i in range(100, 200)))
-        submit.stdin.close()
-        code = submit.wait(timeout=120)
-    finally:
-        if submit.poll() is None:
-            submit.kill()
-            submit.wait()
-    printed = submit.stdout.read().split()
-    stderr = submit.stderr.read()
+        interrupt(submit)
+        if more_jobs:
+            submit.stdin.write("".join(f'{{"n": {i}}}\n' for i in range(100, 100 + more_jobs)))
+            submit.stdin.close()
+    except BaseException:
+        submit.kill()
+        submit.wait()
+        raise
+    code = wait_or_kill(submit, timeout=120)
+    return code, submit.stdout.read().split(), submit.stderr.read()
+
+
+def test_submit_accounts_for_every_job_when_the_broker_goes_away(own_broker, pipeline_name,
+                                                                  tmp_path):
+    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, own_broker.address, [
+        builtin_stage("only", "passthrough")], partitions=1))
+    spec_dict = json.loads(spec.read_text())
+    spec_dict["kafka"]["properties"] = {"message.timeout.ms": "5000"}  # fail within 5 s
+    spec = write_spec(tmp_path, spec_dict)
+    apply_topics(spec)
+    # The broker stops halfway through the batch.
+    code, printed, stderr = _submit_100_then(spec, lambda _: own_broker.stop(), more_jobs=100)
     possibly = re.findall(r"possibly delivered \(not acknowledged\): (\S+)", stderr)
     print(f"\nmeasured: broker stopped after 100 of 200 jobs: exit {code}, {len(printed)} ids "
           f"printed, {len(possibly)} possibly delivered; {stderr.strip().splitlines()[-1]}")
@@ -106,22 +114,8 @@ def test_submit_accounts_for_every_job_when_the_broker_goes_away(own_broker, pip
 
 def test_ctrl_c_prints_the_ids_of_what_was_submitted(broker, pipeline_name, tmp_path):
     spec = _pipeline(tmp_path, pipeline_name, broker)
-    submit = subprocess.Popen([str(sluice_path()), "submit", "-f", spec, "-"], cwd=repo_path(),
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        submit.stdin.write("".join(f'{{"n": {i}}}\n' for i in range(100)))
-        submit.stdin.flush()
-        # Returns once it read 100 records (or fails after 30 s without one).
-        tail_records(spec, "--stage", "only", max_records=100, idle_timeout="30s")
-        submit.send_signal(signal.SIGINT)  # stdin stays open: a user typing Ctrl-C
-        code = submit.wait(timeout=60)
-    finally:
-        if submit.poll() is None:
-            submit.kill()
-            submit.wait()
-    printed = submit.stdout.read().split()
-    stderr = submit.stderr.read()
+    # stdin stays open: a user typing Ctrl-C.
+    code, printed, stderr = _submit_100_then(spec, lambda p: p.send_signal(signal.SIGINT))
     print(f"\nmeasured: Ctrl-C after 100 jobs: exit {code}, {len(printed)} ids; {stderr.strip()}")
     assert code == 1, stderr
     assert stderr.strip() == ("sluice: interrupted: 100 jobs submitted; "
