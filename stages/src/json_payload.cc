@@ -71,6 +71,8 @@ int max_nesting(std::string_view text) {
 }
 
 std::string one_line(std::string_view raw) {
+  // A byte order mark, which the parser skips, is no part of the value.
+  if (raw.substr(0, 3) == "\xEF\xBB\xBF") raw.remove_prefix(3);
   std::string line(raw);
   // Valid JSON has no raw line break inside a string: these are whitespace.
   std::replace_if(line.begin(), line.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');

@@ -45,6 +45,7 @@ TEST(JsonPayload, RawMemberIsAppendedOnOneLine) {
   EXPECT_EQ(with_raw_member(R"({"id":"t"})", "payload", "{\"n\":\n1}"),
             R"({"id":"t","payload":{"n": 1}})");
   EXPECT_EQ(with_raw_member("{}", "p", "2"), R"({"p":2})");
+  EXPECT_EQ(with_raw_member("{}", "p", "\xEF\xBB\xBF[1]"), R"({"p":[1]})");
 }
 
 TEST(JsonPayload, DeepNestingIsRefusedNotRecursedInto) {

@@ -30,7 +30,8 @@ std::string dump_json(const nlohmann::json& value);
 
 // `object`, the text of a JSON object, with `"name":raw` as its last member.
 // `raw` is valid JSON text (parse_json accepted it), embedded as it is but
-// for its line breaks, which become spaces: the result stays one line.
+// for its line breaks, which become spaces (the result stays one line), and
+// a leading byte order mark, which is dropped.
 std::string with_raw_member(std::string_view object, std::string_view name,
                             std::string_view raw);
 
