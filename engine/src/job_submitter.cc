@@ -1,9 +1,13 @@
 // JobSubmitter: one idempotent producer writing envelopes to <p>.intake.
 //
 // Delivery reports are served by rd_kafka_poll/rd_kafka_flush on the
-// submitting thread, so the counters need no locking. A bounded
+// submitting thread, so the counters need no locking. Each message's opaque
+// points at its job id in `in_flight_` (set nodes do not move), so a report
+// says which job it is about. A bounded
 // message.timeout.ms turns an unreachable broker into failed deliveries
 // within that time instead of a flush that waits forever.
+#include <unordered_set>
+
 #include "envelope.pb.h"
 #include "kafka_errors.h"
 #include "sluice/submitter.h"
@@ -27,18 +31,21 @@ class JobSubmitterImpl final : public JobSubmitter {
   Result<std::string> submit(const Job& job) override;
   Status flush(std::chrono::milliseconds timeout) override;
   size_t acknowledged() const override { return acknowledged_; }
+  bool unacknowledged(const std::string& id) const override { return in_flight_.count(id) != 0; }
 
   void on_delivery(const rd_kafka_message_t* message) noexcept;
 
  private:
   v1::Envelope envelope_for(const Job& job, const std::string& id) const;
-  rd_kafka_resp_err_t produce(const v1::Envelope& envelope, const std::string& id);
+  rd_kafka_resp_err_t produce(const v1::Envelope& envelope, const std::string& id, void* opaque);
 
   KafkaOptions kafka_;
   std::string spec_file_, pipeline_, entry_stage_, intake_;
   size_t submitted_ = 0;
   size_t acknowledged_ = 0;
   Status first_error_;
+  // Submitted and not acknowledged: in flight, or failed.
+  std::unordered_set<std::string> in_flight_;
   // Last, so it is destroyed first: nothing of ours may be gone while
   // librdkafka can still call on_delivery.
   engine::KafkaHandle producer_;
@@ -52,6 +59,8 @@ void delivery_trampoline(rd_kafka_t*, const rd_kafka_message_t* message,
 void JobSubmitterImpl::on_delivery(const rd_kafka_message_t* message) noexcept {
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     ++acknowledged_;
+    auto job = in_flight_.find(*static_cast<const std::string*>(message->_private));
+    if (job != in_flight_.end()) in_flight_.erase(job);
   } else if (first_error_.is_ok()) {
     // Status construction allocates; an exception must not unwind into
     // librdkafka, and losing the text of an error beats terminating.
@@ -98,7 +107,7 @@ v1::Envelope JobSubmitterImpl::envelope_for(const Job& job,
 }
 
 rd_kafka_resp_err_t JobSubmitterImpl::produce(const v1::Envelope& envelope,
-                                              const std::string& id) {
+                                              const std::string& id, void* opaque) {
   std::string value = envelope.SerializeAsString();
   const std::string& key = envelope.key();
   return rd_kafka_producev(
@@ -108,19 +117,22 @@ rd_kafka_resp_err_t JobSubmitterImpl::produce(const v1::Envelope& envelope,
       RD_KAFKA_V_VALUE(value.data(), value.size()),
       RD_KAFKA_V_HEADER(topics::kJobIdHeader, id.data(), static_cast<ssize_t>(id.size())),
       RD_KAFKA_V_HEADER(topics::kTaskIdHeader, id.data(), static_cast<ssize_t>(id.size())),
-      RD_KAFKA_V_END);
+      RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
 }
 
 Result<std::string> JobSubmitterImpl::submit(const Job& job) {
   std::string id = engine::new_id();
   v1::Envelope envelope = envelope_for(job, id);
+  auto slot = in_flight_.insert(id).first;
   rd_kafka_resp_err_t err;
   // A full local queue drains as the broker acknowledges; polling serves
   // those reports. With message.timeout.ms bounded, so is this loop.
-  while ((err = produce(envelope, id)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+  while ((err = produce(envelope, id, const_cast<std::string*>(&*slot))) ==
+         RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     rd_kafka_poll(producer_.get(), 100);
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    in_flight_.erase(slot);  // never queued: it is not on the broker
     return engine::kafka_status(err, "submit to " + intake_);
   }
   ++submitted_;

@@ -24,6 +24,15 @@ struct DurationValidator : CLI::Validator {
   }
 };
 
+// CLI11 gives an option its next argument even when that is an option:
+// `tail --dlq --from-beginning` read the flag as the stage's name.
+const CLI::Validator kStageName(
+    [](std::string& value) {
+      return value.rfind('-', 0) == 0 ? "a stage name is needed, not the option " + value
+                                      : std::string();
+    },
+    "STAGE");
+
 void add_spec_option(CLI::App* command, std::string& path) {
   command->add_option("-f,--file", path, "Pipeline spec (YAML)")->required();
 }
@@ -80,9 +89,11 @@ void add_status(CLI::App& app, CliState& s) {
 void add_tail(CLI::App& app, CliState& s) {
   auto* tail = app.add_subcommand("tail", "Print records of a topic as JSON lines");
   add_spec_option(tail, s.tail.spec_path);
-  tail->add_option("--stage", s.tail.stage, "The input topic of this stage");
+  tail->add_option("--stage", s.tail.stage, "The input topic of this stage")
+      ->check(kStageName);
   tail->add_flag("--done", s.tail.done, "The pipeline's outputs (default)");
-  tail->add_option("--dlq", s.tail.dlq_stage, "The dead letters of this stage");
+  tail->add_option("--dlq", s.tail.dlq_stage, "The dead letters of this stage")
+      ->check(kStageName);
   tail->add_flag("--from-beginning", s.tail.from_beginning, "Start at the oldest record");
   tail->add_option("--max", s.tail.max_records, "Stop after this many records");
   tail->add_option("--idle-timeout", s.tail_idle, "Stop after this long without a record")

@@ -75,14 +75,20 @@ void install_stop_signals() {
   std::signal(SIGPIPE, SIG_IGN);  // a dead exec child must not kill us
 }
 
+Status flush_stdout() {
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return Status::ok();
+  // errno may come from an earlier write; the pipe itself says for sure.
+  if (errno == EPIPE || stdout_reader_gone()) {
+    return Status(StatusCode::kCancelled, "standard output was closed");
+  }
+  return fatal_error(std::string("cannot write to standard output: ") + std::strerror(errno));
+}
+
 Status write_line(const std::string& line) {
   errno = 0;
-  if (std::fwrite(line.data(), 1, line.size(), stdout) == line.size() &&
-      std::fputc('\n', stdout) != EOF && std::fflush(stdout) == 0) {
-    return Status::ok();
-  }
-  if (errno == EPIPE) return Status(StatusCode::kCancelled, "standard output was closed");
-  return fatal_error(std::string("cannot write to standard output: ") + std::strerror(errno));
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  return flush_stdout();  // a failed write above leaves the stream's error flag set
 }
 
 void configure_logging(const std::string& fallback) {

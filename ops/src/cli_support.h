@@ -37,10 +37,15 @@ Result<Target> load_target(const std::string& spec_path);
 // away (EPIPE: `sluice tail | head`) is kCancelled, for the caller to stop
 // quietly; any other failure is kFatal naming the cause.
 Status write_line(const std::string& line);
+// Flushes stdout, and tells a failed write since the last flush as
+// write_line() does. With SIGPIPE ignored, this is how a command learns
+// that its reader left.
+Status flush_stdout();
 
-// Raised by SIGTERM, SIGINT and SIGHUP once install_stop_signals() ran.
 // True when stdout is a pipe whose reading end was closed.
 bool stdout_reader_gone();
+// Raised by SIGTERM, SIGINT and SIGHUP once install_stop_signals() ran, which also
+// ignores SIGPIPE: writes to a closed pipe then fail with EPIPE instead.
 const std::atomic<bool>& stop_requested();
 // Set by a second SIGTERM or SIGINT: the graceful stop gives up its waits.
 const std::atomic<bool>& abandon_requested();

@@ -59,7 +59,10 @@ int status_command(const StatusOptions& options) {
     } else {
       print_table(*status);
     }
-    std::fflush(stdout);
+    // A reader that left (`--watch | head -3`) ends the watch, as it does a tail.
+    Status written = flush_stdout();
+    if (written.code() == StatusCode::kCancelled) return kExitOk;
+    if (!written.is_ok()) return report(written);
     if (!options.watch) return kExitOk;
     for (int i = 0; i < 20 && !stop_requested().load(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // refresh period

@@ -2,11 +2,13 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli_support.h"
 #include "commands.h"
+#include "sluice/stages/json_payload.h"
 #include "sluice/submitter.h"
 
 namespace sluice::ops {
@@ -15,70 +17,142 @@ namespace {
 constexpr size_t kFlushEvery = 5000;  // bounds memory for endless stdin
 constexpr std::chrono::milliseconds kFlushTimeout{60000};
 
-// Parses one job and picks its key. `where` names it in errors ("argument",
-// "stdin:12").
-Result<Job> make_job(const std::string& text, const SubmitOptions& options,
-                     const std::string& where) {
-  auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return usage_error(where + ": not valid JSON");
-  Job job;
-  job.payload = json.dump();
-  job.key = options.key;
-  if (!options.key_field) return job;
-  auto field = json.is_object() ? json.find(*options.key_field) : json.end();
+// The key --key-field names: a string field's text, or a number field as
+// written (an integer too big for a double keeps its digits).
+Result<std::string> key_field(const std::string& text, const nlohmann::json& json,
+                              const std::string& name, const std::string& where) {
+  auto field = json.is_object() ? json.find(name) : json.end();
   if (!json.is_object() || field == json.end() || field->is_null() || field->is_structured()) {
-    return usage_error(where + ": --key-field " + *options.key_field +
+    return usage_error(where + ": --key-field " + name +
                        ": the job has no such string or number field");
   }
-  job.key = field->is_string() ? field->get<std::string>() : field->dump();
+  if (field->is_string()) return field->get<std::string>();
+  std::string written;
+  if (auto members = stages::object_members(text)) {
+    for (const stages::JsonMember& member : *members) {
+      if (member.name == name) written = member.value;  // the last one counts, as in the parse
+    }
+  }
+  return written;
+}
+
+// Validates one job and picks its key; the payload is the user's bytes, as
+// given. `where` names it in errors ("argument", "stdin:12").
+Result<Job> make_job(const std::string& text, const SubmitOptions& options,
+                     const std::string& where) {
+  auto parsed = stages::parse_json(text);  // depth-limited: no stack overflow
+  if (!parsed.is_ok()) return usage_error(where + ": " + parsed.status().message());
+  Job job;
+  job.payload = text;
+  job.key = options.key;
+  if (!options.key_field) return job;
+  auto key = key_field(text, *parsed, *options.key_field, where);
+  if (!key.is_ok()) return key.status();
+  job.key = std::move(key).value();
   return job;
 }
 
-// Waits for the broker to acknowledge everything submitted so far, then
-// prints those job ids: a printed id is a job the broker has.
-Status flush_and_print(JobSubmitter& submitter, std::vector<std::string>& ids) {
+// Jobs submitted and not yet reported, and what became of the ones that were.
+struct Batch {
+  std::vector<std::string> ids;  // submitted, in input order, not yet flushed
+  size_t submitted = 0;          // acknowledged by the broker, in all
+  size_t unprinted = 0;          // of those, ids not printed
+  Status stdout_error;           // the first failed write: no id is printed after it
+};
+
+// Waits for the broker to acknowledge the jobs submitted so far, then
+// prints the ids of those it has, in input order: a printed id is a job the
+// broker has. When some were not acknowledged, their ids go to stderr as
+// "possibly delivered" (the broker may have them, or not), and the flush's
+// error is returned: no id is lost, none is claimed that is not sure. Once
+// stdout fails, ids are only counted.
+Status flush_and_print(JobSubmitter& submitter, Batch& batch) {
   Status flushed = submitter.flush(kFlushTimeout);
-  if (!flushed.is_ok()) return flushed;
-  for (const std::string& id : ids) {
-    // The jobs are on the broker already: say so, or their ids are lost.
-    if (Status s = write_line(id); !s.is_ok()) {
-      return fatal_error(std::to_string(ids.size()) + " jobs were submitted, but their ids " +
-                         "could not be printed: " + s.message());
+  for (const std::string& id : batch.ids) {
+    if (!flushed.is_ok() && submitter.unacknowledged(id)) {
+      std::fprintf(stderr, "sluice: possibly delivered (not acknowledged): %s\n", id.c_str());
+      continue;
     }
+    ++batch.submitted;
+    if (batch.stdout_error.is_ok()) batch.stdout_error = write_line(id);
+    if (!batch.stdout_error.is_ok()) ++batch.unprinted;
   }
-  ids.clear();
-  return Status::ok();
+  batch.ids.clear();
+  if (flushed.is_ok()) return flushed;
+  return Status(flushed.code(), flushed.message() + " (their ids are above, possibly delivered)");
 }
 
+// The one error line of a run that did not submit everything cleanly:
+// what went wrong, in order of importance, and what of the input is left.
+Status outcome(const Status& status, const Batch& batch, bool interrupted,
+               std::optional<long> unread_line) {
+  std::vector<std::string> parts;
+  if (interrupted) parts.push_back("interrupted: " + std::to_string(batch.submitted) +
+                                   " jobs submitted");
+  if (!status.is_ok()) parts.push_back(status.message());
+  if (!batch.stdout_error.is_ok()) {
+    parts.push_back(batch.stdout_error.message() + ": the ids of " +
+                    std::to_string(batch.unprinted) + " of the " +
+                    std::to_string(batch.submitted) + " jobs submitted were not printed");
+  }
+  if (parts.empty()) return Status::ok();
+  if (unread_line) parts.push_back("stdin from line " + std::to_string(*unread_line) +
+                                   " on was not read");
+  std::string message = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) message += "; " + parts[i];
+  return Status(status.code() == StatusCode::kUsage ? StatusCode::kUsage : StatusCode::kFatal,
+                message);
+}
+
+// Reads and submits until the input ends, a line is bad, the broker fails
+// a batch, stdout fails, or SIGINT/SIGTERM: then stops reading, flushes and
+// prints what was submitted, and says what is left.
 Status submit_all(JobSubmitter& submitter, const SubmitOptions& options) {
-  std::vector<std::string> ids;
+  Batch batch;
+  // Errors name the line: neither it nor any after it is submitted.
   auto submit_one = [&](const std::string& text, const std::string& where) -> Status {
     auto job = make_job(text, options, where);
-    if (!job.is_ok()) return job.status();
-    auto id = submitter.submit(*job);
-    if (!id.is_ok()) return id.status();
-    ids.push_back(std::move(id).value());
-    return ids.size() >= kFlushEvery ? flush_and_print(submitter, ids) : Status::ok();
+    auto id = job.is_ok() ? submitter.submit(*job) : Result<std::string>(job.status());
+    if (!id.is_ok()) {
+      std::string message = id.status().message();
+      if (message.rfind(where, 0) != 0) message = where + ": " + message;
+      if (options.job == "-") message += " (not submitted, nor any line after it)";
+      return Status(id.status().code(), message);
+    }
+    batch.ids.push_back(std::move(id).value());
+    return Status::ok();
   };
   Status status;
+  std::optional<long> unread_line;  // the first line not read, when reading stopped early
   if (options.job != "-") {
     status = submit_one(options.job, "argument");
   } else {
     std::string line;
-    for (long number = 1; status.is_ok() && std::getline(std::cin, line); ++number) {
+    long number = 1;
+    // SIGINT interrupts a read that waits (no SA_RESTART): getline returns.
+    while (batch.stdout_error.is_ok() && !stop_requested().load() &&
+           std::getline(std::cin, line)) {
+      std::string where = "stdin:" + std::to_string(number++);
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      status = submit_one(line, "stdin:" + std::to_string(number));
+      if (status = submit_one(line, where); !status.is_ok()) break;
+      if (batch.ids.size() < kFlushEvery) continue;
+      if (status = flush_and_print(submitter, batch); !status.is_ok()) {
+        unread_line = number;
+        break;
+      }
     }
+    if (status.is_ok() && (!std::cin.eof() || stop_requested().load())) unread_line = number;
   }
   // Even after a bad line, what was submitted before it is flushed and
   // reported, so the caller knows exactly which jobs went in.
-  Status flushed = flush_and_print(submitter, ids);
-  return status.is_ok() ? flushed : status;
+  Status flushed = flush_and_print(submitter, batch);
+  return outcome(status.is_ok() ? flushed : status, batch, stop_requested().load(), unread_line);
 }
 
 }  // namespace
 
 int submit_command(const SubmitOptions& options) {
+  install_stop_signals();  // Ctrl-C and a closed stdout end the run cleanly
   if (options.key && options.key_field) {
     return report(usage_error("submit: --key and --key-field exclude each other"));
   }

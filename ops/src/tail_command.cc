@@ -1,10 +1,8 @@
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 
 #include "cli_support.h"
 #include "commands.h"
-#include "sluice/stage.h"
+#include "record_json.h"
 #include "sluice/topic_reader.h"
 #include "sluice/topics/names.h"
 
@@ -21,40 +19,6 @@ Result<std::string> chosen_topic(const topics::PipelineSpec& spec, const TailOpt
   if (stage == nullptr) return usage_error(spec.file + ": no stage named '" + name + "'");
   return options.stage.empty() ? topics::dlq_topic(spec.pipeline, name)
                                : topics::input_topic(spec, *stage);
-}
-
-// JSON payloads are shown as JSON; anything else as a string.
-nlohmann::json payload_json(const TopicRecord& record) {
-  if (is_json_content_type(record.content_type)) {
-    auto parsed = nlohmann::json::parse(record.payload, nullptr, false);
-    if (!parsed.is_discarded()) return parsed;
-  }
-  return record.payload;
-}
-
-nlohmann::json to_json(const TopicRecord& r) {
-  nlohmann::json out = {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset},
-                        {"decoded", r.decoded}, {"key", r.decoded ? r.key : r.record_key}};
-  if (r.decoded) {
-    out.update({{"job_id", r.job_id}, {"task_id", r.task_id}, {"parent_task_id", r.parent_task_id},
-                {"source_stage", r.source_stage}, {"destination_stage", r.destination_stage},
-                {"attempt", r.attempt}, {"submitted_at_unix_ms", r.submitted_at_unix_ms},
-                {"content_type", r.content_type}, {"headers", r.headers}});
-  }
-  out["payload"] = payload_json(r);
-  if (!r.errors.empty()) {
-    nlohmann::json errors = nlohmann::json::array();
-    for (const ErrorEntry& e : r.errors) {
-      errors.push_back({{"stage", e.stage}, {"attempt", e.attempt}, {"kind", e.kind},
-                        {"message", e.message}, {"time_unix_ms", e.time_unix_ms}});
-    }
-    out["errors"] = errors;
-  }
-  if (!r.origin_topic.empty()) {
-    out["origin"] = {{"topic", r.origin_topic}, {"partition", r.origin_partition},
-                     {"offset", r.origin_offset}};
-  }
-  return out;
 }
 
 }  // namespace
@@ -82,8 +46,7 @@ int tail_command(const TailOptions& options) {
       continue;
     }
     idle_since = std::chrono::steady_clock::now();
-    Status written = write_line(
-        to_json(**record).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    Status written = write_line(record_json_line(**record));
     if (written.code() == StatusCode::kCancelled) break;  // the reader is done: so are we
     if (!written.is_ok()) return report(written);
     ++printed;

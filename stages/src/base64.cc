@@ -1,4 +1,4 @@
-#include "base64.h"
+#include "sluice/stages/base64.h"
 
 #include <array>
 #include <cstdint>

@@ -2,8 +2,8 @@
 
 #include <optional>
 
-#include "base64.h"
-#include "json_payload.h"
+#include "sluice/stages/base64.h"
+#include "sluice/stages/json_payload.h"
 
 namespace sluice::stages {
 
@@ -108,11 +108,12 @@ Result<std::string> encode_task(const Task& task) {
       return invalid_input("payload of content type " + task.content_type +
                            " is not valid JSON: " + payload.status().message());
     }
-    line["payload"] = std::move(payload).value();
-  } else {
-    line["payload"] = base64_encode(task.payload);
-    line["encoding"] = "base64";
+    // The payload's own bytes: dumping the parsed value would rewrite the
+    // job (big integers become doubles, keys get sorted).
+    return with_raw_member(dump_json(line), "payload", task.payload) + "\n";
   }
+  line["payload"] = base64_encode(task.payload);
+  line["encoding"] = "base64";
   return dump_json(line) + "\n";
 }
 

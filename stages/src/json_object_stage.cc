@@ -1,5 +1,5 @@
 #include "builtin_stages.h"
-#include "json_payload.h"
+#include "sluice/stages/json_payload.h"
 
 namespace sluice::stages {
 
@@ -28,13 +28,16 @@ Outcome JsonObjectStage::process_sync(const Task& task) {
     return Outcome::fail("invalid_input",
                          "stage " + stage_name_ + ": payload is not a JSON object");
   }
+  const nlohmann::json before = object;
   Status st = transform(object);
   if (!st.is_ok()) {
     return Outcome::fail("invalid_input", "stage " + stage_name_ + ": " + st.message());
   }
   Outcome outcome;
   Output& out = outcome.outputs.emplace_back();
-  out.payload = dump_json(object);
+  // Only what the transform changed is re-serialised: the rest keeps the
+  // job's bytes (big numbers, key order).
+  out.payload = patch_object(task.payload, before, object);
   out.content_type = kJsonContentType;
   return outcome;
 }

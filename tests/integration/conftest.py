@@ -166,6 +166,17 @@ def run_sluice(*args, input=None, timeout=60):
                 pytrace=False)
 
 
+def wait_or_kill(proc, timeout):
+    """Waits for a Popen'd process to exit and returns its exit code; kills it if the
+    wait raises (a timeout fails the test), so that no process outlives the test."""
+    try:
+        return proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def apply_topics(spec):
     """`sluice topics apply -f SPEC`, which must succeed."""
     applied = run_sluice("topics", "apply", "-f", spec)
@@ -524,3 +535,44 @@ def verify(submitted_job_ids, done_records):
         duplicates=sum(seen[j] - 1 for j in duplicated),
         unexpected=sum(seen[j] for j in unexpected),
         examples=examples)
+
+
+# --- a broker of one's own ---------------------------------------------------------
+
+
+class OwnBroker:
+    """A broker that one test starts and stops as it likes (`kafka.sh start/stop` in its
+    own directory, same Kafka version as the shared one), to see what the CLI does when
+    Kafka goes away mid-way. Its address stays the same across restarts, and so does
+    its data."""
+
+    def __init__(self, directory):
+        self.directory = pathlib.Path(directory)
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+
+    def _kafka_sh(self, *args, timeout=120):
+        version = broker_version()
+        cmd = ["bash", str(repo_path() / "ops" / "kafka" / "kafka.sh"), *args,
+               "--dir", str(self.directory)]
+        env = {**os.environ, **({"SLUICE_KAFKA_VERSION": version} if version else {})}
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                stdin=subprocess.DEVNULL, env=env)
+        if result.returncode != 0:
+            pytest.fail(f"`kafka.sh {' '.join(args)}` exited {result.returncode}: "
+                        f"{result.stderr[-1000:]}", pytrace=False)
+
+    def start(self):
+        self._kafka_sh("start", "--port", str(self.port))
+
+    def stop(self, clean=False):
+        self._kafka_sh("stop", *(("--clean",) if clean else ()))
+
+
+@pytest.fixture
+def own_broker(tmp_path):
+    """An OwnBroker, started; stopped and wiped when the test ends."""
+    own = OwnBroker(tmp_path / "own-kafka")
+    own.start()
+    yield own
+    own.stop(clean=True)

@@ -45,6 +45,10 @@ class JobSubmitter {
   // by HOST:PORT: <first delivery error>".
   virtual Status flush(std::chrono::milliseconds timeout) = 0;
   virtual size_t acknowledged() const = 0;
+  // Whether job `id`, returned by submit(), has no acknowledgement (yet):
+  // still in flight, or its delivery failed. Such a job may or may not be on
+  // the broker (a produce request can land and its answer get lost).
+  virtual bool unacknowledged(const std::string& id) const = 0;
 };
 
 }  // namespace sluice

@@ -55,6 +55,22 @@ TEST(Tag, AppendsToAnExistingStagesArray) {
   EXPECT_EQ(out["stages"], json({"a", "b"}));
 }
 
+// Issue 7, item 11: the builtins stored json.dump() of the parsed payload.
+TEST(Tag, KeepsTheJobsBytesBigNumbersAndKeyOrder) {
+  std::string payload = R"({"z":1, "big":123456789012345678901234567890,"a":[1.10]})";
+  Outcome outcome = run(make_tag_stage(), json_task("t1", payload), "enrich");
+  ASSERT_EQ(outcome.outputs.size(), 1u) << outcome.error;
+  EXPECT_EQ(outcome.outputs[0].payload,
+            R"({"z":1, "big":123456789012345678901234567890,"a":[1.10],"stages":["enrich"]})");
+}
+
+TEST(Uppercase, RewritesOnlyTheTextField) {
+  std::string payload = R"({"text": "hi", "id": 98765432109876543210})";
+  Outcome outcome = run(make_uppercase_stage(), json_task("t1", payload));
+  ASSERT_EQ(outcome.outputs.size(), 1u) << outcome.error;
+  EXPECT_EQ(outcome.outputs[0].payload, R"({"text": "HI", "id": 98765432109876543210})");
+}
+
 TEST(Tag, PayloadThatIsNotJsonFailsAsInvalidInput) {
   Outcome outcome = run(make_tag_stage(), json_task("t1", "not json"));
   EXPECT_EQ(outcome.kind, OutcomeKind::kFail);

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base64.h"
+#include "sluice/stages/base64.h"
 #include "stage_test_util.h"
 
 namespace sluice::stages {
@@ -55,6 +55,22 @@ TEST(ExecProtocol, NonJsonPayloadIsSentAsBase64) {
   json line = encoded(task);
   EXPECT_EQ(line["encoding"], "base64");
   EXPECT_EQ(base64_decode(line["payload"].get<std::string>()), task.payload);
+}
+
+// Issue 7, item 11: the line carried json.dump() of the parsed payload.
+TEST(ExecProtocol, JsonPayloadKeepsItsBytesBigNumbersAndKeyOrder) {
+  std::string payload = R"({"z":1, "big":123456789012345678901234567890,"a":[1.10]})";
+  auto line = encode_task(json_task("t1", payload));
+  ASSERT_TRUE(line.is_ok()) << line.status().to_string();
+  EXPECT_NE(line->find(R"("payload":)" + payload + "}\n"), std::string::npos) << *line;
+  EXPECT_EQ(json::parse(*line)["id"], "t1");
+}
+
+TEST(ExecProtocol, JsonPayloadWithLineBreaksStaysOneLine) {
+  auto line = encode_task(json_task("t1", "{\"a\":\r\n 1}"));
+  ASSERT_TRUE(line.is_ok()) << line.status().to_string();
+  EXPECT_EQ(line->find_first_of("\r\n"), line->size() - 1) << *line;
+  EXPECT_EQ(json::parse(*line)["payload"], json({{"a", 1}}));
 }
 
 TEST(ExecProtocol, JsonContentTypeWithInvalidPayloadIsInvalidInput) {
