@@ -22,12 +22,15 @@ Result<std::optional<std::string>> optional_string(const json& item, const char*
   return std::optional<std::string>(it->get<std::string>());
 }
 
-// A JSON payload is carried serialised; a base64 one as the raw bytes.
-Status decode_payload(const json& item, const std::string& where, Output* out) {
+// A JSON payload is carried as the child wrote it (`raw`, when the line's
+// text could be followed to it; else serialised again); a base64 one as the
+// raw bytes.
+Status decode_payload(const json& item, std::optional<std::string_view> raw,
+                      const std::string& where, Output* out) {
   const json& payload = item.at("payload");
   auto encoding = item.find("encoding");
   if (encoding == item.end() || encoding->is_null()) {
-    out->payload = dump_json(payload);
+    out->payload = raw ? std::string(*raw) : dump_json(payload);
     out->content_type = kJsonContentType;
     return Status::ok();
   }
@@ -41,12 +44,15 @@ Status decode_payload(const json& item, const std::string& where, Output* out) {
   return Status::ok();
 }
 
-Result<Output> parse_output(const json& item, size_t index) {
+Result<Output> parse_output(const json& item, std::optional<std::string_view> text,
+                            size_t index) {
   std::string where = "outputs[" + std::to_string(index) + "]";
   if (!item.is_object()) return garbage(where + " is not an object");
   if (!item.contains("payload")) return garbage(where + " has no \"payload\"");
   Output out;
-  if (Status st = decode_payload(item, where, &out); !st.is_ok()) return st;
+  std::optional<std::string_view> raw;
+  if (text) raw = member_value(*text, "payload");
+  if (Status st = decode_payload(item, raw, where, &out); !st.is_ok()) return st;
   auto key = optional_string(item, "key", where);
   if (!key.is_ok()) return key.status();
   out.key = std::move(key).value();
@@ -56,7 +62,10 @@ Result<Output> parse_output(const json& item, size_t index) {
   return out;
 }
 
-Status parse_outputs(const json& outputs, size_t max_outputs, ResultLine* result) {
+// `line`'s text is followed to each output's payload, which then keeps the
+// child's bytes (big numbers stay exact, keys keep their order).
+Status parse_outputs(const json& outputs, std::string_view line, size_t max_outputs,
+                     ResultLine* result) {
   if (!outputs.is_array()) return garbage("\"outputs\" is not a list");
   if (outputs.size() > max_outputs) {
     // The task's fault, not the child's: that task fails, the child lives on.
@@ -66,8 +75,13 @@ Status parse_outputs(const json& outputs, size_t max_outputs, ResultLine* result
                     " outputs, more than max_outputs (" + std::to_string(max_outputs) + ")";
     return Status::ok();
   }
+  std::optional<std::vector<std::string_view>> texts;
+  if (auto array = member_value(line, "outputs")) texts = array_elements(*array);
+  if (texts && texts->size() != outputs.size()) texts.reset();  // cannot be: parsed alike
   for (size_t i = 0; i < outputs.size(); ++i) {
-    auto out = parse_output(outputs[i], i);
+    std::optional<std::string_view> text;
+    if (texts) text = (*texts)[i];
+    auto out = parse_output(outputs[i], text, i);
     if (!out.is_ok()) return out.status();
     result->outputs.push_back(std::move(out).value());
   }
@@ -134,7 +148,7 @@ Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes,
   result.id = id->get<std::string>();
   bool has_outputs = doc.contains("outputs"), has_error = doc.contains("error");
   if (has_outputs == has_error) return garbage("needs exactly one of \"outputs\" and \"error\"");
-  Status st = has_outputs ? parse_outputs(doc.at("outputs"), max_outputs, &result)
+  Status st = has_outputs ? parse_outputs(doc.at("outputs"), line, max_outputs, &result)
                           : parse_error(doc, &result);
   if (!st.is_ok()) return st;
   if (has_error) parse_error_kind(doc, &result);

@@ -128,6 +128,31 @@ std::optional<std::vector<JsonMember>> object_members(std::string_view object) {
   return members;
 }
 
+std::optional<std::vector<std::string_view>> array_elements(std::string_view array) {
+  size_t i = skip_space(array, 0);
+  if (i == array.size() || array[i] != '[') return std::nullopt;
+  std::vector<std::string_view> elements;
+  i = skip_space(array, i + 1);
+  while (i < array.size() && array[i] != ']') {
+    size_t end = value_end(array, i);
+    if (end == kNone) return std::nullopt;
+    std::string_view value = array.substr(i, end - i);
+    elements.push_back(value.substr(0, value.find_last_not_of(" \t\n\r") + 1));
+    i = array[end] == ',' ? skip_space(array, end + 1) : end;
+  }
+  return elements;
+}
+
+std::optional<std::string_view> member_value(std::string_view object, std::string_view name) {
+  auto members = object_members(object);
+  if (!members) return std::nullopt;
+  std::optional<std::string_view> value;
+  for (const JsonMember& member : *members) {
+    if (member.name == name) value = member.value;
+  }
+  return value;
+}
+
 std::string patch_object(std::string_view object, const nlohmann::json& before,
                          const nlohmann::json& after) {
   auto members = object_members(object);

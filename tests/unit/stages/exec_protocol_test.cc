@@ -137,6 +137,18 @@ TEST(ExecProtocol, ErrorOfKindExceptionKeepsItsKind) {
   EXPECT_EQ(to_outcome(std::move(other).value()).error_kind, "error") << "only exception is taken";
 }
 
+// Issue 7, item 11: an output's payload keeps the child's bytes.
+TEST(ExecProtocol, OutputPayloadKeepsTheChildsBytes) {
+  auto r = parse_result_line(
+      R"({"id":"t1","outputs":[{"payload": {"z": 123456789012345678901234567890, "a": [1, 2]}},)"
+      R"( {"to":"x","payload":"s"}]})");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_EQ(r->outputs.size(), 2u);
+  EXPECT_EQ(r->outputs[0].payload, R"({"z": 123456789012345678901234567890, "a": [1, 2]})");
+  EXPECT_EQ(r->outputs[1].payload, R"("s")");
+  EXPECT_EQ(r->outputs[1].to, "x");
+}
+
 // Issue 7, item 6: over max_outputs the task fails; the line is no garbage.
 TEST(ExecProtocol, MoreOutputsThanTheCapFailTheTaskNotTheLine) {
   auto r = parse_result_line(R"({"id":"t1","outputs":[{"payload":1},{"payload":2},{"payload":3}]})",

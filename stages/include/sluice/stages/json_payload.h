@@ -45,6 +45,14 @@ struct JsonMember {
 // included); nullopt when it is not an object.
 std::optional<std::vector<JsonMember>> object_members(std::string_view object);
 
+// The elements of `array`, valid JSON text, as spans of it; nullopt when it
+// is not an array.
+std::optional<std::vector<std::string_view>> array_elements(std::string_view array);
+
+// The value of the member `name` (the last, as parsers take it) of
+// `object`, valid JSON text; nullopt when there is none.
+std::optional<std::string_view> member_value(std::string_view object, std::string_view name);
+
 // `object`, the text of a JSON object that parsed as `before`, rewritten to
 // hold `after`: members whose value changed get the new one, new members
 // go at the end, and everything else keeps its bytes. Falls back to
