@@ -6,8 +6,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "sluice/topics/suggest.h"
 #include "spec_field.h"
-#include "suggest.h"
 
 namespace sluice::topics {
 namespace {

@@ -1,0 +1,27 @@
+"""What a user sees when they get the command line or a spec slightly wrong: exactly one
+line on stderr, saying what and where, with a "did you mean" where a name was misspelt,
+and exit 2. No broker: every case is refused before anything connects (the spec names
+an address where nothing listens)."""
+
+from conftest import builtin_stage, pipeline_spec, run_sluice, write_spec
+
+NOWHERE = "127.0.0.1:9"  # nothing listens there; no case may try to connect
+
+
+def _refused(result):
+    """The one stderr line of a command that must exit 2."""
+    lines = result.stderr.splitlines()
+    print(f"\nmeasured: exit {result.returncode}, stderr {result.stderr!r}")
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_misspelt_command_suggests_the_right_one():
+    line = _refused(run_sluice("stauts", "-f", "x.yaml"))
+    assert line == "sluice: unknown command 'stauts' (did you mean 'status'?)"
+
+
+def test_misspelt_subcommand_of_topics_suggests_apply():
+    line = _refused(run_sluice("topics", "aply", "-f", "x.yaml"))
+    assert line == "sluice: unknown command 'topics aply' (did you mean 'apply'?)"
