@@ -65,6 +65,7 @@ int run_command(const RunOptions& options) {
   install_stop_signals();
   auto target = load_target(options.spec_path);
   if (!target.is_ok()) return report(target.status());
+  if (Status s = stages::check_builtins(target->spec); !s.is_ok()) return report(s);
   std::vector<std::string> names;
   if (options.stage == "all") {
     for (const topics::StageSpec& stage : target->spec.stages) names.push_back(stage.name);

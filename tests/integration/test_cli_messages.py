@@ -25,3 +25,20 @@ def test_misspelt_command_suggests_the_right_one():
 def test_misspelt_subcommand_of_topics_suggests_apply():
     line = _refused(run_sluice("topics", "aply", "-f", "x.yaml"))
     assert line == "sluice: unknown command 'topics aply' (did you mean 'apply'?)"
+
+
+def _one_stage_spec(tmp_path, stage_lines):
+    """A spec whose only stage is `stage_lines` (YAML, indented under `- `); the first of
+    them is line 5 of the file."""
+    text = f"pipeline: msgs\nkafka:\n  brokers: {NOWHERE}\nstages:\n  - " + \
+        "\n    ".join(stage_lines) + "\n"
+    return write_spec(tmp_path, text)
+
+
+def test_unknown_builtin_is_refused_by_validate_as_by_run(tmp_path):
+    spec = _one_stage_spec(tmp_path, ["name: count", "kind: builtin", "builtin: wordcount"])
+    want = (f"sluice: {spec}:7: stages[0].builtin: unknown builtin 'wordcount' "
+            f"(did you mean 'word-count'?)")
+    assert _refused(run_sluice("validate", "-f", spec)) == want
+    assert _refused(run_sluice("run", "-f", spec, "--stage", "count")) == want
+    assert _refused(run_sluice("run", "-f", spec, "--stage", "all")) == want

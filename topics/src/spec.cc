@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "spec_field.h"
+
 namespace sluice::topics {
 
 const StageSpec& PipelineSpec::entry_stage() const {
@@ -20,6 +22,18 @@ const StageSpec* PipelineSpec::find_stage(const std::string& name) const {
   auto it = std::find_if(stages.begin(), stages.end(),
                          [&](const StageSpec& s) { return s.name == name; });
   return it == stages.end() ? nullptr : &*it;
+}
+
+Status stage_field_error(const PipelineSpec& spec, const StageSpec& stage,
+                         const std::string& field, const std::string& what) {
+  auto it = std::find_if(spec.stages.begin(), spec.stages.end(),
+                         [&](const StageSpec& s) { return &s == &stage; });
+  SLUICE_CHECK(it != spec.stages.end(), "stage " + stage.name + " is not one of the spec's");
+  size_t index = it - spec.stages.begin();
+  auto key = stage.key_lines.find(field);
+  if (key == stage.key_lines.end()) key = stage.key_lines.find("name");
+  int line = key == stage.key_lines.end() ? 1 : key->second;
+  return spec_error(spec.file, line, "stages[" + std::to_string(index) + "]." + field, what);
 }
 
 }  // namespace sluice::topics
