@@ -42,3 +42,13 @@ def test_unknown_builtin_is_refused_by_validate_as_by_run(tmp_path):
     assert _refused(run_sluice("validate", "-f", spec)) == want
     assert _refused(run_sluice("run", "-f", spec, "--stage", "count")) == want
     assert _refused(run_sluice("run", "-f", spec, "--stage", "all")) == want
+
+
+def test_misspelt_stage_on_the_command_line_suggests_the_right_one(tmp_path):
+    spec = write_spec(tmp_path, pipeline_spec("msgs", NOWHERE, [
+        builtin_stage("fetch", "tag", next=["summarize"]),
+        builtin_stage("summarize", "tag")]))
+    want = f"sluice: {spec}: no stage named 'sumarize' (did you mean 'summarize'?)"
+    for args in (("run", "--stage", "sumarize"), ("tail", "--stage", "sumarize"),
+                 ("tail", "--dlq", "sumarize")):
+        assert _refused(run_sluice(args[0], "-f", spec, *args[1:])) == want, args

@@ -2,7 +2,10 @@
 #include "sluice/topics/spec.h"
 
 #include <algorithm>
+#include <string_view>
+#include <vector>
 
+#include "sluice/topics/suggest.h"
 #include "spec_field.h"
 
 namespace sluice::topics {
@@ -22,6 +25,17 @@ const StageSpec* PipelineSpec::find_stage(const std::string& name) const {
   auto it = std::find_if(stages.begin(), stages.end(),
                          [&](const StageSpec& s) { return s.name == name; });
   return it == stages.end() ? nullptr : &*it;
+}
+
+Result<const StageSpec*> PipelineSpec::require_stage(const std::string& name) const {
+  if (const StageSpec* stage = find_stage(name)) return stage;
+  return usage_error(file + ": no stage named '" + name + "'" + stage_hint(name));
+}
+
+std::string PipelineSpec::stage_hint(const std::string& name) const {
+  std::vector<std::string_view> names;
+  for (const StageSpec& s : stages) names.push_back(s.name);
+  return did_you_mean(name, names);
 }
 
 Status stage_field_error(const PipelineSpec& spec, const StageSpec& stage,

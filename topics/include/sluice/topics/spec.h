@@ -77,6 +77,11 @@ struct PipelineSpec {
   const StageSpec& entry_stage() const;
   // nullptr when no stage has that name.
   const StageSpec* find_stage(const std::string& name) const;
+  // For a name given on the command line: the stage, else kUsage
+  // "FILE: no stage named 'x' (did you mean 'y'?)".
+  Result<const StageSpec*> require_stage(const std::string& name) const;
+  // " (did you mean 'y'?)" for the stage closest to a misspelt `name`, else "".
+  std::string stage_hint(const std::string& name) const;
 };
 
 // Parses and validates. Errors are kUsage, one line: "FILE:LINE: FIELD: what"
