@@ -141,6 +141,17 @@ std::string unknown_command(CLI::App& app, int argc, char** argv) {
   return "";
 }
 
+// CLI11's message in one line of ours; its "--key-field: 1 required TEXT
+// missing" said plainly.
+std::string parse_error_text(const CLI::ParseError& e) {
+  std::string what = e.what();
+  size_t colon = what.find(": ");
+  if (what.ends_with(" missing") && colon != std::string::npos) {
+    what = what.substr(0, colon) + " needs a value";
+  }
+  return what + " (see --help)";
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -164,8 +175,7 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
+    return report(usage_error(parse_error_text(e)));  // CLI11's exit() prints two lines
   }
   // Workers log their progress; the other commands only warnings.
   configure_logging(state.run.stage.empty() ? "warn" : "info");

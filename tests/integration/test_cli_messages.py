@@ -52,3 +52,8 @@ def test_misspelt_stage_on_the_command_line_suggests_the_right_one(tmp_path):
     for args in (("run", "--stage", "sumarize"), ("tail", "--stage", "sumarize"),
                  ("tail", "--dlq", "sumarize")):
         assert _refused(run_sluice(args[0], "-f", spec, *args[1:])) == want, args
+
+
+def test_a_flag_without_its_value_is_one_line_naming_the_flag():
+    line = _refused(run_sluice("submit", "-f", "x.yaml", "{}", "--key-field"))
+    assert line == "sluice: --key-field needs a value (see --help)"
