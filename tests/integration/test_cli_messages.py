@@ -57,3 +57,15 @@ def test_misspelt_stage_on_the_command_line_suggests_the_right_one(tmp_path):
 def test_a_flag_without_its_value_is_one_line_naming_the_flag():
     line = _refused(run_sluice("submit", "-f", "x.yaml", "{}", "--key-field"))
     assert line == "sluice: --key-field needs a value (see --help)"
+
+
+def test_a_log_level_not_understood_is_said_once(tmp_path, monkeypatch):
+    spec = write_spec(tmp_path, pipeline_spec("msgs", NOWHERE, [builtin_stage("a", "tag")]))
+    monkeypatch.setenv("SLUICE_LOG_LEVEL", "loud")
+    result = run_sluice("validate", "-f", spec)
+    print(f"\nmeasured: exit {result.returncode}, stderr {result.stderr!r}")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].endswith(
+        "SLUICE_LOG_LEVEL=loud is not a level (trace, debug, info, warn, error, critical, "
+        "off); using info"), result.stderr
