@@ -2,18 +2,11 @@
 that names the flag, the field and, for JSON lines, the line; the jobs before it are
 submitted and their ids printed."""
 
-from conftest import apply_topics, builtin_stage, pipeline_spec, run_sluice, write_spec
-
-
-def _spec(tmp_path, pipeline_name, broker):
-    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
-        builtin_stage("only", "passthrough")], partitions=1))
-    apply_topics(spec)
-    return spec
+from conftest import passthrough_pipeline, run_sluice
 
 
 def test_key_field_missing_from_the_job_argument(broker, pipeline_name, tmp_path):
-    spec = _spec(tmp_path, pipeline_name, broker)
+    spec = passthrough_pipeline(tmp_path, pipeline_name, broker)
     result = run_sluice("submit", "-f", spec, "--key-field", "user", '{"n": 1}')
     print(f"\nmeasured: exit {result.returncode}, stderr {result.stderr!r}")
     assert result.returncode == 2
@@ -23,7 +16,7 @@ def test_key_field_missing_from_the_job_argument(broker, pipeline_name, tmp_path
 
 
 def test_key_field_missing_from_a_json_line(broker, pipeline_name, tmp_path):
-    spec = _spec(tmp_path, pipeline_name, broker)
+    spec = passthrough_pipeline(tmp_path, pipeline_name, broker)
     result = run_sluice("submit", "-f", spec, "--key-field", "user", "-",
                         input='{"user": "a"}\n{"n": 1}\n')
     print(f"\nmeasured: exit {result.returncode}, stderr {result.stderr!r}")
