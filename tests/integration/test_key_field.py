@@ -22,5 +22,6 @@ def test_key_field_missing_from_a_json_line(broker, pipeline_name, tmp_path):
     print(f"\nmeasured: exit {result.returncode}, stderr {result.stderr!r}")
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        "sluice: stdin:2: --key-field user: the job has no string or number field 'user'"]
+        "sluice: stdin:2: --key-field user: the job has no string or number field 'user' "
+        "(not submitted, nor any line after it)"]
     assert len(result.stdout.split()) == 1
