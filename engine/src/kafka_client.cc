@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kafka_errors.h"
+#include "kafka_log.h"
 
 namespace sluice::engine {
 namespace {
@@ -11,13 +12,8 @@ namespace {
 void log_trampoline(const rd_kafka_t* rk, int level, const char* facility,
                     const char* message) noexcept {
   try {
-    // syslog levels: 0-3 are errors, but librdkafka reports every refused
-    // connection at 3; errors that matter reach the caller as Status.
-    auto spd_level = level <= 2   ? spdlog::level::err
-                     : level <= 4 ? spdlog::level::info
-                                  : spdlog::level::debug;
-    spdlog::log(spd_level, "librdkafka {} {}: {}", rd_kafka_name(rk), facility,
-                message);
+    spdlog::log(log_level_for(level, facility, message), "librdkafka {} {}: {}",
+                rd_kafka_name(rk), facility, message);
   } catch (...) {
   }
 }

@@ -21,18 +21,20 @@ using std::chrono::milliseconds;
 
 std::string seconds(milliseconds d) { return std::to_string(d.count() / 1000) + "s"; }
 
-void compare(const TopicPlan& plan, const TopicInfo& info,
-             std::vector<std::string>& differences) {
-  if (info.partitions != plan.partitions) {
-    differences.push_back(plan.name + ": has " + std::to_string(info.partitions) +
-                          " partitions, spec asks for " +
-                          std::to_string(plan.partitions) + " (left as is)");
-  }
-  if (info.replication != plan.replication) {
-    differences.push_back(plan.name + ": has replication " +
-                          std::to_string(info.replication) + ", spec asks for " +
-                          std::to_string(plan.replication) + " (left as is)");
-  }
+// Files an existing topic under report.unchanged or, with a line per
+// differing setting, under report.differing.
+void compare(const TopicPlan& plan, const TopicInfo& info, ApplyReport& report) {
+  size_t before = report.differences.size();
+  auto check = [&](const char* setting, int spec_value, int broker_value) {
+    if (spec_value == broker_value) return;
+    report.differences.push_back(plan.name + ": " + setting + ": spec " +
+                                 std::to_string(spec_value) + ", broker " +
+                                 std::to_string(broker_value) + " (left as is)");
+  };
+  check("partitions", plan.partitions, info.partitions);
+  check("replication", plan.replication, info.replication);
+  (report.differences.size() == before ? report.unchanged : report.differing)
+      .push_back(plan.name);
 }
 
 Result<std::vector<engine::NewTopic>> new_topics(const std::vector<TopicPlan>& plans) {
@@ -151,8 +153,8 @@ Status wait_until_visible(rd_kafka_t* rk, const std::vector<std::string>& create
   }
 }
 
-// Existing topics go to report.unchanged (and, where they differ from the
-// plan, report.differences); the rest are returned, to be created.
+// Existing topics are compared (report.unchanged or report.differing); the
+// rest are returned, to be created.
 std::vector<TopicPlan> missing_topics(const topics::PipelineSpec& spec,
                                       const TopicMap& existing, ApplyReport& report) {
   std::vector<TopicPlan> missing;
@@ -162,8 +164,7 @@ std::vector<TopicPlan> missing_topics(const topics::PipelineSpec& spec,
       missing.push_back(plan);
       continue;
     }
-    report.unchanged.push_back(plan.name);
-    compare(plan, it->second, report.differences);
+    compare(plan, it->second, report);
   }
   return missing;
 }

@@ -4,11 +4,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
 #include "cli_support.h"
 #include "commands.h"
 #include "sluice/kafka_options.h"
 #include "sluice/ops/version.h"
 #include "sluice/topics/spec.h"
+#include "sluice/topics/suggest.h"
 
 namespace sluice::ops {
 namespace {
@@ -110,6 +115,43 @@ void add_demo(CLI::App& app, CliState& s) {
   demo->callback([&s] { s.action = [&s] { return demo_command(s.demo); }; });
 }
 
+// The first word that is not a command where one is expected ("sluice stauts",
+// "sluice topics aply"), as "unknown command 'topics aply' (did you mean
+// 'apply'?)"; "" when every command word is known. Checked before CLI11
+// parses, which would say only "A subcommand is required".
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    auto commands = current->get_subcommands([](CLI::App*) { return true; });
+    if (commands.empty()) return "";
+    if (word.starts_with("-")) continue;  // the top level and `topics` take no values
+    path += (path.empty() ? "" : " ") + word;
+    auto named = std::find_if(commands.begin(), commands.end(),
+                              [&](CLI::App* c) { return c->get_name() == word; });
+    if (named != commands.end()) {
+      current = *named;
+      continue;
+    }
+    std::vector<std::string_view> names;
+    for (CLI::App* c : commands) names.push_back(c->get_name());
+    return "unknown command '" + path + "'" + topics::did_you_mean(word, names);
+  }
+  return "";
+}
+
+// CLI11's message in one line of ours; its "--key-field: 1 required TEXT
+// missing" said plainly.
+std::string parse_error_text(const CLI::ParseError& e) {
+  std::string what = e.what();
+  size_t colon = what.find(": ");
+  if (what.ends_with(" missing") && colon != std::string::npos) {
+    what = what.substr(0, colon) + " needs a value";
+  }
+  return what + " (see --help)";
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -125,13 +167,15 @@ int run_cli(int argc, char** argv) {
   add_status(app, state);
   add_tail(app, state);
   add_demo(app, state);
+  if (std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+    return report(usage_error(unknown));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
+    return report(usage_error(parse_error_text(e)));  // CLI11's exit() prints two lines
   }
   // Workers log their progress; the other commands only warnings.
   configure_logging(state.run.stage.empty() ? "warn" : "info");

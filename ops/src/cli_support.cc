@@ -3,8 +3,6 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +11,8 @@
 
 #include <poll.h>
 #include <unistd.h>
+
+#include "log_level.h"
 
 namespace sluice::ops {
 namespace {
@@ -95,20 +95,9 @@ void configure_logging(const std::string& fallback) {
   // Logs go to stderr: stdout carries data (job ids, tailed records).
   spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(fallback));
-  const char* env = std::getenv("SLUICE_LOG_LEVEL");
-  if (env == nullptr) return;
-  std::string name(env);
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  // from_str() reads any name it does not know as "off", errors included.
-  auto level = spdlog::level::from_str(name);
-  if (level == spdlog::level::off && name != "off") {
-    spdlog::warn("SLUICE_LOG_LEVEL={}: not a level (trace, debug, info, warn, error, "
-                 "critical, off); using {}", env, fallback);
-    return;
-  }
-  spdlog::set_level(level);
+  LogLevelChoice choice = choose_log_level(std::getenv("SLUICE_LOG_LEVEL"), fallback);
+  spdlog::set_level(spdlog::level::from_str(choice.level));
+  if (!choice.warning.empty()) spdlog::warn("{}", choice.warning);
 }
 
 }  // namespace sluice::ops

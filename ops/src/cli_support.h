@@ -53,7 +53,8 @@ void install_stop_signals();
 // Raises the same flag from inside the process (a worker failed).
 void request_stop();
 
-// SLUICE_LOG_LEVEL (trace, debug, info, warn, error), else `fallback`.
+// SLUICE_LOG_LEVEL (trace, debug, info, warn, error, critical, off), else
+// `fallback`; a value not understood is info, with a warning (log_level.h).
 void configure_logging(const std::string& fallback);
 
 }  // namespace sluice::ops

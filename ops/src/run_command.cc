@@ -25,12 +25,25 @@ Status check_supported(const topics::StageSpec& stage) {
   return Status::ok();
 }
 
+// The stages `--stage` names: one, or every stage for "all".
+Result<std::vector<std::string>> chosen_stages(const topics::PipelineSpec& spec,
+                                               const std::string& stage) {
+  std::vector<std::string> names;
+  if (stage == "all") {
+    for (const topics::StageSpec& s : spec.stages) names.push_back(s.name);
+    return names;
+  }
+  auto named = spec.require_stage(stage);
+  if (!named.is_ok()) return named.status();
+  names.push_back(stage);
+  return names;
+}
+
 Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::string& stage,
                                             MetricsServer* metrics) {
-  const topics::StageSpec* spec = target.spec.find_stage(stage);
-  if (spec == nullptr) return usage_error(target.spec.file + ": no stage named '" + stage + "'");
-  if (Status s = check_supported(*spec); !s.is_ok()) return s;
-  auto made = stages::make_stage(*spec);
+  const topics::StageSpec& spec = *target.spec.find_stage(stage);  // chosen_stages checked
+  if (Status s = check_supported(spec); !s.is_ok()) return s;
+  auto made = stages::make_stage(spec);
   if (!made.is_ok()) return made.status();
   WorkerOptions options;
   options.spec = target.spec;
@@ -65,12 +78,10 @@ int run_command(const RunOptions& options) {
   install_stop_signals();
   auto target = load_target(options.spec_path);
   if (!target.is_ok()) return report(target.status());
-  std::vector<std::string> names;
-  if (options.stage == "all") {
-    for (const topics::StageSpec& stage : target->spec.stages) names.push_back(stage.name);
-  } else {
-    names.push_back(options.stage);
-  }
+  if (Status s = stages::check_builtins(target->spec); !s.is_ok()) return report(s);
+  auto chosen = chosen_stages(target->spec, options.stage);
+  if (!chosen.is_ok()) return report(chosen.status());
+  const std::vector<std::string>& names = *chosen;
   std::unique_ptr<MetricsServer> metrics;
   if (!options.metrics_addr.empty()) {
     auto started = MetricsServer::start(options.metrics_addr, target->spec, target->kafka, names);

@@ -17,14 +17,20 @@ namespace {
 constexpr size_t kFlushEvery = 5000;  // bounds memory for endless stdin
 constexpr std::chrono::milliseconds kFlushTimeout{60000};
 
+// "stdin:12: what"; just "what" for the job given as an argument (where "").
+std::string located(const std::string& where, const std::string& what) {
+  return where.empty() ? what : where + ": " + what;
+}
+
 // The key --key-field names: a string field's text, or a number field as
 // written (an integer too big for a double keeps its digits).
 Result<std::string> key_field(const std::string& text, const nlohmann::json& json,
                               const std::string& name, const std::string& where) {
   auto field = json.is_object() ? json.find(name) : json.end();
   if (!json.is_object() || field == json.end() || field->is_null() || field->is_structured()) {
-    return usage_error(where + ": --key-field " + name +
-                       ": the job has no such string or number field");
+    return usage_error(located(where, "--key-field " + name +
+                                          ": the job has no string or number field '" + name +
+                                          "'"));
   }
   if (field->is_string()) return field->get<std::string>();
   std::string written;
@@ -37,11 +43,11 @@ Result<std::string> key_field(const std::string& text, const nlohmann::json& jso
 }
 
 // Validates one job and picks its key; the payload is the user's bytes, as
-// given. `where` names it in errors ("argument", "stdin:12").
+// given. `where` names it in errors ("stdin:12"; "" for the argument).
 Result<Job> make_job(const std::string& text, const SubmitOptions& options,
                      const std::string& where) {
   auto parsed = stages::parse_json(text);  // depth-limited: no stack overflow
-  if (!parsed.is_ok()) return usage_error(where + ": " + parsed.status().message());
+  if (!parsed.is_ok()) return usage_error(located(where, parsed.status().message()));
   Job job;
   job.payload = text;
   job.key = options.key;
@@ -115,7 +121,7 @@ Status submit_all(JobSubmitter& submitter, const SubmitOptions& options) {
     auto id = job.is_ok() ? submitter.submit(*job) : Result<std::string>(job.status());
     if (!id.is_ok()) {
       std::string message = id.status().message();
-      if (message.rfind(where, 0) != 0) message = where + ": " + message;
+      if (message.rfind(where, 0) != 0) message = located(where, message);
       if (options.job == "-") message += " (not submitted, nor any line after it)";
       return Status(id.status().code(), message);
     }
@@ -125,7 +131,7 @@ Status submit_all(JobSubmitter& submitter, const SubmitOptions& options) {
   Status status;
   std::optional<long> unread_line;  // the first line not read, when reading stopped early
   if (options.job != "-") {
-    status = submit_one(options.job, "argument");
+    status = submit_one(options.job, "");
   } else {
     std::string line;
     long number = 1;

@@ -15,10 +15,10 @@ Result<std::string> chosen_topic(const topics::PipelineSpec& spec, const TailOpt
   if (chosen > 1) return usage_error("tail: give one of --stage, --done, --dlq");
   if (chosen == 0 || options.done) return topics::done_topic(spec.pipeline);
   const std::string& name = options.stage.empty() ? options.dlq_stage : options.stage;
-  const topics::StageSpec* stage = spec.find_stage(name);
-  if (stage == nullptr) return usage_error(spec.file + ": no stage named '" + name + "'");
+  auto stage = spec.require_stage(name);
+  if (!stage.is_ok()) return stage.status();
   return options.stage.empty() ? topics::dlq_topic(spec.pipeline, name)
-                               : topics::input_topic(spec, *stage);
+                               : topics::input_topic(spec, **stage);
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 
 namespace sluice::ops {
 
-// Creates what is missing; reports, never destroys, what differs.
+// Creates what is missing; reports, never changes, what differs: exit 1 then,
+// since the spec does not describe the broker any more.
 int topics_apply_command(const std::string& spec_path) {
   auto spec = topics::load_spec_file(spec_path);
   if (!spec.is_ok()) return report(spec.status());
@@ -21,8 +22,11 @@ int topics_apply_command(const std::string& spec_path) {
   for (const std::string& topic : applied->unchanged) std::printf("exists     %s\n", topic.c_str());
   for (const std::string& diff : applied->differences) std::printf("differs    %s\n", diff.c_str());
   std::printf("%zu created, %zu already there, %zu differ from the spec (left as they are)\n",
-              applied->created.size(), applied->unchanged.size(), applied->differences.size());
-  return kExitOk;
+              applied->created.size(), applied->unchanged.size(), applied->differing.size());
+  if (applied->differing.empty()) return kExitOk;
+  size_t n = applied->differing.size();
+  return report(fatal_error(std::to_string(n) + (n == 1 ? " topic differs" : " topics differ") +
+                            " from the spec; topics apply never changes an existing topic"));
 }
 
 }  // namespace sluice::ops

@@ -4,12 +4,14 @@
 #include "commands.h"
 #include "sluice/admin.h"
 #include "sluice/stages/exec.h"
+#include "sluice/stages/registry.h"
 
 namespace sluice::ops {
 
 int validate_command(const std::string& spec_path) {
   auto spec = topics::load_spec_file(spec_path);
   if (!spec.is_ok()) return report(spec.status());
+  if (Status s = stages::check_builtins(*spec); !s.is_ok()) return report(s);
   // What `run` would find only after its children failed to start.
   for (const topics::StageSpec& stage : spec->stages) {
     if (stage.kind != topics::StageKind::kExec) continue;

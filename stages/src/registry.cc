@@ -2,9 +2,11 @@
 
 #include <map>
 #include <mutex>
+#include <string_view>
 
 #include "builtin_stages.h"
 #include "sluice/stages/exec.h"
+#include "sluice/topics/suggest.h"
 
 namespace sluice::stages {
 
@@ -34,10 +36,23 @@ void register_standard_builtins() {
   });
 }
 
-std::string known_builtins() {
-  std::string list;
-  for (const auto& name : builtin_names()) list += (list.empty() ? "" : ", ") + name;
-  return list;
+// "unknown builtin 'wordcount' (did you mean 'word-count'?)", or with the
+// list of known ones when none is close.
+std::string unknown_builtin(const std::string& name) {
+  std::vector<std::string> known = builtin_names();
+  std::vector<std::string_view> candidates(known.begin(), known.end());
+  std::string hint = topics::did_you_mean(name, candidates);
+  if (hint.empty()) {
+    for (const auto& k : known) hint += (hint.empty() ? " (known: " : ", ") + k;
+    hint += ")";
+  }
+  return "unknown builtin '" + name + "'" + hint;
+}
+
+bool is_registered(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mu);
+  return r.factories.contains(name);
 }
 
 Result<std::unique_ptr<Stage>> make_builtin(const topics::StageSpec& spec) {
@@ -48,10 +63,7 @@ Result<std::unique_ptr<Stage>> make_builtin(const topics::StageSpec& spec) {
     auto it = r.factories.find(spec.builtin);
     if (it != r.factories.end()) factory = it->second;
   }
-  if (!factory) {
-    return usage_error("stage " + spec.name + ": unknown builtin \"" + spec.builtin +
-                       "\" (known: " + known_builtins() + ")");
-  }
+  if (!factory) return usage_error("stage " + spec.name + ": " + unknown_builtin(spec.builtin));
   std::unique_ptr<Stage> stage = factory();
   if (!stage)
     return fatal_error("stage " + spec.name + ": builtin " + spec.builtin + " made no stage");
@@ -78,6 +90,16 @@ std::vector<std::string> builtin_names() {
   std::vector<std::string> names;
   for (const auto& entry : r.factories) names.push_back(entry.first);
   return names;
+}
+
+Status check_builtins(const topics::PipelineSpec& spec) {
+  register_standard_builtins();
+  for (const topics::StageSpec& stage : spec.stages) {
+    if (stage.kind == topics::StageKind::kBuiltin && !is_registered(stage.builtin)) {
+      return topics::stage_field_error(spec, stage, "builtin", unknown_builtin(stage.builtin));
+    }
+  }
+  return Status::ok();
 }
 
 Result<std::unique_ptr<Stage>> make_stage(const topics::StageSpec& spec) {

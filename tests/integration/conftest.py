@@ -19,9 +19,9 @@ Each test gets its own pipeline (`pipeline_name`), hence its own topics and grou
 tests can share the broker and run in parallel. Fixtures: broker,
 pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_sluice,
 submit, wait_until, read_done, verify, Worker`, and for specs, status, metrics and the
-broker's own view: pipeline_spec, exec_stage, builtin_stage, status_json, done_at_least,
-tail_records, read_settled_done, free_port, scrape_metrics, metric_total, kafka_topics,
-broker_version.
+broker's own view: pipeline_spec, exec_stage, builtin_stage, passthrough_pipeline,
+status_json, done_at_least, tail_records, read_settled_done, free_port, scrape_metrics,
+metric_total, kafka_topics, broker_version.
 """
 
 import collections
@@ -182,6 +182,15 @@ def apply_topics(spec):
     applied = run_sluice("topics", "apply", "-f", spec)
     assert applied.returncode == 0, applied.stderr
     return applied
+
+
+def passthrough_pipeline(tmp_path, pipeline_name, broker):
+    """A one-stage pipeline (`only`, builtin passthrough, one partition), its topics
+    applied; returns the spec's path."""
+    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
+        builtin_stage("only", "passthrough")], partitions=1))
+    apply_topics(spec)
+    return spec
 
 
 def submit(spec, payloads, *args, timeout=120):

@@ -6,15 +6,8 @@ broker, but the user has no ids), and stops reading its input."""
 import re
 import subprocess
 
-from conftest import (apply_topics, builtin_stage, input_depth, pipeline_spec, repo_path,
-                      sluice_path, submit, tail_records, wait_or_kill, write_spec)
-
-
-def _pipeline(tmp_path, pipeline_name, broker):
-    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
-        builtin_stage("only", "passthrough")], partitions=1))
-    apply_topics(spec)
-    return spec
+from conftest import (input_depth, passthrough_pipeline, repo_path, sluice_path, submit,
+                      tail_records, wait_or_kill)
 
 
 def _popen(*args, **kwargs):
@@ -31,7 +24,7 @@ def _read_then_close(proc, lines=1, timeout=120):
 
 
 def test_tail_ends_when_its_reader_goes_away(broker, pipeline_name, tmp_path):
-    spec = _pipeline(tmp_path, pipeline_name, broker)
+    spec = passthrough_pipeline(tmp_path, pipeline_name, broker)
     submit(spec, [{"n": i} for i in range(20)])
     # No --max, no --idle-timeout: only the closed pipe can end it.
     [first], code, stderr = _read_then_close(
@@ -43,7 +36,7 @@ def test_tail_ends_when_its_reader_goes_away(broker, pipeline_name, tmp_path):
 
 
 def test_submit_whose_ids_cannot_be_printed_exits_1(broker, pipeline_name, tmp_path):
-    spec = _pipeline(tmp_path, pipeline_name, broker)
+    spec = passthrough_pipeline(tmp_path, pipeline_name, broker)
     with open("/dev/full", "w") as full:
         result = subprocess.run([str(sluice_path()), "submit", "-f", spec, '{"n": 1}'],
                                 cwd=repo_path(), stdout=full, stderr=subprocess.PIPE,
@@ -59,7 +52,7 @@ def test_submit_whose_ids_cannot_be_printed_exits_1(broker, pipeline_name, tmp_p
 def test_submit_into_head_says_what_it_submitted(broker, pipeline_name, tmp_path):
     # `sluice submit - | head -1` with 12000 lines: it died of SIGPIPE (rc 141) with
     # 7000 jobs unsubmitted, silently.
-    spec = _pipeline(tmp_path, pipeline_name, broker)
+    spec = passthrough_pipeline(tmp_path, pipeline_name, broker)
     jobs = tmp_path / "jobs.jsonl"
     jobs.write_text("".join(f'{{"n": {i}}}\n' for i in range(12000)))
     with open(jobs) as stdin:
@@ -79,7 +72,7 @@ def test_submit_into_head_says_what_it_submitted(broker, pipeline_name, tmp_path
 
 
 def test_status_watch_into_head_ends(broker, pipeline_name, tmp_path):
-    spec = _pipeline(tmp_path, pipeline_name, broker)
+    spec = passthrough_pipeline(tmp_path, pipeline_name, broker)
     lines, code, stderr = _read_then_close(
         _popen("status", "-f", spec, "--watch", "--json", stdin=subprocess.DEVNULL), lines=3,
         timeout=30)

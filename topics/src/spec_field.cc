@@ -5,7 +5,7 @@
 
 #include "sluice/topics/env_expand.h"
 #include "sluice/topics/names.h"
-#include "suggest.h"
+#include "sluice/topics/suggest.h"
 
 namespace sluice::topics {
 

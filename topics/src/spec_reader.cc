@@ -56,6 +56,7 @@ Status read_stages(const Field& f, const StageSpec& defaults, ReadSpec& out) {
   for (size_t i = 0; i < f.node->items.size(); ++i) {
     Result<ReadStage> stage = read_stage(f.item(i), defaults);
     if (!stage.is_ok()) return stage.status();
+    for (const YamlEntry& e : f.node->items[i].entries) stage->spec.key_lines[e.key] = e.line;
     out.spec.stages.push_back(std::move(stage->spec));
     out.source.stages.push_back(std::move(stage->source));
   }

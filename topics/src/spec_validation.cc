@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "spec_field.h"
-#include "suggest.h"
 
 namespace sluice::topics {
 namespace {
@@ -33,11 +32,7 @@ Status check_unique_names(const PipelineSpec& spec, const SpecSource& src, Stage
 std::string why_bad_next(const PipelineSpec& spec, size_t i, size_t j, const StageIndex& index) {
   const std::vector<std::string>& next = spec.stages[i].next;
   const std::string& target = next[j];
-  if (!index.contains(target)) {
-    std::vector<std::string_view> names;
-    for (const StageSpec& s : spec.stages) names.push_back(s.name);
-    return quoted(target) + " names no stage" + did_you_mean(target, names);
-  }
+  if (!index.contains(target)) return quoted(target) + " names no stage" + spec.stage_hint(target);
   if (target == spec.stages[i].name) return quoted(target) + " names the stage itself";
   if (std::find(next.begin(), next.begin() + j, target) != next.begin() + j) {
     return quoted(target) + " is listed twice";

@@ -5,7 +5,7 @@
 
 #include "settings_reader.h"
 #include "sluice/topics/names.h"
-#include "suggest.h"
+#include "sluice/topics/suggest.h"
 
 namespace sluice::topics {
 namespace {

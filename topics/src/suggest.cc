@@ -1,4 +1,4 @@
-#include "suggest.h"
+#include "sluice/topics/suggest.h"
 
 #include <algorithm>
 #include <vector>

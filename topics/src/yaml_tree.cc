@@ -1,5 +1,6 @@
 #include "yaml_tree.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -18,6 +19,17 @@ Status yaml_error(const std::string& file, int line, const std::string& what) {
   return usage_error(file + ":" + std::to_string(line) + ": yaml: " + what);
 }
 
+std::string too_deep(const std::string& why) {
+  return "nested too deeply (more than " + std::to_string(kMaxDepth) + " levels" + why + ")";
+}
+
+// yaml-cpp's parser can mark the end of the text, one line past the last.
+int line_in(const std::string& text, const YAML::Mark& mark) {
+  int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) +
+              (text.empty() || text.back() == '\n' ? 0 : 1);
+  return std::clamp(line_of(mark), 1, std::max(lines, 1));
+}
+
 // Copies a yaml-cpp node. yaml-cpp shares aliased nodes, so a copy can loop
 // forever or grow exponentially; the depth and node budgets stop both.
 class TreeCopier {
@@ -27,8 +39,7 @@ class TreeCopier {
   Status copy(const YAML::Node& from, YamlNode& to, int depth) {
     to.line = line_of(from.Mark());
     if (depth > kMaxDepth) {
-      return yaml_error(file_, to.line,
-                        "nested more than 64 levels deep (an alias inside itself?)");
+      return yaml_error(file_, to.line, too_deep("; an alias inside itself?"));
     }
     if (++nodes_ > kMaxNodes) {
       return yaml_error(file_, to.line, "more than 100000 nodes once aliases are expanded");
@@ -96,8 +107,12 @@ Result<YamlNode> parse_yaml(const std::string& text, const std::string& file) {
     Status s = TreeCopier(file).copy(docs.front(), root, 0);
     if (!s.is_ok()) return s;
     return root;
+  } catch (const YAML::DeepRecursion& e) {
+    // Its message is only "bad file". Our own limit is far lower, so this is
+    // the same refusal as TreeCopier's, reached before the tree exists.
+    return yaml_error(file, line_in(text, e.mark), too_deep(""));
   } catch (const YAML::Exception& e) {
-    return yaml_error(file, line_of(e.mark), e.msg);
+    return yaml_error(file, line_in(text, e.mark), e.msg);
   } catch (const std::exception& e) {
     return yaml_error(file, 1, e.what());
   }

@@ -31,11 +31,13 @@ std::vector<TopicPlan> plan_topics(const topics::PipelineSpec& spec);
 
 struct ApplyReport {
   std::vector<std::string> created;
-  // Every topic that already existed, whether or not it differs.
+  // Topics that already existed with the spec's settings.
   std::vector<std::string> unchanged;
-  // One line per differing setting of an existing topic (partition count or
-  // replication; other configs are not compared):
-  // "articles.fetch: has 3 partitions, spec asks for 6 (left as is)"
+  // Topics that already existed with other settings; they are left as is.
+  std::vector<std::string> differing;
+  // One line per differing setting of those (partition count or replication;
+  // other configs are not compared):
+  // "articles.fetch: partitions: spec 6, broker 3 (left as is)"
   std::vector<std::string> differences;
 };
 

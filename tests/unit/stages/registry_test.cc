@@ -33,9 +33,22 @@ TEST(Registry, UnknownBuiltinIsAUsageErrorListingTheKnownOnes) {
   ASSERT_FALSE(stage.is_ok());
   EXPECT_EQ(stage.status().code(), StatusCode::kUsage);
   EXPECT_NE(stage.status().message().find("stage s1"), std::string::npos);
-  EXPECT_NE(stage.status().message().find("\"nope\""), std::string::npos);
+  EXPECT_NE(stage.status().message().find("'nope'"), std::string::npos);
   EXPECT_NE(stage.status().message().find("(known: passthrough, "), std::string::npos);
   EXPECT_NE(stage.status().message().find(", word-count"), std::string::npos);
+}
+
+TEST(Registry, CheckBuiltinsBlamesTheBuiltinLineAndSuggestsTheClosestName) {
+  auto spec = topics::parse_spec(
+      "pipeline: p\nstages:\n  - name: count\n    kind: builtin\n    builtin: wordcount\n",
+      "p.yaml");
+  ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
+  Status checked = check_builtins(*spec);
+  EXPECT_EQ(checked.code(), StatusCode::kUsage);
+  EXPECT_EQ(checked.message(),
+            "p.yaml:5: stages[0].builtin: unknown builtin 'wordcount' (did you mean 'word-count'?)");
+  spec->stages[0].builtin = "word-count";
+  EXPECT_TRUE(check_builtins(*spec).is_ok());
 }
 
 TEST(Registry, HttpKindIsNotImplementedYet) {

@@ -1,6 +1,8 @@
 // Field-level refusals beyond the headline ones in spec_loader_test.cc.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "sluice/topics/spec.h"
 #include "spec_test_util.h"
 
@@ -185,7 +187,22 @@ TEST(SpecFields, TreatsEmptySectionsAsAbsent) {
 
 TEST(SpecFields, RefusesSelfReferencingAlias) {
   EXPECT_EQ(refusal("pipeline: p\nkafka: &k {properties: *k}\nstages: []\n"),
-            "p.yaml:2: yaml: nested more than 64 levels deep (an alias inside itself?)");
+            "p.yaml:2: yaml: nested too deeply (more than 64 levels; an alias inside itself?)");
+}
+
+// yaml-cpp gives up on its own at some depth (a DeepRecursion that says
+// only "bad file"): what it means is said plainly, at the line it stopped.
+TEST(SpecFields, RefusesNestingPastYamlCppsLimitSayingSo) {
+  for (auto [open, close] : {std::pair{"[", "]"}, std::pair{"{a: ", "}"}}) {
+    std::string yaml = "pipeline: p\nstages:\n  - ";
+    for (int i = 0; i < 5000; ++i) yaml += open;
+    for (int i = 0; i < 5000; ++i) yaml += close;
+    EXPECT_EQ(refusal(yaml + "\n"), "p.yaml:3: yaml: nested too deeply (more than 64 levels)")
+        << open;
+  }
+  std::string block = "pipeline: p\nstages:\n";
+  for (int i = 0; i < 3000; ++i) block += std::string(2 + i, ' ') + "- \n";
+  EXPECT_EQ(refusal(block), "p.yaml:501: yaml: nested too deeply (more than 64 levels)");
 }
 
 TEST(SpecFields, RefusesAliasBomb) {

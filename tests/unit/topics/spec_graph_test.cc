@@ -72,5 +72,18 @@ TEST(SpecGraph, FindStageReturnsNullForUnknownName) {
   EXPECT_EQ(spec->find_stage("b"), nullptr);
 }
 
+TEST(SpecGraph, RequireStageNamesTheFileAndSuggestsTheClosestStage) {
+  Result<PipelineSpec> spec = parse_spec(
+      "pipeline: p\nstages:\n  - {name: fetch, kind: builtin, builtin: x, next: [summarize]}\n"
+      "  - {name: summarize, kind: builtin, builtin: x}\n",
+      "p.yaml");
+  ASSERT_TRUE(spec.is_ok()) << spec.status().to_string();
+  EXPECT_EQ(spec->require_stage("summarize").value(), &spec->stages[1]);
+  Result<const StageSpec*> missing = spec->require_stage("sumarize");
+  EXPECT_EQ(missing.status().code(), StatusCode::kUsage);
+  EXPECT_EQ(missing.status().message(),
+            "p.yaml: no stage named 'sumarize' (did you mean 'summarize'?)");
+}
+
 }  // namespace
 }  // namespace sluice::topics

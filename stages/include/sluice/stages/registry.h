@@ -28,8 +28,13 @@ using StageFactory = std::function<std::unique_ptr<Stage>()>;
 // Names of all registered built-ins, sorted.
 std::vector<std::string> builtin_names();
 
-// kUsage, naming the stage, for an unknown built-in (the message lists the
-// known ones), an exec stage without a command, or kind http.
+// kUsage "FILE:LINE: stages[I].builtin: unknown builtin 'x' (did you mean
+// 'y'?)" for the first builtin stage of `spec` whose name is not registered:
+// what `validate` and `run` check before anything starts.
+[[nodiscard]] Status check_builtins(const topics::PipelineSpec& spec);
+
+// kUsage, naming the stage, for an unknown built-in (with a did-you-mean, or
+// the list of known ones), an exec stage without a command, or kind http.
 Result<std::unique_ptr<Stage>> make_stage(const topics::StageSpec& spec);
 
 }  // namespace sluice::stages

@@ -35,6 +35,9 @@ struct BackpressurePolicy {
 
 struct StageSpec {
   std::string name;
+  // The line of each key the stage sets in its file ("builtin" -> 7), for
+  // checks made after loading (stage_field_error); empty if not from a file.
+  std::map<std::string, int> key_lines;
   StageKind kind = StageKind::kBuiltin;
   std::vector<std::string> command;  // exec: argv, never run through a shell
   std::string builtin;               // builtin: registered name
@@ -74,6 +77,11 @@ struct PipelineSpec {
   const StageSpec& entry_stage() const;
   // nullptr when no stage has that name.
   const StageSpec* find_stage(const std::string& name) const;
+  // For a name given on the command line: the stage, else kUsage
+  // "FILE: no stage named 'x' (did you mean 'y'?)".
+  Result<const StageSpec*> require_stage(const std::string& name) const;
+  // " (did you mean 'y'?)" for the stage closest to a misspelt `name`, else "".
+  std::string stage_hint(const std::string& name) const;
 };
 
 // Parses and validates. Errors are kUsage, one line: "FILE:LINE: FIELD: what"
@@ -85,6 +93,13 @@ struct PipelineSpec {
 Result<PipelineSpec> parse_spec(const std::string& yaml_text,
                                 const std::string& file_name);
 Result<PipelineSpec> load_spec_file(const std::string& path);
+
+// A kUsage "FILE:LINE: stages[I].FIELD: what", the shape of every spec error,
+// for checks the loader cannot make (a builtin's name needs the registry).
+// LINE is FIELD's key in the file, else the stage's `name:`. `stage` must
+// be one of spec.stages.
+Status stage_field_error(const PipelineSpec& spec, const StageSpec& stage,
+                         const std::string& field, const std::string& what);
 
 // "250ms", "30s", "5m", "1h" -> milliseconds: a whole number and one unit,
 // at most 8760h. Refuses "", "10", "-1s", "1.5s", "10x" with a kUsage Status

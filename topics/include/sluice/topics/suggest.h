@@ -1,4 +1,5 @@
-// "Did you mean ...?" hints for misspelt field and stage names.
+// "Did you mean ...?" hints for misspelt names: spec fields, stages, builtins,
+// CLI commands. A pure function; call from any thread.
 #pragma once
 
 #include <span>
