@@ -68,15 +68,18 @@ class SpawnerThread {
   std::deque<std::function<void()>> queue_;
 };
 
+// In the forked child: tells the parent why, and exits.
+[[noreturn]] void fail_in_child(int error_fd, int error) {
+  ssize_t ignored = ::write(error_fd, &error, sizeof error);
+  static_cast<void>(ignored);
+  ::_exit(127);
+}
+
 // Between fork and exec only async-signal-safe calls: everything the child
 // needs (argv and envp arrays) is built before the fork.
 [[noreturn]] void become_child(const ForkRequest& r, char* const* argv, char* const* envp,
                                pid_t parent, int error_fd) {
-  auto fail = [error_fd](int error) {
-    ssize_t ignored = ::write(error_fd, &error, sizeof error);
-    static_cast<void>(ignored);
-    ::_exit(127);
-  };
+  auto fail = [error_fd](int error) { fail_in_child(error_fd, error); };
   ::setpgid(0, 0);
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
   if (::getppid() != parent) ::_exit(127);  // the worker died before prctl
@@ -97,7 +100,7 @@ class SpawnerThread {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::execve(r.program.c_str(), argv, envp);
-  fail(errno);
+  fail_in_child(error_fd, errno);
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {

@@ -102,6 +102,17 @@ Status check_builtins(const topics::PipelineSpec& spec) {
   return Status::ok();
 }
 
+Status check_exec_programs(const topics::PipelineSpec& spec) {
+  for (const topics::StageSpec& stage : spec.stages) {
+    if (stage.kind != topics::StageKind::kExec) continue;
+    auto program = find_stage_program(stage);
+    if (!program.is_ok()) {
+      return topics::stage_field_error(spec, stage, "command", program.status().message());
+    }
+  }
+  return Status::ok();
+}
+
 Result<std::unique_ptr<Stage>> make_stage(const topics::StageSpec& spec) {
   register_standard_builtins();
   switch (spec.kind) {

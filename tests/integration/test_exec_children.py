@@ -63,7 +63,8 @@ def test_a_command_that_cannot_start_stops_run_with_one_line_and_charges_no_job(
     typo = exec_spec(tmp_path, pipeline_name, broker, ["pyhton3", "agent.py"])
     checked = run_sluice("validate", "-f", typo)
     assert checked.returncode == 2, checked
-    assert "stage agent: program 'pyhton3' is not on PATH" in checked.stderr
+    assert re.search(r"pipeline\.yaml:\d+: stages\[0\]\.command: program 'pyhton3' is not on PATH",
+                     checked.stderr), checked.stderr
     assert len(checked.stderr.strip().splitlines()) == 1, checked.stderr
 
     spec = exec_spec(tmp_path, pipeline_name, broker, ["python3", "-c", "import nosuchmodule"])

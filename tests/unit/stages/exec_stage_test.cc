@@ -513,7 +513,7 @@ TEST_F(ExecStageTest, ARelativeProgramResolvesAgainstTheWorkdir) {
   EXPECT_EQ(*program, dir + "/./agent.sh");
   spec_.command = {"pyhton3"};
   EXPECT_THAT(find_stage_program(spec_).status().message(),
-              ::testing::HasSubstr("stage agent: program 'pyhton3' is not on PATH"));
+              ::testing::HasSubstr("program 'pyhton3' is not on PATH"));
 }
 
 // examples/agents/append_stage.py, found from this file's path.

@@ -56,7 +56,8 @@ std::unique_ptr<Stage> make_exec_stage(const topics::StageSpec& spec, ExecOption
 
 // The path the stage's program would run from, found as the child will find
 // it (spec.workdir, PATH of the child's environment); a kUsage error naming
-// the stage and program when there is none. What `validate` checks.
+// the program when there is none (check_exec_programs, in registry.h, says
+// where in the spec).
 Result<std::string> find_stage_program(const topics::StageSpec& spec);
 
 }  // namespace sluice::stages

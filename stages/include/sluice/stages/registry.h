@@ -32,6 +32,9 @@ std::vector<std::string> builtin_names();
 // 'y'?)" for the first builtin stage of `spec` whose name is not registered:
 // what `validate` and `run` check before anything starts.
 [[nodiscard]] Status check_builtins(const topics::PipelineSpec& spec);
+// Each exec stage's program can be found (find_stage_program): what `run`
+// would otherwise learn only when its children fail to start.
+[[nodiscard]] Status check_exec_programs(const topics::PipelineSpec& spec);
 
 // kUsage, naming the stage, for an unknown built-in (with a did-you-mean, or
 // the list of known ones), an exec stage without a command, or kind http.
