@@ -245,6 +245,23 @@ wait_ready() { # wait_ready DIR PID
   done
 }
 
+# A second `start` of a running broker: print its address, as the first one did, when
+# it answers and is what was asked for; else exit 1 saying why.
+report_running() { # report_running DIR PID REQUESTED_PORT
+  local dir=$1 pid=$2 requested=$3 address="" version=""
+  local stop_it="stop it first: $0 stop --dir $dir"
+  if [[ -f $dir/bootstrap ]]; then address=$(<"$dir/bootstrap"); fi
+  if [[ -f $dir/version ]]; then version=$(<"$dir/version"); fi
+  [[ -n $address ]] && port_open "${address##*:}" ||
+    die "a broker runs from $dir (pid $pid) but does not answer (log: $dir/kafka.log); $stop_it"
+  [[ $version == "$KAFKA_VERSION" ]] ||
+    die "a broker of Kafka ${version:-unknown} runs from $dir (pid $pid), not $KAFKA_VERSION; $stop_it"
+  [[ -z $requested || $requested == "${address##*:}" ]] ||
+    die "a broker runs from $dir at $address (pid $pid), not on port $requested; $stop_it"
+  echo "kafka.sh: Kafka $version already running at $address (pid $pid, dir $dir)" >&2
+  echo "$address"
+}
+
 cmd_start() { # cmd_start DIR PORT FRESH
   local dir=$1 port=$2 fresh=$3 pid
   [[ $dir != *[[:space:],\\]* ]] || die "--dir '$dir': a path without spaces, commas or backslashes, please"
@@ -253,7 +270,8 @@ cmd_start() { # cmd_start DIR PORT FRESH
   if ((fresh)); then
     cmd_stop "$dir" 1
   elif pid=$(broker_pid "$dir"); then
-    die "a broker already runs from $dir (pid $pid); stop it first: $0 stop --dir $dir"
+    report_running "$dir" "$pid" "$port"
+    return 0
   fi
   check_data_version "$dir"
   cmd_fetch
