@@ -1,12 +1,11 @@
 #include "settings_reader.h"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <limits>
-#include <vector>
 
 #include "sluice/topics/env_expand.h"  // is_env_name
+#include "sluice/topics/spec_fields.h"
 
 namespace sluice::topics {
 namespace {
@@ -69,8 +68,8 @@ Status read_env(const Field& f, StageSpec& s, SettingsBlame&) {
   return st;
 }
 
-Status read_sub_fields(const Field& f, std::span<const KeyReader> readers,
-                       StageSpec& s, SettingsBlame& blame);
+Status read_sub_fields(const Field& f, SpecSection section,
+                       std::span<const KeyReader> readers, StageSpec& s, SettingsBlame& blame);
 
 constexpr KeyReader kRetryReaders[] = {
     {"max_attempts", [](const Field& f, StageSpec& s, SettingsBlame&) {
@@ -103,9 +102,9 @@ constexpr KeyReader kSettingReaders[] = {
     {"timeout", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_duration_into(f, s.timeout, Millis{1}); }},
     {"retry", [](const Field& f, StageSpec& s, SettingsBlame& b) {
-       return read_sub_fields(f, kRetryReaders, s, b); }},
+       return read_sub_fields(f, SpecSection::kRetry, kRetryReaders, s, b); }},
     {"backpressure", [](const Field& f, StageSpec& s, SettingsBlame& b) {
-       return read_sub_fields(f, kBackpressureReaders, s, b); }},
+       return read_sub_fields(f, SpecSection::kBackpressure, kBackpressureReaders, s, b); }},
     {"state", read_state},
     {"env", read_env},
     {"inherit_env", [](const Field& f, StageSpec& s, SettingsBlame&) {
@@ -116,30 +115,22 @@ constexpr KeyReader kSettingReaders[] = {
        return read_int_into(f, s.max_outputs, 1, 100000); }},
 };
 
-const KeyReader* find_reader(std::span<const KeyReader> readers, std::string_view key) {
+// `key` passed check_map against spec_fields(), the one list of accepted
+// keys; a key listed there without a reader here is this file's bug.
+const KeyReader& find_reader(std::span<const KeyReader> readers, std::string_view key) {
   auto it = std::find_if(readers.begin(), readers.end(),
                          [&](const KeyReader& r) { return r.key == key; });
-  return it == readers.end() ? nullptr : &*it;
+  SLUICE_CHECK(it != readers.end(), "spec field without a reader: " + std::string(key));
+  return *it;
 }
-
-template <size_t N>
-constexpr std::array<std::string_view, N> keys_of(const KeyReader (&readers)[N]) {
-  std::array<std::string_view, N> keys{};
-  for (size_t i = 0; i < N; ++i) keys[i] = readers[i].key;
-  return keys;
-}
-
-constexpr auto kSettingKeys = keys_of(kSettingReaders);
 
 // A sub-map (retry, backpressure): unknown keys refused, the rest applied.
-Status read_sub_fields(const Field& f, std::span<const KeyReader> readers,
-                       StageSpec& s, SettingsBlame& blame) {
-  std::vector<std::string_view> known;
-  for (const KeyReader& r : readers) known.push_back(r.key);
-  Status st = check_map(f, known);
+Status read_sub_fields(const Field& f, SpecSection section,
+                       std::span<const KeyReader> readers, StageSpec& s, SettingsBlame& blame) {
+  Status st = check_map(f, spec_fields(section));
   for (size_t i = 0; st.is_ok() && i < f.node->entries.size(); ++i) {
     Field sub = f.entry(f.node->entries[i]);
-    st = find_reader(readers, f.node->entries[i].key)->read(sub, s, blame);
+    st = find_reader(readers, f.node->entries[i].key).read(sub, s, blame);
   }
   return st;
 }
@@ -151,13 +142,11 @@ const Field& blame_one(const std::optional<Field>& first, const std::optional<Fi
 
 }  // namespace
 
-std::span<const std::string_view> setting_keys() { return kSettingKeys; }
+std::span<const std::string_view> setting_keys() { return spec_fields(SpecSection::kSettings); }
 
 Status read_setting(const Field& block, const YamlEntry& entry, StageSpec& into,
                     SettingsBlame& blame) {
-  const KeyReader* reader = find_reader(kSettingReaders, entry.key);
-  SLUICE_CHECK(reader != nullptr, "not a setting: " + entry.key);
-  return reader->read(block.entry(entry), into, blame);
+  return find_reader(kSettingReaders, entry.key).read(block.entry(entry), into, blame);
 }
 
 Status check_settings(const StageSpec& merged, const SettingsBlame& blame) {

@@ -4,14 +4,12 @@
 
 #include "settings_reader.h"
 #include "sluice/topics/env_expand.h"
+#include "sluice/topics/spec_fields.h"
 #include "spec_field.h"
 #include "stage_reader.h"
 
 namespace sluice::topics {
 namespace {
-
-constexpr std::string_view kTopKeys[] = {"pipeline", "kafka", "defaults", "stages"};
-constexpr std::string_view kKafkaKeys[] = {"brokers", "properties"};
 
 // librdkafka takes every property as a string; YAML's `5` or `true` are
 // passed on as written, after ${VAR} substitution (secrets stay in the
@@ -28,7 +26,7 @@ Status read_properties(const Field& f, KafkaSpec& kafka) {
 }
 
 Status read_kafka(const Field& f, KafkaSpec& kafka) {
-  Status s = check_map(f, kKafkaKeys);
+  Status s = check_map(f, spec_fields(SpecSection::kKafka));
   if (!s.is_ok()) return s;
   if (const YamlEntry* e = f.find("brokers")) {
     Result<std::string> brokers = read_string(f.entry(*e));
@@ -91,7 +89,7 @@ Status read_sections(const Field& root, ReadSpec& out) {
 
 Result<ReadSpec> read_spec(const YamlNode& root, const std::string& file) {
   Field top = Field::root(file, root);
-  Status s = check_map(top, kTopKeys);
+  Status s = check_map(top, spec_fields(SpecSection::kTop));
   if (!s.is_ok()) return s;
   ReadSpec out;
   out.spec.file = file;

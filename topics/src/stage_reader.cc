@@ -5,6 +5,7 @@
 
 #include "settings_reader.h"
 #include "sluice/topics/names.h"
+#include "sluice/topics/spec_fields.h"
 #include "sluice/topics/suggest.h"
 
 namespace sluice::topics {
@@ -27,8 +28,8 @@ std::string kind_name(StageKind kind) {
 }
 
 std::vector<std::string_view> stage_keys() {
-  std::vector<std::string_view> keys = {"name", "kind", "next"};
-  for (const KindField& k : kKindFields) keys.push_back(k.key);
+  std::span<const std::string_view> own = spec_fields(SpecSection::kStage);
+  std::vector<std::string_view> keys(own.begin(), own.end());
   for (std::string_view k : setting_keys()) keys.push_back(k);
   return keys;
 }

@@ -1,0 +1,30 @@
+#include "sluice/topics/spec_fields.h"
+
+namespace sluice::topics {
+namespace {
+
+constexpr std::string_view kTop[] = {"pipeline", "kafka", "defaults", "stages"};
+constexpr std::string_view kKafka[] = {"brokers", "properties"};
+constexpr std::string_view kStage[] = {"name", "kind", "command", "builtin", "url", "next"};
+constexpr std::string_view kSettings[] = {"partitions", "replication", "guarantee",
+                                          "concurrency", "timeout", "retry",
+                                          "backpressure", "state", "env",
+                                          "inherit_env", "max_outputs"};
+constexpr std::string_view kRetry[] = {"max_attempts", "backoff", "max_backoff"};
+constexpr std::string_view kBackpressure[] = {"high_watermark", "low_watermark"};
+
+}  // namespace
+
+std::span<const std::string_view> spec_fields(SpecSection section) {
+  switch (section) {
+    case SpecSection::kTop: return kTop;
+    case SpecSection::kKafka: return kKafka;
+    case SpecSection::kStage: return kStage;
+    case SpecSection::kSettings: return kSettings;
+    case SpecSection::kRetry: return kRetry;
+    case SpecSection::kBackpressure: return kBackpressure;
+  }
+  return {};
+}
+
+}  // namespace sluice::topics
