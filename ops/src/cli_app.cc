@@ -71,6 +71,8 @@ void add_run(CLI::App& app, CliState& s) {
   run->add_option("--stage", s.run.stage, "Stage name, or all")->required();
   run->add_option("--metrics-addr", s.run.metrics_addr,
                  "Serve /metrics on HOST:PORT, or on 127.0.0.1:PORT for a bare PORT");
+  run->add_option("--log-file", s.run.log_file,
+                  "Write logs to this file (appended) instead of stderr");
   run->callback([&s] { s.action = [&s] { return run_command(s.run); }; });
 }
 

@@ -1,5 +1,6 @@
 #include "cli_support.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,8 @@
 
 namespace sluice::ops {
 namespace {
+
+constexpr const char* kLogPattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v";
 
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_abandon{false};
@@ -94,10 +97,26 @@ Status write_line(const std::string& line) {
 void configure_logging(const std::string& fallback) {
   // Logs go to stderr: stdout carries data (job ids, tailed records).
   spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_pattern(kLogPattern);
   LogLevelChoice choice = choose_log_level(std::getenv("SLUICE_LOG_LEVEL"), fallback);
   spdlog::set_level(spdlog::level::from_str(choice.level));
   if (!choice.warning.empty()) spdlog::warn("{}", choice.warning);
+}
+
+Status log_to_file(const std::string& path) {
+  std::shared_ptr<spdlog::sinks::sink> file;
+  try {
+    file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path);
+  } catch (const spdlog::spdlog_ex& e) {
+    return usage_error(std::string("--log-file: ") + e.what());
+  }
+  file->set_pattern(kLogPattern);
+  // Before any thread logs: the default logger keeps its level, loses stderr.
+  spdlog::logger& logger = *spdlog::default_logger();
+  logger.sinks() = {file};
+  // Someone reading the file (tail -f) sees each line as it is logged.
+  logger.flush_on(spdlog::level::trace);
+  return Status::ok();
 }
 
 }  // namespace sluice::ops

@@ -14,7 +14,7 @@
 
 namespace sluice::ops {
 
-// DESIGN.md exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad spec.
+// The exit codes of README.md: 0 ok, 1 runtime failure, 2 bad usage or bad spec.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
@@ -56,5 +56,9 @@ void request_stop();
 // SLUICE_LOG_LEVEL (trace, debug, info, warn, error, critical, off), else
 // `fallback`; a value not understood is info, with a warning (log_level.h).
 void configure_logging(const std::string& fallback);
+// After configure_logging: logs go to the file at `path` (appended, flushed
+// line by line) instead of stderr; errors still go to stderr. kUsage when
+// the file cannot be opened.
+Status log_to_file(const std::string& path);
 
 }  // namespace sluice::ops

@@ -16,6 +16,7 @@ struct RunOptions {
   std::string spec_path;
   std::string stage;  // a stage name, or "all"
   std::string metrics_addr;  // empty: no /metrics endpoint
+  std::string log_file;      // empty: logs go to stderr
 };
 int run_command(const RunOptions& options);
 

@@ -75,6 +75,9 @@ Status run_workers(std::vector<std::unique_ptr<Worker>>& workers) {
 }  // namespace
 
 int run_command(const RunOptions& options) {
+  if (!options.log_file.empty()) {
+    if (Status s = log_to_file(options.log_file); !s.is_ok()) return report(s);
+  }
   install_stop_signals();
   auto target = load_target(options.spec_path);
   if (!target.is_ok()) return report(target.status());
