@@ -1,4 +1,4 @@
-// plan_topics: DESIGN.md's topic table, instantiated for one spec.
+// plan_topics: README.md's topic table, instantiated for one spec.
 #include <algorithm>
 
 #include "sluice/admin.h"

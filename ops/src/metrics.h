@@ -1,4 +1,4 @@
-// Prometheus metrics of a worker process, with DESIGN.md's names and labels.
+// Prometheus metrics of a worker process, with the names and labels README.md documents.
 //
 // MetricsServer owns the registry and the HTTP endpoint (/metrics on
 // --metrics-addr). observer(stage) returns the WorkerObserver a worker of that

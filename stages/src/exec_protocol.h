@@ -1,4 +1,4 @@
-// The exec protocol (DESIGN.md "Stage kinds"), as pure functions: a Task
+// The exec protocol (stages/README.md), as pure functions: a Task
 // becomes one line for the child's stdin; one line from the child's stdout
 // becomes a ResultLine or a Status saying why the line is garbage. No I/O,
 // no state; any thread.
@@ -6,7 +6,7 @@
 // Engine -> child: {"id","job","key","attempt","payload","headers"}; the
 // payload is the JSON value itself when the content type is JSON, else a
 // base64 string, and then the line also carries "encoding":"base64" (an
-// addition to DESIGN.md, so that a child can tell base64 from a JSON string).
+// addition to the original protocol, so that a child can tell base64 from a JSON string).
 // Child -> engine: {"id","outputs":[{"payload","key"?,"to"?,"encoding"?}]}
 //              or  {"id","error":"msg","retry":bool,"kind"?}  (retry defaults
 //              to true; kind "exception" when the agent's code raised, else

@@ -1,4 +1,4 @@
-"""A real Prometheus scrapes a worker's /metrics: the DESIGN metric names arrive
+"""A real Prometheus scrapes a worker's /metrics: the documented metric names arrive
 with their labels, and the task counter it stores matches the jobs that went
 through."""
 

@@ -1,4 +1,4 @@
-// Topic and group names, exactly as the table in DESIGN.md gives them.
+// Topic and group names, exactly as README.md's topic table gives them.
 #include "sluice/topics/names.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// plan_topics: DESIGN.md's topic table for a three-stage spec with one
+// plan_topics: README.md's topic table for a three-stage spec with one
 // stateful stage. Pure: no Kafka.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // The exec stage kind: a long-lived child process per stage instance,
-// speaking JSON lines (DESIGN.md "Stage kinds"; stages/README.md).
+// speaking JSON lines (the protocol: stages/README.md).
 //
 // Lifecycle: init() starts a supervisor thread that spawns the child (argv,
 // never a shell, in spec.workdir, with the environment of spec.env and

@@ -1,4 +1,4 @@
-// Topic and consumer-group names: the contract in DESIGN.md, in one place.
+// Topic and consumer-group names: the contract of README.md's topic table, in one place.
 //
 // Pure functions of the pipeline and stage names; nothing here talks to Kafka.
 // Names are [a-z0-9-]+ so that the '.' separator below is unambiguous and
