@@ -95,10 +95,14 @@ Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
 // left as "Empty". With several brokers, those that do not coordinate the
 // group answer with an error for it: the coordinator's entry is the one.
 Result<int> InspectorImpl::count_workers(const std::string& group) {
-  const rd_kafka_group_list* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_list_groups(
-      admin_.get(), group.c_str(), &raw, static_cast<int>(kafka_.connect_timeout.count()));
-  engine::GroupList list(raw);
+  engine::GroupList list;
+  rd_kafka_resp_err_t err = engine::call_when_coordinator_ready(
+      kafka_.connect_timeout, [&](int left_ms) {
+        const rd_kafka_group_list* raw = nullptr;
+        rd_kafka_resp_err_t e = rd_kafka_list_groups(admin_.get(), group.c_str(), &raw, left_ms);
+        list.reset(raw);
+        return e;
+      });
   // The embedded broker (librdkafka 2.0.2's mock cluster) cannot describe
   // groups: report no workers rather than failing the whole status.
   if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return 0;

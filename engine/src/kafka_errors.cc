@@ -49,6 +49,12 @@ StatusCode classify(rd_kafka_resp_err_t err) {
 
 }  // namespace
 
+bool coordinator_settling(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS ||
+         err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+         err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR;
+}
+
 Status kafka_status(rd_kafka_resp_err_t err, std::string_view what) {
   StatusCode code = classify(err);
   if (code == StatusCode::kOk) return Status::ok();

@@ -16,8 +16,9 @@ Result<PartitionList> committed_offsets(rd_kafka_t* group_consumer,
   for (int32_t p = 0; p < partitions; ++p) {
     rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
   }
-  rd_kafka_resp_err_t err = rd_kafka_committed(group_consumer, list.get(),
-                                               static_cast<int>(timeout.count()));
+  rd_kafka_resp_err_t err = call_when_coordinator_ready(timeout, [&](int left_ms) {
+    return rd_kafka_committed(group_consumer, list.get(), left_ms);
+  });
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return kafka_status(err, "committed offsets of " + topic);
   }
