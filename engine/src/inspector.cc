@@ -91,6 +91,18 @@ Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
   return out;
 }
 
+// The error of an entry whose coordinator is still loading, when no entry
+// answered: the call is then worth repeating, as for the call's own error.
+rd_kafka_resp_err_t settling_entry(const rd_kafka_group_list& list) {
+  rd_kafka_resp_err_t settling = RD_KAFKA_RESP_ERR_NO_ERROR;
+  for (int i = 0; i < list.group_cnt; ++i) {
+    rd_kafka_resp_err_t err = list.groups[i].err;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return err;
+    if (engine::coordinator_settling(err)) settling = err;
+  }
+  return settling;
+}
+
 // A group nobody ever joined is described as "Dead"; one whose members all
 // left as "Empty". With several brokers, those that do not coordinate the
 // group answer with an error for it: the coordinator's entry is the one.
@@ -101,7 +113,7 @@ Result<int> InspectorImpl::count_workers(const std::string& group) {
         const rd_kafka_group_list* raw = nullptr;
         rd_kafka_resp_err_t e = rd_kafka_list_groups(admin_.get(), group.c_str(), &raw, left_ms);
         list.reset(raw);
-        return e;
+        return e == RD_KAFKA_RESP_ERR_NO_ERROR && list ? settling_entry(*list) : e;
       });
   // The embedded broker (librdkafka 2.0.2's mock cluster) cannot describe
   // groups: report no workers rather than failing the whole status.

@@ -123,15 +123,16 @@ std::optional<int> ChildProcess::wait_for_exit(std::chrono::milliseconds timeout
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    // pidfd turns readable when the child exits. Without it (old kernels),
-    // poll the pid: this path only runs while a child is being stopped.
-    auto slice = std::min<std::chrono::milliseconds>(left, std::chrono::milliseconds(100));
+    // pidfd turns readable when the child exits, so one poll waits it out
+    // (the exit watcher waits a child's whole life here). Without it (old
+    // kernels), poll the pid: often at first (a stop), then every 100 ms.
+    using std::chrono::milliseconds;
     if (pidfd_.valid()) {
       pollfd p{pidfd_.get(), POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(slice.count()));
+      ::poll(&p, 1, static_cast<int>(std::min<milliseconds>(left, std::chrono::hours(1)).count()));
     } else {
-      std::this_thread::sleep_for(
-          std::min<std::chrono::milliseconds>(slice, std::chrono::milliseconds(5)));
+      bool early = std::chrono::steady_clock::now() - (deadline - timeout) < std::chrono::seconds(1);
+      std::this_thread::sleep_for(std::min<milliseconds>(left, milliseconds(early ? 5 : 100)));
     }
   }
 }

@@ -14,6 +14,7 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr size_t kMaxStderrLine = size_t{64} * 1024;
+constexpr size_t kTailLineBytes = 512;  // of each stderr line kept for a crash's error
 constexpr milliseconds kExitWait{2000};        // EOF on stdout, until the exit status shows
 constexpr milliseconds kDrainWait{1000};       // teardown: let readers finish what is buffered
 
@@ -176,9 +177,7 @@ std::string ExecChild::stderr_tail(std::chrono::milliseconds wait_for_close) {
   std::unique_lock lock(stderr_mutex_);
   stderr_cv_.wait_for(lock, wait_for_close, [this] { return stderr_closed_; });
   std::string tail;
-  for (const std::string& line : stderr_lines_) {
-    tail += (tail.empty() ? "" : " | ") + topics::utf8_excerpt(line, 512);
-  }
+  for (const std::string& line : stderr_lines_) tail += (tail.empty() ? "" : " | ") + line;
   // The end matters most (the exception after its traceback): keep the last bytes.
   if (tail.size() > kMaxTailBytes) tail = "..." + tail.substr(tail.size() - kMaxTailBytes);
   return topics::to_valid_utf8(tail);
@@ -227,7 +226,7 @@ void ExecChild::stderr_loop(UniqueFd err) {
     if (blank(line)) continue;
     std::lock_guard lock(stderr_mutex_);
     if (stderr_lines_.size() == kTailLines) stderr_lines_.pop_front();
-    stderr_lines_.push_back(line.size() > 512 ? line.substr(0, 600) : line);
+    stderr_lines_.push_back(line.substr(0, kTailLineBytes));
   }
   say_dropped();
   std::lock_guard lock(stderr_mutex_);

@@ -19,9 +19,8 @@ std::string ms(std::chrono::milliseconds d) { return topics::format_duration(d);
 }  // namespace
 
 Result<std::string> find_stage_program(const topics::StageSpec& spec) {
-  auto program = find_program(spec.command.at(0), spec.workdir,
-                              path_list_of(child_environment(spec, environ)));
-  return program;
+  return find_program(spec.command.at(0), spec.workdir,
+                      path_list_of(child_environment(spec, environ)));
 }
 
 std::unique_ptr<Stage> make_exec_stage(const topics::StageSpec& spec, ExecOptions options) {
@@ -213,8 +212,8 @@ void ExecStage::charge_locked(const std::string& id, const std::string& kind, st
 // (a crash loop later on: consumption pauses until a child comes up).
 void ExecStage::silent_death_locked(const std::string& message, std::chrono::milliseconds delay) {
   ++silent_deaths_;
-  spdlog::warn("{}; it held no task and never answered ({} in a row); restarting in {}", message,
-               silent_deaths_, ms(delay));
+  spdlog::warn("{}; it never read a task nor answered ({} in a row); restarting in {}",
+               message, silent_deaths_, ms(delay));
   if (silent_deaths_ < options_.startup_failures) return;
   std::string what = message.rfind(stage() + ": ", 0) == 0 ? message.substr(stage().size() + 2)
                                                            : message;
@@ -261,7 +260,6 @@ void ExecStage::spawn_child() {
                                  static_cast<size_t>(spec_.max_outputs),
                                  ChildSetup{child_environment(spec_, environ), spec_.workdir}};
   auto child = ExecChild::spawn(spec_.command, std::move(child_options), this);
-  CompletionBatch batch;
   std::unique_ptr<ExecChild> unused;  // closing meanwhile: torn down outside the lock
   {
     std::lock_guard lock(mu_);
@@ -280,7 +278,6 @@ void ExecStage::spawn_child() {
                    join_argv(spec_.command));
     }
   }
-  batch.run();
 }
 
 // A task in flight past its deadline means the child hangs on it: kill the

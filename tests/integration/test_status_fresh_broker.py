@@ -3,54 +3,37 @@
 (__consumer_offsets), and answers "Coordinator load in progress" or "Not
 coordinator" for a while (seen in the tour: `status` exited 1 with either). status must wait that out, not exit 1 with it."""
 
-import os
-import subprocess
 import time
 
 from conftest import (apply_topics, builtin_stage, exec_stage, free_port, pipeline_spec,
-                      repo_path, run_sluice, status_json, submit, write_spec)
+                      run_sluice, status_json, submit, write_spec)
 
 STATUS_CALLS = 20
 
 
-def kafka_sh(*args, timeout=300):
-    return subprocess.run(["bash", str(repo_path() / "ops/kafka/kafka.sh"), *args],
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
-
-
-def test_status_while_the_first_workers_join_a_fresh_broker(tmp_path, start_worker):
-    broker_dir = tmp_path / "kafka"
-    started = kafka_sh("start", "--fresh", "--dir", broker_dir)
-    assert started.returncode == 0, started.stderr
-    workers = []
-    try:
-        broker = started.stdout.strip()
-        # The tour's pipeline, on a broker of its own: its group names decide which
-        # partitions of __consumer_offsets coordinate them.
-        spec = write_spec(tmp_path, pipeline_spec("tour", broker, [
-            exec_stage("enrich", next=["tag"]),
-            builtin_stage("tag", "tag", next=["publish"]),
-            exec_stage("publish")], partitions=6))
-        apply_topics(spec)
-        # As in the tour, one worker serves metrics: its queue-depth refresher is the
-        # first client to ask for the groups' offsets, which creates the coordinator.
-        workers += [start_worker(spec, "enrich"), start_worker(spec, "tag"),
-                    start_worker(spec, "publish", "--metrics-addr", free_port())]
-        submit(spec, [{"n": n} for n in range(1000)])
-        failures = []
-        for _ in range(STATUS_CALLS):
-            result = run_sluice("status", "-f", spec)
-            if result.returncode != 0:
-                failures.append(result.stderr.strip())
-            time.sleep(0.25)  # a user typing the next command; not a condition
-        print(f"\nmeasured: {len(failures)} of {STATUS_CALLS} status calls failed: "
-              f"{failures[:3]}")
-        assert failures == []
-        assert [s["workers"] for s in status_json(spec)["stages"]] == [1, 1, 1]
-        for worker in workers:
-            assert worker.terminate() == 0
-    finally:
-        for worker in workers:
-            worker.kill()  # before their broker goes (a no-op for those stopped)
-        kafka_sh("stop", "--clean", "--dir", broker_dir)
+# own_broker before start_worker: the workers are stopped before their broker.
+def test_status_while_the_first_workers_join_a_fresh_broker(tmp_path, own_broker, start_worker):
+    # The tour's pipeline, on a broker of its own: its group names decide which
+    # partitions of __consumer_offsets coordinate them.
+    spec = write_spec(tmp_path, pipeline_spec("tour", own_broker.address, [
+        exec_stage("enrich", next=["tag"]),
+        builtin_stage("tag", "tag", next=["publish"]),
+        exec_stage("publish")], partitions=6))
+    apply_topics(spec)
+    # As in the tour, one worker serves metrics: its queue-depth refresher is the
+    # first client to ask for the groups' offsets, which creates the coordinator.
+    workers = [start_worker(spec, "enrich"), start_worker(spec, "tag"),
+               start_worker(spec, "publish", "--metrics-addr", free_port())]
+    submit(spec, [{"n": n} for n in range(1000)])
+    failures = []
+    for _ in range(STATUS_CALLS):
+        result = run_sluice("status", "-f", spec)
+        if result.returncode != 0:
+            failures.append(result.stderr.strip())
+        time.sleep(0.25)  # a user typing the next command; not a condition
+    print(f"\nmeasured: {len(failures)} of {STATUS_CALLS} status calls failed: "
+          f"{failures[:3]}")
+    assert failures == []
+    assert [s["workers"] for s in status_json(spec)["stages"]] == [1, 1, 1]
+    for worker in workers:
+        assert worker.terminate() == 0

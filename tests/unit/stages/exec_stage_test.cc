@@ -572,11 +572,7 @@ TEST_F(ExecStageTest, RetriedPoisonTasksComeBackUntilTheirAttemptsAreSpent) {
     Task task = json_task(id, poison ? R"({"crash":true})" : R"({"n":1})", attempt);
     stage_->process(task, [&, id, poison, attempt](Outcome outcome) {
       if (outcome.kind == OutcomeKind::kRetry && attempt < 3) {
-        std::thread([&, id, poison, attempt] {
-          std::this_thread::sleep_for(50ms);
-          send(id, poison, attempt + 1);
-        }).detach();
-        return;
+        return send(id, poison, attempt + 1);  // `done` may call process() again
       }
       std::lock_guard lock(mu);
       final_outcomes.emplace(id, outcome);
