@@ -80,7 +80,7 @@ Status read_url(const Field& f, StageSpec& s) {
   if (!url.is_ok()) return url.status();
   bool http = url->rfind("http://", 0) == 0 || url->rfind("https://", 0) == 0;
   if (!http) return f.error("must start with http:// or https://, got '" + *url + "'");
-  s.url = std::move(url).value();
+  s.http.url = std::move(url).value();
   return Status::ok();
 }
 

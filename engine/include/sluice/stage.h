@@ -10,6 +10,7 @@
 // engine and become a retryable failure.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -57,20 +58,25 @@ enum class OutcomeKind {
 struct Outcome {
   OutcomeKind kind = OutcomeKind::kOk;
   std::vector<Output> outputs;
-  std::string error_kind;  // "error", "timeout", "crash", "exception", ...
+  std::string error_kind;  // "error", "timeout", "crash", "exception", "http_503", ...
   std::string error;
+  // With kRetry: the stage asks that nothing be retried before this (an exec
+  // result's "retry_after", an HTTP Retry-After). The engine waits at least
+  // this long before the task's next attempt and holds the whole stage (no
+  // task starts) meanwhile: the dependency said it is overloaded. 0: none.
+  std::chrono::milliseconds retry_after{0};
 
   static Outcome ok(std::vector<Output> outputs) {
-    return {OutcomeKind::kOk, std::move(outputs), {}, {}};
+    return {OutcomeKind::kOk, std::move(outputs), {}, {}, {}};
   }
   static Outcome retry(std::string kind, std::string message) {
-    return {OutcomeKind::kRetry, {}, std::move(kind), std::move(message)};
+    return {OutcomeKind::kRetry, {}, std::move(kind), std::move(message), {}};
   }
   static Outcome fail(std::string kind, std::string message) {
-    return {OutcomeKind::kFail, {}, std::move(kind), std::move(message)};
+    return {OutcomeKind::kFail, {}, std::move(kind), std::move(message), {}};
   }
   static Outcome refused(std::string message) {
-    return {OutcomeKind::kRefused, {}, "refused", std::move(message)};
+    return {OutcomeKind::kRefused, {}, "refused", std::move(message), {}};
   }
   // Back to ok with no outputs; the outputs vector keeps its capacity.
   void clear() {
@@ -78,6 +84,7 @@ struct Outcome {
     outputs.clear();
     error_kind.clear();
     error.clear();
+    retry_after = {};
   }
 };
 

@@ -52,7 +52,7 @@ TEST(SpecLoader, LoadsThreeStagesInFileOrder) {
   ASSERT_EQ(spec.stages.size(), 3u);
   EXPECT_EQ(spec.stages[0].kind, StageKind::kExec);
   EXPECT_EQ(spec.stages[0].command, (std::vector<std::string>{"python3", "fetch.py"}));
-  EXPECT_EQ(spec.stages[1].url, "http://localhost:8080/summarize");
+  EXPECT_EQ(spec.stages[1].http.url, "http://localhost:8080/summarize");
   EXPECT_EQ(spec.stages[2].builtin, "passthrough");
   EXPECT_EQ(spec.entry_stage().name, "fetch");
 }

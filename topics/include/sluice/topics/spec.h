@@ -22,10 +22,36 @@ using Millis = std::chrono::milliseconds;
 enum class StageKind { kExec, kHttp, kBuiltin };
 enum class Guarantee { kAtLeastOnce, kExactlyOnce };
 
+// kTopic: a failed attempt is produced to <p>.<stage>.retry and its input
+// offset is done (a retried task may be overtaken by later tasks of its key).
+// kInPlace: the task waits in memory; its key and its partition's commit
+// wait behind it (per-key order holds).
+enum class RetryMode { kTopic, kInPlace };
+
 struct RetryPolicy {
   int max_attempts = 5;
   Millis backoff{1000};
   Millis max_backoff{300000};
+  RetryMode mode = RetryMode::kTopic;
+};
+
+// Opens when, within the last `window`, at least `failures` attempts failed
+// (retryably) and they were at least `failure_rate` percent of the attempts
+// that ended; stays open for `cool_down`, then lets probe tasks through.
+struct CircuitPolicy {
+  bool enabled = false;  // `circuit: off` (the default) or a map
+  int failures = 20;
+  int failure_rate = 50;  // percent
+  Millis window{30000};
+  Millis cool_down{30000};
+};
+
+// kind http: where and how each task is sent. Header values are taken after
+// ${VAR} substitution (an API key from the environment).
+struct HttpSpec {
+  std::string url;  // http:// or https://
+  std::string method = "POST";
+  std::map<std::string, std::string> headers;
 };
 
 struct BackpressurePolicy {
@@ -41,7 +67,7 @@ struct StageSpec {
   StageKind kind = StageKind::kBuiltin;
   std::vector<std::string> command;  // exec: argv, never run through a shell
   std::string builtin;               // builtin: registered name
-  std::string url;                   // http: POST target
+  HttpSpec http;                     // http: where each task goes
   std::vector<std::string> next;     // empty: outputs go to <pipeline>.done
   int partitions = 6;
   int replication = 1;
@@ -49,6 +75,7 @@ struct StageSpec {
   int concurrency = 1;
   Millis timeout{30000};
   RetryPolicy retry;
+  CircuitPolicy circuit;
   BackpressurePolicy backpressure;
   bool state = false;
   // exec: the child's environment is the worker's (inherit_env) or a minimal
