@@ -4,16 +4,16 @@
 
 namespace sluice::engine {
 
-void CompletionQueue::push(uint64_t task_id, Outcome outcome) {
+void CompletionQueue::push(uint64_t task_id, uint32_t run, Outcome outcome) {
   // A synchronous stage completes on the owner's thread, inside process():
   // no lock, and no wake-up (the owner drains right after).
   if (std::this_thread::get_id() == owner_) {
-    owner_items_.push_back({task_id, std::move(outcome)});
+    owner_items_.push_back({task_id, run, std::move(outcome)});
     return;
   }
   std::lock_guard lock(mutex_);
   bool was_empty = items_.empty();
-  items_.push_back({task_id, std::move(outcome)});
+  items_.push_back({task_id, run, std::move(outcome)});
   // Only the first item needs to wake the loop; it drains everything. Called
   // under the lock, so clear_wake_hook() cannot race with it.
   if (was_empty && wake_) wake_();

@@ -19,6 +19,10 @@ namespace sluice::engine {
 
 struct Completed {
   uint64_t task_id;
+  // Which run (attempt) of the task this outcome ends: an outcome that
+  // arrives after its run timed out, while the task runs again, is not the
+  // new run's.
+  uint32_t run;
   Outcome outcome;
 };
 
@@ -41,7 +45,7 @@ class CompletionQueue {
     wake_ = nullptr;
   }
 
-  void push(uint64_t task_id, Outcome outcome);
+  void push(uint64_t task_id, uint32_t run, Outcome outcome);
   // Moves everything queued into `out` (cleared first). Owner only.
   void drain(std::vector<Completed>& out);
   // Owner only.

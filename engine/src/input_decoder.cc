@@ -11,7 +11,7 @@ namespace {
 // Fields 1-8 are strings; 10, 16 and 17 (not_before, errors, origin) are
 // skipped.
 enum Field : uint32_t {
-  kJobId = 1, kTaskId = 2, kCorrelationId = 4, kSourceStage = 8, kAttempt = 9,
+  kJobId = 1, kTaskId = 2, kCorrelationId = 4, kSourceStage = 8, kAttempt = 9, kNotBefore = 10,
   kSubmittedAt = 11, kDeadline = 12, kContentType = 13, kPayload = 14, kHeaders = 15, kKey = 18,
 };
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
@@ -122,6 +122,7 @@ bool decode_input(std::string_view bytes, std::string_view record_key, Task* tas
   fields->correlation_id.clear();
   fields->submitted_at_unix_ms = 0;
   fields->deadline_unix_ms = 0;
+  fields->not_before_unix_ms = 0;
 
   WireReader reader(bytes);
   while (!reader.done()) {
@@ -149,14 +150,16 @@ bool decode_input(std::string_view bytes, std::string_view record_key, Task* tas
         default: break;  // addressing: the worker knows its own
       }
     } else if (wire_type == kVarint &&
-               (field == kAttempt || field == kSubmittedAt || field == kDeadline)) {
+               (field == kAttempt || field == kNotBefore || field == kSubmittedAt ||
+                field == kDeadline)) {
       uint64_t value;
       if (!reader.varint(&value)) return false;
       if (field == kAttempt) task->attempt = static_cast<uint32_t>(value);
       if (field == kSubmittedAt) fields->submitted_at_unix_ms = static_cast<int64_t>(value);
       if (field == kDeadline) fields->deadline_unix_ms = static_cast<int64_t>(value);
+      if (field == kNotBefore) fields->not_before_unix_ms = static_cast<int64_t>(value);
     } else if (!reader.skip(wire_type)) {
-      return false;  // not_before, errors, origin, unknown fields: skipped
+      return false;  // errors, origin, unknown fields: skipped
     }
   }
   // Protobuf happily parses many foreign byte strings; an envelope always

@@ -26,6 +26,7 @@ struct InputFields {
   std::string correlation_id;
   int64_t submitted_at_unix_ms = 0;
   int64_t deadline_unix_ms = 0;
+  int64_t not_before_unix_ms = 0;  // a retry: not to run before this (0: now)
 };
 
 // False when `bytes` is not a Sluice envelope (foreign or corrupt, or one

@@ -135,8 +135,10 @@ void OutputSink::close() {
 }
 
 size_t OutputSink::record_bytes(const OutgoingRecord& record) {
+  size_t headers = 0;
+  for (const RecordHeader& h : record.headers) headers += h.name.size() + h.value.size();
   return record.key.size() + record.value.size() + record.job_id.size() + record.task_id.size() +
-         kRecordOverheadBytes;
+         headers + kRecordOverheadBytes;
 }
 
 void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
@@ -153,12 +155,46 @@ void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
       backlog_.empty() ? send(record, record_id) : RD_KAFKA_RESP_ERR__QUEUE_FULL;
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     backlog_.push_back({record.topic, std::string(record.key), std::string(record.value),
-                        std::string(record.job_id), std::string(record.task_id), record_id});
+                        std::string(record.job_id), std::string(record.task_id),
+                        {record.headers.begin(), record.headers.end()}, record_id});
   }
 }
 
+// The common case (outputs: two id headers) passes them inline; a record
+// with more headers builds a header list, which librdkafka owns once the
+// produce succeeds.
 rd_kafka_resp_err_t OutputSink::send(const OutgoingRecord& record, uint64_t record_id) {
-  rd_kafka_resp_err_t err = rd_kafka_producev(
+  rd_kafka_resp_err_t err;
+  if (record.headers.empty()) {
+    err = send_inline(record, record_id);
+  } else {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(2 + record.headers.size());
+    rd_kafka_header_add(headers, "sluice-job-id", -1, record.job_id.data(),
+                        static_cast<ssize_t>(record.job_id.size()));
+    rd_kafka_header_add(headers, "sluice-task-id", -1, record.task_id.data(),
+                        static_cast<ssize_t>(record.task_id.size()));
+    for (const RecordHeader& h : record.headers) {
+      rd_kafka_header_add(headers, h.name.c_str(), -1, h.value.data(),
+                          static_cast<ssize_t>(h.value.size()));
+    }
+    err = rd_kafka_producev(
+        producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)),
+        RD_KAFKA_V_END);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);
+  }
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return err;
+  SendFailure failure = classify_send_error(err);
+  if (failure == SendFailure::kFatal) needs_rebuild_ = true;
+  fail(record_id, failure, kafka_status(err, "produce to " + record.topic).message());
+  return err;
+}
+
+rd_kafka_resp_err_t OutputSink::send_inline(const OutgoingRecord& record, uint64_t record_id) {
+  return rd_kafka_producev(
       producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
@@ -168,11 +204,6 @@ rd_kafka_resp_err_t OutputSink::send(const OutgoingRecord& record, uint64_t reco
       RD_KAFKA_V_HEADER("sluice-task-id", record.task_id.data(),
                         static_cast<ssize_t>(record.task_id.size())),
       RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)), RD_KAFKA_V_END);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return err;
-  SendFailure failure = classify_send_error(err);
-  if (failure == SendFailure::kFatal) needs_rebuild_ = true;
-  fail(record_id, failure, kafka_status(err, "produce to " + record.topic).message());
-  return err;
 }
 
 void OutputSink::fail(uint64_t record_id, SendFailure failure, const std::string& why) {
@@ -188,7 +219,8 @@ void OutputSink::poll(int wait_ms) {
 void OutputSink::drain_backlog() {
   while (!backlog_.empty() && !needs_rebuild_) {
     const Waiting& w = backlog_.front();
-    rd_kafka_resp_err_t err = send({w.topic, w.key, w.value, w.job_id, w.task_id}, w.record_id);
+    rd_kafka_resp_err_t err =
+        send({w.topic, w.key, w.value, w.job_id, w.task_id, w.headers}, w.record_id);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return;
     backlog_.pop_front();
   }

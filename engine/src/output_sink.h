@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,11 +33,17 @@ enum class SendFailure {
   kFatal,          // the producer is unusable: rebuild it and rewind every input
 };
 
+struct RecordHeader {
+  std::string name;
+  std::string value;
+};
+
 struct OutgoingRecord {
   const std::string& topic;
   std::string_view key;
   std::string_view value;
   std::string_view job_id, task_id;  // mirrored as headers
+  std::span<const RecordHeader> headers = {};  // more headers (a dead letter's)
 };
 
 struct CommitRequest {
@@ -108,11 +115,13 @@ class OutputSink {
  private:
   struct Waiting {  // a record refused with QUEUE_FULL, retried from poll()
     std::string topic, key, value, job_id, task_id;
+    std::vector<RecordHeader> headers;
     uint64_t record_id;
   };
   Status make_producer();
   // QUEUE_FULL is returned as is (the caller keeps the record waiting).
   rd_kafka_resp_err_t send(const OutgoingRecord& record, uint64_t record_id);
+  rd_kafka_resp_err_t send_inline(const OutgoingRecord& record, uint64_t record_id);
   void fail(uint64_t record_id, SendFailure failure, const std::string& why);
   void drain_backlog();
 

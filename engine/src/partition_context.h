@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 
@@ -42,12 +43,12 @@ enum PauseReason : uint32_t {
   kPauseStarting = 1u << 2,  // start offset unknown
   kPauseRewinding = 1u << 3,
   kPauseStopping = 1u << 4,
-  // Reserved for what comes next.
-  kPauseBackpressure = 1u << 5,
-  kPauseRetryDelay = 1u << 6,
-  kPauseRestore = 1u << 7,
-  kPauseCircuit = 1u << 8,
-  kPauseStageDown = 1u << 9,  // the stage says it is unavailable (StageHealth)
+  kPauseBackpressure = 1u << 5,  // reserved: a stage in `next` is over its watermark
+  kPauseRetryDelay = 1u << 6,    // a retry partition whose head is not due yet
+  kPauseRestore = 1u << 7,       // reserved: its state store is restoring
+  kPauseCircuit = 1u << 8,       // the stage's circuit breaker is open
+  kPauseStageDown = 1u << 9,     // the stage says it is unavailable (StageHealth)
+  kPauseHeld = 1u << 10,         // the stage asked to hold off (retry_after)
 };
 
 // A record the broker refused (too large, invalid) after its task's input
@@ -70,6 +71,10 @@ struct PartitionContext {
   // kStarting / kRewinding: when to try the committed read or the seek again.
   Clock::time_point retry_at{};
   std::chrono::milliseconds backoff{0};
+  // A retry partition: the due times of its records read before they were
+  // due (kDelayed), in offset order. It stays paused while the first is not
+  // due, so its backlog waits on the broker, not in memory.
+  std::deque<Clock::time_point> delayed;
 
   bool should_pause() const { return pause_reasons != 0; }
   void set_reason(uint32_t reason, bool on) {

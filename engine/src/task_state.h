@@ -5,6 +5,8 @@
 // key wait while it is held).
 //
 //   state       holds        what it waits for
+//   kDelayed    -            its not-before time (a record of the retry topic
+//                            read before it is due): then it joins its lane
 //   kWaiting    -            its key to be free and a slot (in its lane)
 //   kRunning    slot, key    the stage's outcome
 //   kParked     key          its retry backoff, then a slot
@@ -13,14 +15,18 @@
 //                            rewound, revoked or lost: then it is erased
 //
 //   from        to           when
+//   kDelayed    kWaiting     its not-before time passed
 //   kWaiting    kRunning     dispatched
-//   kRunning    kProducing   outcome ok (outputs produced) or dead letter
-//   kRunning    kParked      retryable failure with attempts left, or the stage
-//                            refused it for capacity (no attempt charged)
+//   kRunning    kProducing   outcome ok (outputs produced), a retry record
+//                            (retry.mode topic) or a dead letter
+//   kRunning    kParked      retryable failure with attempts left (retry.mode
+//                            in_place), a failure while the circuit is open,
+//                            or the stage refused it for capacity (the last two
+//                            charge no attempt)
 //   kRunning    kAbandoned   its partition is dropped while the stage runs it
 //   kParked     kRunning     backoff passed and a slot is free
 //   (erased)                 kProducing acked; kAbandoned outcome arrived;
-//                            kWaiting, kParked or kProducing dropped
+//                            kDelayed, kWaiting, kParked or kProducing dropped
 //
 // A dropped running task keeps its slot and key until its outcome arrives,
 // so the stage is never handed more than `concurrency` tasks and a re-read
@@ -42,10 +48,11 @@
 
 namespace sluice::engine {
 
-enum class TaskState : uint8_t { kWaiting, kRunning, kParked, kProducing, kAbandoned };
+enum class TaskState : uint8_t { kDelayed, kWaiting, kRunning, kParked, kProducing, kAbandoned };
 
 constexpr bool task_transition_allowed(TaskState from, TaskState to) {
   switch (from) {
+    case TaskState::kDelayed: return to == TaskState::kWaiting;
     case TaskState::kWaiting: return to == TaskState::kRunning;
     case TaskState::kRunning:
       return to == TaskState::kProducing || to == TaskState::kParked ||
@@ -59,6 +66,7 @@ constexpr bool task_transition_allowed(TaskState from, TaskState to) {
 
 constexpr const char* task_state_name(TaskState state) {
   switch (state) {
+    case TaskState::kDelayed: return "delayed";
     case TaskState::kWaiting: return "waiting";
     case TaskState::kRunning: return "running";
     case TaskState::kParked: return "parked";

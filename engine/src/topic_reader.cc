@@ -28,6 +28,7 @@ void copy_envelope(const v1::Envelope& envelope, TopicRecord& record) {
   record.destination_stage = envelope.destination_stage();
   record.attempt = envelope.attempt();
   record.submitted_at_unix_ms = envelope.submitted_at_unix_ms();
+  record.not_before_unix_ms = envelope.not_before_unix_ms();
   record.content_type = envelope.content_type();
   record.payload = envelope.payload();
   record.headers.insert(envelope.headers().begin(), envelope.headers().end());
@@ -48,6 +49,18 @@ TopicRecord to_record(const rd_kafka_message_t& message) {
   record.offset = message.offset;
   if (message.key) {
     record.record_key.assign(static_cast<const char*>(message.key), message.key_len);
+  }
+  rd_kafka_headers_t* headers = nullptr;  // owned by the message
+  if (rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* value;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      record.record_headers[name] =
+          value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size);
+    }
   }
   v1::Envelope envelope;
   if (engine::decode_envelope(message.payload, message.len, &envelope)) {

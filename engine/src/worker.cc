@@ -58,7 +58,11 @@ Status WorkerImpl::start() {
                        options_.stage + "'");
   }
   const std::string& pipeline = options_.spec.pipeline;
-  consumed_topics_ = {topics::input_topic(options_.spec, *spec_)};
+  // The retry topic is consumed in both retry modes: records left there by
+  // an earlier run (or by workers in topic mode) still get their attempts.
+  consumed_topics_ = {topics::input_topic(options_.spec, *spec_),
+                      topics::retry_topic(pipeline, spec_->name)};
+  consumed_handles_.assign(consumed_topics_.size(), nullptr);
   dlq_topic_ = topics::dlq_topic(pipeline, spec_->name);
   for (const std::string& next : spec_->next) {
     next_topics_[next] = topics::stage_topic(pipeline, next);
@@ -85,7 +89,8 @@ Status WorkerImpl::start() {
     rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
   }
   return kafka_status(rd_kafka_subscribe(consumer_.get(), topics.get()),
-                      "subscribe to " + consumed_topics_[0]);
+                      "subscribe to " + consumed_topics_[kInputTopic] + " and " +
+                          consumed_topics_[kRetryTopic]);
 }
 
 Status WorkerImpl::create_consumer() {
@@ -122,8 +127,10 @@ Status WorkerImpl::check_topics() {
 
 Status WorkerImpl::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
-  spdlog::info("stage {}: consuming {} as group {}", spec_->name, consumed_topics_[0],
-               topics::group_id(options_.spec.pipeline, spec_->name));
+  spdlog::info("stage {}: consuming {} and {} as group {} (retry mode {})", spec_->name,
+               consumed_topics_[kInputTopic], consumed_topics_[kRetryTopic],
+               topics::group_id(options_.spec.pipeline, spec_->name),
+               spec_->retry.mode == topics::RetryMode::kTopic ? "topic" : "in_place");
   next_commit_ = Clock::now() + options_.commit_interval;
   // The hook's queue belongs to the consumer: shutdown() clears the hook
   // before the consumer goes, so a stage finishing late never touches it.
@@ -139,6 +146,7 @@ void WorkerImpl::run_once() {
                        Clock::now().time_since_epoch();
   consume_phase(poll_wait_ms());
   dispatch_and_complete_phase();
+  expire_timeouts();
   sink_->poll(0);
   sink_->poll_commits();
   if (Status s = recover_phase(); !s.is_ok()) fatal_ = s;
@@ -169,18 +177,23 @@ void WorkerImpl::dispatch_and_complete_phase() {
 int WorkerImpl::poll_wait_ms() const {
   if (!completions_.empty()) return 0;
   int wait = 100;
-  if (sink_->congested()) wait = 5;  // the backlog drains as acks arrive
-  else if (dispatcher_.has_ready()) return 0;
-  if (!retries_.empty()) {
-    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
-        retries_.top().at - Clock::now());
+  auto now = Clock::now();
+  auto wait_until = [&](Clock::time_point at) {
+    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
     wait = std::clamp<int>(static_cast<int>(until.count()), 0, wait);
+  };
+  if (held()) {
+    wait_until(held_until_);
+  } else if (sink_->congested()) {
+    wait = 5;  // the backlog drains as acks arrive
+  } else if (dispatcher_.has_ready()) {
+    return 0;
   }
+  if (!retries_.empty()) wait_until(retries_.top().at);
+  if (!timeouts_.empty()) wait_until(timeouts_.top().at);
   for (const auto& [where, partition] : partitions_) {
     if (partition.phase == PartitionPhase::kActive) continue;
-    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(partition.retry_at -
-                                                                       Clock::now());
-    wait = std::clamp<int>(static_cast<int>(until.count()), 0, wait);
+    wait_until(partition.retry_at);
   }
   return wait;
 }
@@ -207,6 +220,7 @@ void WorkerImpl::move_to(TaskRecord& record, TaskState state) {
                std::string("task state ") + task_state_name(record.state) + " -> " +
                    task_state_name(state) + " is not in the table (task_state.h)");
   if (record.state == TaskState::kParked) --parked_;
+  if (record.state == TaskState::kDelayed) --delayed_;
   if (state == TaskState::kParked) ++parked_;
   record.state = state;
 }
@@ -290,7 +304,8 @@ void WorkerImpl::drain_until(Clock::time_point deadline,
                              const std::function<bool(const TaskRecord&)>& counts) {
   while (true) {
     drop_records([&](const TaskRecord& r) {
-      return counts(r) && (r.state == TaskState::kWaiting || r.state == TaskState::kParked);
+      return counts(r) && (r.state == TaskState::kWaiting || r.state == TaskState::kParked ||
+                           r.state == TaskState::kDelayed);
     });
     completion_phase();
     sink_->poll(0);

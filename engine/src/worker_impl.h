@@ -11,11 +11,13 @@
 // Kafka and every commit goes through the OutputSink (output_sink.h); task
 // records follow the table in task_state.h. Files: worker.cc (lifecycle and
 // loop), worker_intake.cc, worker_outcomes.cc, worker_partitions.cc
-// (rebalance, rewind, pausing), worker_commit.cc.
+// (rebalance, rewind, pausing), worker_retries.cc (retries, the retry
+// topic's delayed records, timeouts), worker_commit.cc.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +74,7 @@ class WorkerImpl final : public Worker {
     bool dead_letter = false;  // what it produces is its dead letter
     int pending_acks = 0;
     KeyDispatcher::LaneRef lane;  // the lane of task.key, while it holds one
+    uint32_t run = 0;             // starts so far: its outcome names the run it ends
     Clock::time_point started;
     std::unique_ptr<TaskBody> body;  // null once produced (kProducing)
   };
@@ -80,10 +83,18 @@ class WorkerImpl final : public Worker {
     const std::string* topic;
     const std::string* stage;  // empty string: <pipeline>.done
   };
-  struct RetryDue {
+  struct Due {
     Clock::time_point at;
     uint64_t id;
-    bool operator>(const RetryDue& other) const { return at > other.at; }
+    bool operator>(const Due& other) const { return at > other.at; }
+  };
+  using DueQueue = std::priority_queue<Due, std::vector<Due>, std::greater<>>;
+  // A run that timed out, remembered a while so its late outcome is named
+  // when it arrives.
+  struct TimedOut {
+    uint64_t record_id;
+    uint32_t run;
+    std::string task_id, job_id;
   };
 
   // worker.cc
@@ -103,6 +114,7 @@ class WorkerImpl final : public Worker {
 
   // worker_intake.cc
   void consume_phase(int wait_ms);
+  int32_t topic_index(const rd_kafka_message_t* message);
   void take_in(const rd_kafka_message_t* message);
   void dispatch_phase();
   void start_task(TaskRecord& record);
@@ -112,9 +124,6 @@ class WorkerImpl final : public Worker {
   void completion_phase();
   void handle_outcome(TaskRecord& record, Outcome& outcome);
   void produce_outputs(TaskRecord& record, std::vector<Output>& outputs);
-  void retry_later(TaskRecord& record, const Outcome& outcome);
-  void refused_later(TaskRecord& record);
-  void park(TaskRecord& record, Clock::duration wait);
   void dead_letter(TaskRecord& record, const Outcome& outcome);
   void send_dead_letter(TaskRecord& record);
   v1::Envelope& input_envelope(TaskRecord& record);
@@ -123,12 +132,27 @@ class WorkerImpl final : public Worker {
   void on_acked(uint64_t record_id);
   void on_send_failed(uint64_t record_id, SendFailure failure, const std::string& why);
   void observe(TaskResult result, const TaskRecord& record);
+  void ignore_late_outcome(const Completed& done);
+
+  // worker_retries.cc
+  void retry_later(TaskRecord& record, const Outcome& outcome);
+  void send_retry(TaskRecord& record, Clock::duration delay);
+  void refused_later(TaskRecord& record);
+  void park(TaskRecord& record, Clock::duration wait);
+  void hold_stage(Clock::duration wait);
+  bool held() const { return Clock::now() < held_until_; }
+  void delay_until_due(TaskRecord& record, PartitionContext& partition, int64_t not_before_unix_ms);
+  void release_due_retries();
+  void update_retry_pauses();
+  void watch_timeout(const TaskRecord& record);
+  void expire_timeouts();
 
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void read_starts(std::vector<PartitionContext*> contexts, int timeout_ms);
   void assign_known(const std::vector<PartitionContext*>& joining);
   bool cooperative() const;
+  size_t input_partitions() const;
   void revoke(rd_kafka_topic_partition_list_t* partitions);
   PartitionContext* find_partition(const char* topic, int32_t partition);
   void drop_records(const std::function<bool(const TaskRecord&)>& which);
@@ -153,8 +177,13 @@ class WorkerImpl final : public Worker {
   Outcome sync_outcome_;   // reused by every synchronous task
   WorkerObserver* observer_;
   const topics::StageSpec* spec_;  // points into options_.spec
-  // Topics this worker consumes; TopicPartition::topic indexes it. [0] is the input.
+  // Topics this worker consumes; TopicPartition::topic indexes it.
+  static constexpr int32_t kInputTopic = 0;
+  static constexpr int32_t kRetryTopic = 1;
   std::vector<std::string> consumed_topics_;
+  // The rd_kafka_topic_t of each consumed topic once seen, so a message's
+  // topic is found without comparing names.
+  std::vector<const rd_kafka_topic_t*> consumed_handles_;
   std::string dlq_topic_;
   std::map<std::string, std::string> next_topics_;  // stage name -> topic
   std::vector<std::string> default_output_topics_;
@@ -165,7 +194,8 @@ class WorkerImpl final : public Worker {
   std::unique_ptr<OutputSink> sink_;
   CompletionQueue completions_;
   std::vector<Completed> completed_scratch_;
-  std::string serialize_scratch_;  // a dead letter being produced
+  std::string serialize_scratch_;  // a dead letter or retry record being produced
+  std::vector<RecordHeader> dlq_headers_scratch_;
   std::vector<std::string> encoded_scratch_;  // the outputs of a task, encoded
   std::vector<std::string> output_ids_scratch_;
   std::vector<std::string_view> output_keys_scratch_;
@@ -178,7 +208,11 @@ class WorkerImpl final : public Worker {
   std::vector<std::unique_ptr<TaskBody>> spare_bodies_;
   size_t body_bytes_ = 0;  // input bytes held by the bodies in use
   size_t parked_ = 0;      // records in kParked
-  std::priority_queue<RetryDue, std::vector<RetryDue>, std::greater<>> retries_;
+  size_t delayed_ = 0;     // records in kDelayed
+  DueQueue retries_;       // kParked and kDelayed records: when each may go on
+  DueQueue timeouts_;      // running tasks of an asynchronous builtin: when each times out
+  std::deque<TimedOut> timed_out_;  // the last few, newest at the back
+  Clock::time_point held_until_{};  // no task starts before (a stage's retry_after)
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s
   bool flow_paused_ = false;

@@ -29,13 +29,29 @@ void WorkerImpl::consume_phase(int wait_ms) {
   }
 }
 
+// Which consumed topic a message is of: by its topic handle, resolved by
+// name the first time each is seen (librdkafka keeps one handle per topic).
+int32_t WorkerImpl::topic_index(const rd_kafka_message_t* message) {
+  for (size_t i = 0; i < consumed_handles_.size(); ++i) {
+    if (consumed_handles_[i] == message->rkt) return static_cast<int32_t>(i);
+  }
+  const char* name = rd_kafka_topic_name(message->rkt);
+  for (size_t i = 0; i < consumed_topics_.size(); ++i) {
+    if (consumed_topics_[i] == name) {
+      consumed_handles_[i] = message->rkt;
+      return static_cast<int32_t>(i);
+    }
+  }
+  return -1;
+}
+
 void WorkerImpl::take_in(const rd_kafka_message_t* message) {
   if (message->err) {
     spdlog::warn("stage {}: consume: {}", spec_->name, rd_kafka_message_errstr(message));
     return;
   }
-  // Only the input topic is consumed today: TopicPartition{0, p}.
-  auto it = partitions_.find({0, message->partition});
+  int32_t topic = topic_index(message);
+  auto it = partitions_.find({topic, message->partition});
   // A late record of a revoked partition, or of one not (or no longer) active.
   if (it == partitions_.end() || it->second.phase != PartitionPhase::kActive) return;
   PartitionContext& partition = it->second;
@@ -53,6 +69,7 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
   record.state = TaskState::kWaiting;
   record.dead_letter = false;
   record.pending_acks = 0;
+  record.run = 0;
   record.partition = &partition;
   record.offset = offset;
   std::string_view key(static_cast<const char*>(message->key), message->key ? message->key_len : 0);
@@ -74,9 +91,8 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
     take_task(*body.envelope, key, &body.task);
     body.input = {};
     spdlog::warn("stage {}: dead-lettering undecodable record at {}[{}]@{}", spec_->name,
-                 consumed_topics_[0], message->partition, offset);
+                 consumed_topics_[topic], message->partition, offset);
   }
-  record.lane = dispatcher_.enqueue(body.task.key, id);
   // Refused by the broker before a rewind, or undecodable: dead-lettered in
   // its key's turn, so the key's order holds.
   if (auto refused = partition.refused.find(offset); refused != partition.refused.end()) {
@@ -86,24 +102,17 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
     partition.refused.erase(refused);
   } else if (!decoded) {
     record.dead_letter = true;
+  } else if (topic == kRetryTopic && body.input.not_before_unix_ms > now_unix_ms()) {
+    return delay_until_due(record, partition, body.input.not_before_unix_ms);
   }
+  record.lane = dispatcher_.enqueue(body.task.key, id);
 }
 
 void WorkerImpl::dispatch_phase() {
-  // Retries whose backoff has passed go first: their keys are blocked.
-  // While the sink is congested nothing starts: its backlog drains first.
-  auto now = Clock::now();
-  while (!retries_.empty() && retries_.top().at <= now && !sink_->congested()) {
-    TaskRecord* record = records_.find(retries_.top().id);
-    if (record == nullptr || record->state != TaskState::kParked) {
-      retries_.pop();  // dropped by a revocation or rewind meanwhile
-      continue;
-    }
-    if (!dispatcher_.take_slot()) break;
-    retries_.pop();
-    start_task(*record);
-  }
-  while (!sink_->congested()) {
+  // While the stage is held (retry_after) or the sink is congested nothing
+  // starts: the backlog drains first.
+  if (!held()) release_due_retries();
+  while (!held() && !sink_->congested()) {
     auto id = dispatcher_.next_ready();
     if (!id) break;
     TaskRecord* record = records_.find(*id);
@@ -116,22 +125,34 @@ void WorkerImpl::dispatch_phase() {
 void WorkerImpl::start_task(TaskRecord& record) {
   move_to(record, TaskState::kRunning);
   record.started = Clock::now();
+  ++record.run;
   if (record.dead_letter) {
     // Its error is known already (undecodable, or refused by the broker).
     return send_dead_letter(record);
   }
+  if (int64_t deadline = record.body->input.deadline_unix_ms; deadline > 0) {
+    int64_t late = now_unix_ms() - deadline;
+    if (late > 0) {
+      return dead_letter(record, Outcome::fail("deadline",
+                                               "the job's deadline passed " +
+                                                   std::to_string(late) + " ms before attempt " +
+                                                   std::to_string(record.body->task.attempt)));
+    }
+  }
   if (sync_stage_ != nullptr) return run_sync_task(record);
   uint64_t id = record.id;
+  uint32_t run = record.run;
   CompletionQueue* queue = &completions_;
+  watch_timeout(record);
   // User stage code may throw: this is the one guard that maps it to an outcome.
   try {
-    stage_->process(record.body->task, [queue, id](Outcome outcome) {
-      queue->push(id, std::move(outcome));
+    stage_->process(record.body->task, [queue, id, run](Outcome outcome) {
+      queue->push(id, run, std::move(outcome));
     });
   } catch (const std::exception& e) {
-    completions_.push(id, Outcome::retry("exception", e.what()));
+    completions_.push(id, run, Outcome::retry("exception", e.what()));
   } catch (...) {
-    completions_.push(id, Outcome::retry("exception", "unknown exception"));
+    completions_.push(id, run, Outcome::retry("exception", "unknown exception"));
   }
 }
 

@@ -2,36 +2,59 @@
 // and the acks that make its input offset committable.
 #include <spdlog/spdlog.h>
 
-#include <random>
+#include <algorithm>
 
 #include "output_encoder.h"
+#include "sluice/topics/utf8.h"
 #include "task_codec.h"
 #include "worker_impl.h"
 
 namespace sluice::engine {
 
 namespace {
-// A task the stage refused for capacity runs again after this, at no cost.
-constexpr auto kRefusedDelay = std::chrono::milliseconds(50);
+// What a dead letter's sluice-error header keeps of the last error: enough
+// to read in kcat; the whole message is in the envelope.
+constexpr size_t kErrorHeaderBytes = 1024;
 }  // namespace
 
 void WorkerImpl::completion_phase() {
   completions_.drain(completed_scratch_);
   for (Completed& done : completed_scratch_) {
     TaskRecord* record = records_.find(done.task_id);
-    if (record == nullptr) continue;
+    if (record == nullptr || record->run != done.run) {
+      ignore_late_outcome(done);
+      continue;
+    }
     if (record->state == TaskState::kAbandoned) {
       // Its partition went while it ran: only now are its slot and key free.
       dispatcher_.finish(record->lane);
       erase_record(*record);
       continue;
     }
-    if (record->state != TaskState::kRunning) continue;
+    if (record->state != TaskState::kRunning) {
+      ignore_late_outcome(done);  // it timed out, and its retry is on its way
+      continue;
+    }
     handle_outcome(*record, done.outcome);
   }
 }
 
+// An outcome of a run that no longer exists: the task timed out (and was
+// retried or dead-lettered), or was dropped with its partition.
+void WorkerImpl::ignore_late_outcome(const Completed& done) {
+  auto it = std::find_if(timed_out_.begin(), timed_out_.end(), [&](const TimedOut& t) {
+    return t.record_id == done.task_id && t.run == done.run;
+  });
+  if (it == timed_out_.end()) return;
+  spdlog::info("stage {}: ignored the late outcome of task {} of job {}: that attempt had "
+               "timed out", spec_->name, it->task_id, it->job_id);
+  timed_out_.erase(it);
+}
+
 void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
+  if (outcome.kind == OutcomeKind::kRetry && outcome.retry_after.count() > 0) {
+    hold_stage(outcome.retry_after);
+  }
   switch (outcome.kind) {
     case OutcomeKind::kOk:
       return produce_outputs(record, outcome.outputs);
@@ -131,6 +154,7 @@ void WorkerImpl::release_body(TaskRecord& record) {
 
 void WorkerImpl::erase_record(TaskRecord& record) {
   if (record.state == TaskState::kParked) --parked_;
+  if (record.state == TaskState::kDelayed) --delayed_;
   release_body(record);
   records_.erase(record);
 }
@@ -154,38 +178,6 @@ v1::Envelope& WorkerImpl::input_envelope(TaskRecord& record) {
   return *body.envelope;
 }
 
-void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
-  Task& task = record.body->task;
-  append_error(input_envelope(record),
-               {spec_->name, task.attempt, outcome.error_kind, outcome.error});
-  observe(TaskResult::kRetried, record);
-  // attempt n waits backoff * 2^(n-1), capped, with +-20% jitter so a crowd
-  // of failures does not retry in lockstep.
-  thread_local std::mt19937 rng{std::random_device{}()};
-  double base = static_cast<double>(spec_->retry.backoff.count()) *
-                static_cast<double>(1ULL << std::min<uint32_t>(task.attempt - 1, 30));
-  base = std::min(base, static_cast<double>(spec_->retry.max_backoff.count()));
-  double jittered = base * std::uniform_real_distribution<double>(0.8, 1.2)(rng);
-  spdlog::info("stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms",
-               spec_->name, task.id, task.job_id, task.attempt,
-               outcome.error_kind, outcome.error, static_cast<int64_t>(jittered));
-  ++task.attempt;
-  park(record, std::chrono::milliseconds(static_cast<int64_t>(jittered)));
-}
-
-// The stage was at capacity: not the task's fault, so no attempt is charged.
-void WorkerImpl::refused_later(TaskRecord& record) {
-  spdlog::debug("stage {}: task {} refused by the stage; running it again shortly",
-                spec_->name, record.body->task.id);
-  park(record, kRefusedDelay);
-}
-
-void WorkerImpl::park(TaskRecord& record, Clock::duration wait) {
-  move_to(record, TaskState::kParked);
-  dispatcher_.release_slot();  // the key stays held: its later tasks wait
-  retries_.push({Clock::now() + wait, record.id});
-}
-
 void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
   const Task& task = record.body->task;
   append_error(input_envelope(record),
@@ -197,15 +189,18 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
 
 // The input as it came, plus its error history and where it was read from,
 // cut to fit max_record_bytes: first the payload goes, then all but the last
-// error. What was cut is said in the last error.
+// error. What was cut is said in the last error. Headers name the last error,
+// the stage, the attempts and the origin, for tools that read headers only.
 void WorkerImpl::send_dead_letter(TaskRecord& record) {
   v1::Envelope letter = input_envelope(record);
   put_task_back(record.body->task, &letter);
+  letter.set_not_before_unix_ms(0);
   v1::Origin* origin = letter.mutable_origin();
   origin->set_topic(consumed_topics_[record.partition->where.topic]);
   origin->set_partition(record.partition->where.partition);
   origin->set_offset(record.offset);
-  size_t limit = sink_->max_record_bytes() - 1024;  // room for key, headers, framing
+  // Room for key, headers (the error header is cut to kErrorHeaderBytes), framing.
+  size_t limit = sink_->max_record_bytes() - 2048;
   if (letter.ByteSizeLong() > limit && !letter.payload().empty()) {
     size_t dropped = letter.payload().size();
     letter.clear_payload();
@@ -220,6 +215,19 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
     letter.mutable_errors()->DeleteSubrange(0, letter.errors_size() - 1);
   }
   letter.SerializeToString(&serialize_scratch_);
+  std::vector<RecordHeader>& headers = dlq_headers_scratch_;
+  headers.clear();
+  if (letter.errors_size() > 0) {
+    const v1::ErrorRecord& last = letter.errors(letter.errors_size() - 1);
+    std::string error = last.message().substr(0, kErrorHeaderBytes);
+    headers.push_back({"sluice-error", topics::to_valid_utf8(error)});
+    headers.push_back({"sluice-error-kind", last.kind()});
+  }
+  headers.push_back({"sluice-stage", spec_->name});
+  headers.push_back({"sluice-attempts", std::to_string(letter.attempt())});
+  headers.push_back({"sluice-origin", origin->topic() + "[" +
+                                          std::to_string(origin->partition()) + "]@" +
+                                          std::to_string(origin->offset())});
   move_to(record, TaskState::kProducing);
   dispatcher_.finish(record.lane);
   record.dead_letter = true;
@@ -227,7 +235,7 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
   observe(TaskResult::kDeadLettered, record);
   uint64_t id = record.id;
   sink_->produce({dlq_topic_, letter.key(), serialize_scratch_, letter.job_id(),
-                  letter.task_id()},
+                  letter.task_id(), headers},
                  id);
   if (records_.find(id) == &record) release_body(record);
 }

@@ -60,13 +60,22 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     context.set_reason(kPauseFlow, flow_paused_);
     context.set_reason(kPauseStopping, stopping_);
     context.set_reason(kPauseStageDown, stage_down_);
+    context.set_reason(kPauseHeld, held());
     added.push_back(&context);
   }
   read_starts(added, kStartReadTimeoutMs);
   assign_known(added);
-  spdlog::info("stage {}: assigned {} partitions of {}", spec_->name, partitions->cnt,
-               consumed_topics_[0]);
-  observer_->assignment_changed(partitions_.size());
+  spdlog::info("stage {}: assigned {} partitions of {} and {}", spec_->name, partitions->cnt,
+               consumed_topics_[kInputTopic], consumed_topics_[kRetryTopic]);
+  observer_->assignment_changed(input_partitions());
+}
+
+// What the observer hears of: the input's partitions (each comes with its
+// retry partition).
+size_t WorkerImpl::input_partitions() const {
+  return static_cast<size_t>(std::count_if(partitions_.begin(), partitions_.end(), [](const auto& e) {
+    return e.first.topic == kInputTopic;
+  }));
 }
 
 bool WorkerImpl::cooperative() const {
@@ -135,7 +144,8 @@ void WorkerImpl::read_starts(std::vector<PartitionContext*> contexts, int timeou
                                       context->where.partition);
   }
   Status read = kafka_status(rd_kafka_committed(consumer_.get(), list.get(), timeout_ms),
-                             "read committed offsets of " + consumed_topics_[0]);
+                             "read committed offsets of " + consumed_topics_[kInputTopic] +
+                                 " and " + consumed_topics_[kRetryTopic]);
   size_t skipped = 0;
   for (size_t i = 0; i < contexts.size(); ++i) {
     PartitionContext& context = *contexts[i];
@@ -221,7 +231,7 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
                  : kafka_status(rd_kafka_assign(consumer_.get(), nullptr), "unassign");
   if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
   spdlog::info("stage {}: revoked {} partitions", spec_->name, revoked.size());
-  observer_->assignment_changed(partitions_.size());
+  observer_->assignment_changed(input_partitions());
 }
 
 // Forgets the selected records, uncommitted. Waiting, parked and producing
@@ -235,6 +245,8 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
       case TaskState::kWaiting:
         dropped_waiting.insert(record.id);
         break;
+      case TaskState::kDelayed:
+        break;  // it holds no lane
       case TaskState::kRunning:
         move_to(record, TaskState::kAbandoned);
         record.partition = nullptr;
@@ -269,6 +281,7 @@ void WorkerImpl::start_rewind(PartitionContext& partition) {
     partition.backoff = next_backoff(partition.backoff);
     partition.retry_at = Clock::now() + partition.backoff;
   }
+  partition.delayed.clear();  // its delayed records go too, and are read again
   PartitionContext* which = &partition;
   drop_records([which](const TaskRecord& r) { return r.partition == which; });
 }
@@ -320,7 +333,8 @@ void WorkerImpl::seek_rewound(std::vector<PartitionContext*> contexts) {
     element->offset = context->offsets.position();  // kRewinding implies started()
   }
   KafkaError error(rd_kafka_seek_partitions(consumer_.get(), list.get(), kSeekTimeoutMs));
-  Status all = kafka_status(error.get(), "seek " + consumed_topics_[0]);
+  Status all = kafka_status(error.get(), "seek " + consumed_topics_[kInputTopic] + " and " +
+                                             consumed_topics_[kRetryTopic]);
   for (size_t i = 0; i < contexts.size(); ++i) {
     PartitionContext& context = *contexts[i];
     const rd_kafka_topic_partition_t& element = list->elems[i];
@@ -346,7 +360,7 @@ void WorkerImpl::seek_rewound(std::vector<PartitionContext*> contexts) {
 // awaiting acks (bounded by the sink: a congested sink pauses too). Pausing
 // is costly (librdkafka drops what it prefetched), hence the hysteresis.
 void WorkerImpl::flow_control_phase() {
-  size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + parked_;
+  size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + parked_ + delayed_;
   bool full = buffered >= options_.max_buffered_tasks ||
               body_bytes_ >= options_.max_buffered_bytes || sink_->congested();
   bool half_empty = buffered <= options_.max_buffered_tasks / 2 &&
@@ -359,9 +373,12 @@ void WorkerImpl::flow_control_phase() {
     observer_->paused_changed(false);
   }
   check_stage_health();
+  update_retry_pauses();
+  bool held_now = held();
   for (auto& [where, partition] : partitions_) {
     partition.set_reason(kPauseFlow, flow_paused_);
     partition.set_reason(kPauseStageDown, stage_down_);
+    partition.set_reason(kPauseHeld, held_now);
     if (partition.offsets.window() <= options_.max_window_per_partition / 2) {
       partition.set_reason(kPauseWindow, false);
     }

@@ -122,7 +122,16 @@ TEST_F(StageFailures, ARetriedTaskIsDeadLetteredAfterMaxAttemptsWithItsWholeHist
   EXPECT_EQ(letter.key, "flaky-job-key");
   EXPECT_EQ(letter.attempt, 3u);
   EXPECT_EQ(letter.headers.at("trace"), "flaky-job-trace");
-  EXPECT_EQ(letter.origin_topic, topics::intake_topic(spec_.pipeline));
+  // retry.mode topic: the last attempt was read from the retry topic.
+  EXPECT_EQ(letter.origin_topic, topics::retry_topic(spec_.pipeline, "judge"));
+  EXPECT_EQ(letter.record_headers.at("sluice-error"), "gave up after 3 attempts: flaky as ever");
+  EXPECT_EQ(letter.record_headers.at("sluice-error-kind"), "error");
+  EXPECT_EQ(letter.record_headers.at("sluice-stage"), "judge");
+  EXPECT_EQ(letter.record_headers.at("sluice-attempts"), "3");
+  EXPECT_EQ(letter.record_headers.at("sluice-origin"),
+            letter.origin_topic + "[" + std::to_string(letter.origin_partition) + "]@" +
+                std::to_string(letter.origin_offset));
+  EXPECT_EQ(letter.record_headers.at("sluice-job-id"), "flaky-job");
   ASSERT_EQ(letter.errors.size(), 4u);
   EXPECT_EQ(letter.errors[0].stage, "upstream");
   EXPECT_EQ(letter.errors[0].kind, "timeout");
@@ -132,6 +141,24 @@ TEST_F(StageFailures, ARetriedTaskIsDeadLetteredAfterMaxAttemptsWithItsWholeHist
   }
   EXPECT_EQ(letter.errors[1].message, "flaky as ever");
   EXPECT_EQ(letter.errors[3].message, "gave up after 3 attempts: flaky as ever");
+}
+
+// retry.mode in_place: the attempts run from memory; the letter's origin is
+// the input record itself.
+TEST_F(StageFailures, InPlaceRetriesDeadLetterFromTheInputWithTheSameHistory) {
+  spec_.stages[0].retry.mode = topics::RetryMode::kInPlace;
+  put("flaky-job", "flaky");
+
+  auto letters = run_until(topics::dlq_topic(spec_.pipeline, "judge"), 1);
+
+  ASSERT_EQ(letters.count("flaky-job"), 1u);
+  const TopicRecord& letter = letters["flaky-job"];
+  EXPECT_EQ(letter.attempt, 3u);
+  EXPECT_EQ(letter.origin_topic, topics::intake_topic(spec_.pipeline));
+  ASSERT_EQ(letter.errors.size(), 4u);
+  for (uint32_t attempt = 1; attempt <= 3; ++attempt) {
+    EXPECT_EQ(letter.errors[attempt].attempt, attempt);
+  }
 }
 
 TEST_F(StageFailures, ARefusedTaskIsDeadLetteredAtOnceAndOthersFlowOn) {

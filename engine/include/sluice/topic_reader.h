@@ -39,6 +39,7 @@ struct TopicRecord {
   std::string source_stage, destination_stage;
   uint32_t attempt = 0;
   int64_t submitted_at_unix_ms = 0;
+  int64_t not_before_unix_ms = 0;  // retry records
   std::string content_type;
   std::string payload;
   std::map<std::string, std::string> headers;
@@ -46,6 +47,7 @@ struct TopicRecord {
   std::string origin_topic;  // dead letters
   int32_t origin_partition = -1;
   int64_t origin_offset = -1;
+  std::map<std::string, std::string> record_headers;  // the Kafka record's own
 };
 
 class TopicReader {

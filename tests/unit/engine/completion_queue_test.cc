@@ -14,8 +14,8 @@ TEST(CompletionQueue, APushFromAnotherThreadWakesTheOwnerOnce) {
   std::atomic<int> wakes{0};
   queue.set_wake_hook([&] { ++wakes; }, std::this_thread::get_id());
   std::thread([&] {
-    queue.push(1, Outcome::ok({}));
-    queue.push(2, Outcome::ok({}));
+    queue.push(1, 0, Outcome::ok({}));
+    queue.push(2, 0, Outcome::ok({}));
   }).join();
   EXPECT_EQ(wakes, 1);  // the second found the queue non-empty
   std::vector<Completed> out;
@@ -35,7 +35,7 @@ TEST(CompletionQueue, NoPushCallsTheHookOnceItIsCleared) {
                       std::this_thread::get_id());
   std::atomic<bool> stop{false};
   std::thread pusher([&] {
-    for (uint64_t id = 0; !stop; ++id) queue.push(id, Outcome::ok({}));
+    for (uint64_t id = 0; !stop; ++id) queue.push(id, 0, Outcome::ok({}));
   });
   std::vector<Completed> out;
   for (int i = 0; i < 1000; ++i) queue.drain(out);  // keeps it empty, so pushes wake

@@ -518,8 +518,7 @@ TEST_F(ExecStageTest, ARelativeProgramResolvesAgainstTheWorkdir) {
 
 // examples/agents/append_stage.py, found from this file's path.
 std::string append_stage_agent() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind("tests/unit/stages/")) + "examples/agents/append_stage.py";
+  return std::string(SLUICE_SOURCE_DIR) + "/examples/agents/append_stage.py";
 }
 
 TEST_F(ExecStageTest, ExampleAgentCrashesOnAFirstAttemptAndSucceedsOnTheRetry) {
