@@ -29,7 +29,10 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
   const Task& task = record.body->task;
   append_error(input_envelope(record),
                {spec_->name, task.attempt, outcome.error_kind, outcome.error});
-  Clock::duration delay = retry_delay(spec_->retry, task.attempt, outcome.retry_after);
+  Clock::duration delay =
+      options_.retry_jitter
+          ? retry_delay(spec_->retry, task.attempt, outcome.retry_after, options_.retry_jitter())
+          : retry_delay(spec_->retry, task.attempt, outcome.retry_after);
   spdlog::info("stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms{}",
                spec_->name, task.id, task.job_id, task.attempt, outcome.error_kind,
                outcome.error, millis(delay),

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,6 +43,9 @@ struct WorkerOptions {
   // larger is dead-lettered as too_large, and a dead letter is cut to fit.
   size_t max_record_bytes = 1000000;
   WorkerObserver* observer = nullptr;  // not owned; may be null
+  // For tests: the sample in [0, 1] that scales each retry's backoff (full
+  // jitter: the wait is backoff*2^(n-1), capped, times it). Null: random.
+  std::function<double()> retry_jitter;
   // Set (by a second SIGTERM or SIGINT) to end the shutdown's waits at once;
   // what was not committed is logged and runs again. May be null.
   const std::atomic<bool>* abandon = nullptr;
