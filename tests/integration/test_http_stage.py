@@ -118,8 +118,6 @@ def test_the_429_job_is_retried(run):
     assert [(r.attempt, r.status) for r in requests] == [(1, 429), (2, 200)], requests
 
 
-@pytest.mark.xfail(strict=True, reason="the engine on main does not honour "
-                   "Outcome::retry_after yet (issue 8, item 1): remove this marker when it does")
 def test_the_429_jobs_retry_waits_for_retry_after(run):
     first, second = run.server.requests_for(MODES["retry_after"])[:2]
     gap = second.time - first.time
