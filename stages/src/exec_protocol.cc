@@ -1,5 +1,7 @@
 #include "exec_protocol.h"
 
+#include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "sluice/stages/base64.h"
@@ -88,16 +90,31 @@ Status parse_outputs(const json& outputs, std::string_view line, size_t max_outp
   return Status::ok();
 }
 
+// Seconds, fractional allowed, rounded up to a whole millisecond (never
+// sooner than asked) and capped at kMaxRetryAfter.
+Status parse_retry_after(const json& line, ResultLine* result) {
+  auto retry_after = line.find("retry_after");
+  if (retry_after == line.end() || retry_after->is_null()) return Status::ok();
+  if (!retry_after->is_number() || retry_after->get<double>() < 0) {
+    return garbage("\"retry_after\" is not a number of seconds >= 0");
+  }
+  double millis = std::ceil(retry_after->get<double>() * 1000);
+  double cap = static_cast<double>(kMaxRetryAfter.count());
+  result->retry_after = std::chrono::milliseconds(static_cast<int64_t>(std::min(millis, cap)));
+  return Status::ok();
+}
+
 Status parse_error(const json& line, ResultLine* result) {
   const json& error = line.at("error");
   if (!error.is_string()) return garbage("\"error\" is not a string");
   result->is_error = true;
   result->error = error.get<std::string>();
   auto retry = line.find("retry");
-  if (retry == line.end() || retry->is_null()) return Status::ok();
-  if (!retry->is_boolean()) return garbage("\"retry\" is not a boolean");
-  result->retry = retry->get<bool>();
-  return Status::ok();
+  if (retry != line.end() && !retry->is_null()) {
+    if (!retry->is_boolean()) return garbage("\"retry\" is not a boolean");
+    result->retry = retry->get<bool>();
+  }
+  return parse_retry_after(line, result);
 }
 
 // "exception" (the agent's code raised) or "error" (the agent refused the
@@ -131,8 +148,12 @@ Result<std::string> encode_task(const Task& task) {
   return dump_json(line) + "\n";
 }
 
-Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes,
-                                     size_t max_outputs) {
+namespace {
+
+enum class IdRule { kRequired, kOptional };
+
+Result<ResultLine> parse_result(std::string_view line, size_t max_bytes, size_t max_outputs,
+                                IdRule id_rule) {
   if (line.size() > max_bytes) {
     return garbage("line of " + std::to_string(line.size()) + " bytes exceeds the limit of " +
                    std::to_string(max_bytes));
@@ -141,11 +162,14 @@ Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes,
   if (!parsed.is_ok()) return garbage(parsed.status().message());
   const json& doc = parsed.value();
   if (!doc.is_object()) return garbage("line is not a JSON object");
-  auto id = doc.find("id");
-  if (id == doc.end()) return garbage("no \"id\"");
-  if (!id->is_string()) return garbage("\"id\" is not a string");
   ResultLine result;
-  result.id = id->get<std::string>();
+  auto id = doc.find("id");
+  if (id != doc.end()) {
+    if (!id->is_string()) return garbage("\"id\" is not a string");
+    result.id = id->get<std::string>();
+  } else if (id_rule == IdRule::kRequired) {
+    return garbage("no \"id\"");
+  }
   bool has_outputs = doc.contains("outputs"), has_error = doc.contains("error");
   if (has_outputs == has_error) return garbage("needs exactly one of \"outputs\" and \"error\"");
   Status st = has_outputs ? parse_outputs(doc.at("outputs"), line, max_outputs, &result)
@@ -155,9 +179,25 @@ Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes,
   return result;
 }
 
+}  // namespace
+
+Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes,
+                                     size_t max_outputs) {
+  return parse_result(line, max_bytes, max_outputs, IdRule::kRequired);
+}
+
+Result<ResultLine> parse_result_body(std::string_view body, size_t max_bytes,
+                                     size_t max_outputs) {
+  return parse_result(body, max_bytes, max_outputs, IdRule::kOptional);
+}
+
 Outcome to_outcome(ResultLine result) {
   if (!result.is_error) return Outcome::ok(std::move(result.outputs));
-  if (result.retry) return Outcome::retry(std::move(result.error_kind), std::move(result.error));
+  if (result.retry) {
+    Outcome outcome = Outcome::retry(std::move(result.error_kind), std::move(result.error));
+    outcome.retry_after = result.retry_after;
+    return outcome;
+  }
   return Outcome::fail(std::move(result.error_kind), std::move(result.error));
 }
 

@@ -10,10 +10,12 @@
 // Child -> engine: {"id","outputs":[{"payload","key"?,"to"?,"encoding"?}]}
 //              or  {"id","error":"msg","retry":bool,"kind"?}  (retry defaults
 //              to true; kind "exception" when the agent's code raised, else
-//              "error"). More than max_outputs outputs fail that task (not
+//              "error"; "retry_after": SECONDS, a number >= 0, asks that the
+//              task not be retried before then). More than max_outputs outputs fail that task (not
 //              retried); the child is not to blame, so the line is no garbage.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -27,6 +29,10 @@ namespace sluice::stages {
 
 inline constexpr const char* kOctetStreamContentType = "application/octet-stream";
 
+// A longer retry_after (exec result, HTTP Retry-After) is taken as this: a
+// dependency's "come back in 10^9 s" must not hold a stage forever.
+inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
+
 // One '\n'-terminated line. kInvalidInput when the content type says JSON
 // but the payload is not JSON: the task can never succeed.
 Result<std::string> encode_task(const Task& task);
@@ -38,6 +44,7 @@ struct ResultLine {
   std::string error;            // when is_error
   std::string error_kind = "error";  // when is_error: "error" or "exception"
   bool retry = true;            // when is_error
+  std::chrono::milliseconds retry_after{0};  // when is_error and retry; 0: none
 };
 
 // Any error means the child broke the protocol (the line is garbage); the
@@ -45,7 +52,12 @@ struct ResultLine {
 Result<ResultLine> parse_result_line(std::string_view line, size_t max_bytes = kMaxExecLineBytes,
                                      size_t max_outputs = 1000);
 
-// ok(outputs), retry(kind, msg) or fail(kind, msg).
+// The same shape as the body of an http stage's 2xx response, where "id"
+// may be absent (the response belongs to its request; ResultLine::id is
+// then empty).
+Result<ResultLine> parse_result_body(std::string_view body, size_t max_bytes, size_t max_outputs);
+
+// ok(outputs), retry(kind, msg) (with its retry_after) or fail(kind, msg).
 Outcome to_outcome(ResultLine result);
 
 }  // namespace sluice::stages

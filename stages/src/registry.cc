@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "builtin_stages.h"
+#include "http_stage.h"
 #include "sluice/stages/exec.h"
 #include "sluice/topics/suggest.h"
 
@@ -123,7 +124,8 @@ Result<std::unique_ptr<Stage>> make_stage(const topics::StageSpec& spec) {
         return usage_error("stage " + spec.name + ": kind exec needs a command");
       return make_exec_stage(spec);
     case topics::StageKind::kHttp:
-      return usage_error("stage " + spec.name + ": kind http is not implemented yet");
+      if (spec.http.url.empty()) return usage_error("stage " + spec.name + ": kind http needs a url");
+      return make_http_stage(spec);
   }
   return usage_error("stage " + spec.name + ": unknown kind");
 }

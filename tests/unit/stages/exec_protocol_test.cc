@@ -159,6 +159,58 @@ TEST(ExecProtocol, MoreOutputsThanTheCapFailTheTaskNotTheLine) {
   EXPECT_EQ(outcome.error, "the result has 3 outputs, more than max_outputs (2)");
 }
 
+// Issue 8, item 6: an agent asks that nothing be retried before a time.
+TEST(ExecProtocol, ErrorWithRetryAfterCarriesItIntoTheOutcome) {
+  auto r = parse_result_line(R"({"id":"t1","error":"rate limited","retry_after":2.5})");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  Outcome outcome = to_outcome(std::move(r).value());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kRetry);
+  EXPECT_EQ(outcome.retry_after, std::chrono::milliseconds(2500));
+}
+
+TEST(ExecProtocol, RetryAfterRoundsUpToAWholeMillisecond) {
+  auto r = parse_result_line(R"({"id":"t1","error":"x","retry_after":0.0001})");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(to_outcome(std::move(r).value()).retry_after, std::chrono::milliseconds(1));
+}
+
+TEST(ExecProtocol, ErrorWithoutRetryAfterHasNone) {
+  auto r = parse_result_line(R"({"id":"t1","error":"x","retry_after":null})");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(to_outcome(std::move(r).value()).retry_after, std::chrono::milliseconds(0));
+}
+
+TEST(ExecProtocol, HugeRetryAfterIsCappedAtADay) {
+  auto r = parse_result_line(R"({"id":"t1","error":"x","retry_after":1e300})");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(to_outcome(std::move(r).value()).retry_after, kMaxRetryAfter);
+}
+
+TEST(ExecProtocol, RetryAfterOnAFailureIsIgnored) {
+  auto r = parse_result_line(R"({"id":"t1","error":"x","retry":false,"retry_after":3})");
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  Outcome outcome = to_outcome(std::move(r).value());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kFail);
+  EXPECT_EQ(outcome.retry_after, std::chrono::milliseconds(0));
+}
+
+TEST(ExecProtocol, NegativeOrNonNumericRetryAfterIsGarbage) {
+  EXPECT_NE(parse_error(R"({"id":"t1","error":"x","retry_after":-1})").find("retry_after"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"id":"t1","error":"x","retry_after":"2"})").find("retry_after"),
+            std::string::npos);
+}
+
+// Issue 8, item 6: an http response belongs to its request, so its body
+// needs no id; a line from a child still does.
+TEST(ExecProtocol, ResultBodyMayOmitTheId) {
+  auto r = parse_result_body(R"({"outputs":[{"payload":1}]})", kMaxExecLineBytes, 1000);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->id, "");
+  EXPECT_EQ(r->outputs.at(0).payload, "1");
+  EXPECT_NE(parse_error(R"({"outputs":[]})").find("no \"id\""), std::string::npos);
+}
+
 TEST(ExecProtocol, ErrorWithoutRetryFlagIsRetried) {
   auto r = parse_result_line(R"({"id":"t1","error":"x"})");
   ASSERT_TRUE(r.is_ok());

@@ -51,13 +51,22 @@ TEST(Registry, CheckBuiltinsBlamesTheBuiltinLineAndSuggestsTheClosestName) {
   EXPECT_TRUE(check_builtins(*spec).is_ok());
 }
 
-TEST(Registry, HttpKindIsNotImplementedYet) {
+TEST(Registry, HttpKindMakesAStage) {
+  topics::StageSpec spec = builtin_spec("");
+  spec.kind = topics::StageKind::kHttp;
+  spec.http.url = "http://127.0.0.1:1/";
+  auto stage = make_stage(spec);
+  ASSERT_TRUE(stage.is_ok()) << stage.status().to_string();
+  EXPECT_NE(stage->get(), nullptr);
+}
+
+TEST(Registry, HttpKindWithoutUrlIsAUsageError) {
   topics::StageSpec spec = builtin_spec("");
   spec.kind = topics::StageKind::kHttp;
   auto stage = make_stage(spec);
   ASSERT_FALSE(stage.is_ok());
   EXPECT_EQ(stage.status().code(), StatusCode::kUsage);
-  EXPECT_EQ(stage.status().message(), "stage s1: kind http is not implemented yet");
+  EXPECT_EQ(stage.status().message(), "stage s1: kind http needs a url");
 }
 
 TEST(Registry, ExecKindWithoutCommandIsAUsageError) {

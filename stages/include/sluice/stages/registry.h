@@ -3,7 +3,8 @@
 // kind builtin looks the name up among registered built-ins (Sluice's own,
 // registered lazily on first use, plus any a user's binary registers with
 // register_builtin() before it starts workers); kind exec builds an exec
-// stage (exec.h); kind http is not implemented yet. make_stage() only
+// stage (exec.h); kind http an http stage (stages/src/http_stage.h: each task
+// POSTed to its url through libcurl). make_stage() only
 // constructs: the engine then calls init(), process()..., close().
 // All functions are thread-safe. The registry owns factories, not stages.
 #pragma once
@@ -37,7 +38,8 @@ std::vector<std::string> builtin_names();
 [[nodiscard]] Status check_exec_programs(const topics::PipelineSpec& spec);
 
 // kUsage, naming the stage, for an unknown built-in (with a did-you-mean, or
-// the list of known ones), an exec stage without a command, or kind http.
+// the list of known ones), an exec stage without a command, an http stage
+// without a url.
 Result<std::unique_ptr<Stage>> make_stage(const topics::StageSpec& spec);
 
 }  // namespace sluice::stages
