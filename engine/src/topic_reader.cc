@@ -47,6 +47,8 @@ TopicRecord to_record(const rd_kafka_message_t& message) {
   record.topic = rd_kafka_topic_name(message.rkt);
   record.partition = message.partition;
   record.offset = message.offset;
+  rd_kafka_timestamp_type_t type;
+  record.timestamp_unix_ms = rd_kafka_message_timestamp(&message, &type);
   if (message.key) {
     record.record_key.assign(static_cast<const char*>(message.key), message.key_len);
   }

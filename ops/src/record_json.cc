@@ -12,7 +12,7 @@ namespace {
 
 nlohmann::json to_json(const TopicRecord& r) {
   nlohmann::json out = {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset},
-                        {"decoded", r.decoded}, {"key", r.decoded ? r.key : r.record_key}};
+                        {"timestamp_unix_ms", r.timestamp_unix_ms}, {"decoded", r.decoded}, {"key", r.decoded ? r.key : r.record_key}};
   if (r.decoded) {
     out.update({{"job_id", r.job_id}, {"task_id", r.task_id}, {"parent_task_id", r.parent_task_id},
                 {"source_stage", r.source_stage}, {"destination_stage", r.destination_stage},

@@ -33,6 +33,7 @@ struct TopicRecord {
   std::string topic;
   int32_t partition = 0;
   int64_t offset = 0;
+  int64_t timestamp_unix_ms = -1;  // the Kafka record's timestamp; -1: none
   std::string record_key;
   bool decoded = false;  // false: foreign bytes, only `payload` is set
   std::string job_id, task_id, parent_task_id, key;

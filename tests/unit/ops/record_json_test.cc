@@ -28,6 +28,14 @@ TEST(RecordJson, JsonPayloadIsShownAsJson) {
   EXPECT_EQ(line["job_id"], "j1");
 }
 
+// Issue 8: latency tests take the time a record was written from Kafka's
+// timestamp (submit -> done), so tail prints it.
+TEST(RecordJson, KafkaTimestampIsShown) {
+  TopicRecord r = record("text/plain", "x");
+  r.timestamp_unix_ms = 1700000000123;
+  EXPECT_EQ(shown(r)["timestamp_unix_ms"], 1700000000123);
+}
+
 TEST(RecordJson, TextPayloadIsShownAsAString) {
   json line = shown(record("text/plain", "hello"));
   EXPECT_EQ(line["payload"], "hello");
