@@ -13,9 +13,11 @@ tests run on the engine's one mode (retries in place) and the assertions that ne
 the retry topic are expected to fail (xfail, not strict).
 """
 
+import base64
 import collections
 import functools
 import os
+import re
 import statistics
 import subprocess
 import time
@@ -82,7 +84,10 @@ def start_pipeline(spec, start_worker, flaky_workers=1):
 
 
 def jobs(count, fate_of, keys):
-    return [{"n": n, "k": f"k{n % keys}", "fate": fate_of(n)} for n in range(count)]
+    """Job n has key k(n % keys), seq n // keys (its place among its key's jobs, in
+    submit order) and fate_of(n) (see fate_agent.py)."""
+    return [{"n": n, "k": f"k{n % keys}", "seq": n // keys, "fate": fate_of(n)}
+            for n in range(count)]
 
 
 def stage_queue(spec, stage=FLAKY):
@@ -235,3 +240,214 @@ def test_every_job_is_done_or_dead_lettered_exactly_once(
     print(f"measured: {FLAKY}'s sluice_tasks_total: {counted}")
     assert counted == {"ok": len(out.good), "dead_lettered": len(out.always),
                        "retried": len(out.always) * (MAX_ATTEMPTS - 1) + JOBS * 5 // 100 * 2}
+
+
+# --- 2. topic mode: retries wait aside ---------------------------------------------
+
+SLOW_RETRY = {"max_attempts": 3, "backoff": "3s", "max_backoff": "6s"}
+
+
+def test_retries_on_the_retry_topic_hold_up_neither_other_jobs_nor_commits(
+        broker, pipeline_name, tmp_path, start_worker, mode_known, request):
+    expect_topic_mode(request, mode_known)
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", SLOW_RETRY)
+    start_pipeline(spec, start_worker)
+    # Few keys: in place, a failing job would hold up most keys' later jobs.
+    payloads = jobs(600, one_in_a_hundred, keys=12)
+    job_ids = submit(spec, payloads, "--key-field", "k")
+
+    # While retries wait out their backoff, FLAKY's input is all committed.
+    seen = []
+    def input_drained_while_retries_wait():
+        queue = stage_queue(spec)
+        seen.append((queue["input"]["depth"], queue["retry"]["depth"]))
+        return queue["input"]["depth"] == 0 and queue["retry"]["depth"] > 0
+    try:
+        # Seconds with the retry topic (FLAKY drains 600 jobs in about one); never in place.
+        wait_until(input_drained_while_retries_wait, 20,
+                   f"{FLAKY}'s input depth 0 while its retry depth is above 0")
+    finally:
+        print(f"\nmeasured: {FLAKY} (input, retry) depths polled: {seen}")
+
+    out = Outcomes(spec, job_ids, payloads, expected_letters=6)
+    out.report("retry topic, backoff 3s")
+    out.assert_accounted()
+    out.assert_histories(SLOW_RETRY["max_attempts"])
+    latencies = {fate: [latency_ms(r) for r in out.done if out.fate[r["job_id"]] == fate]
+                 for fate in ("ok", "twice")}
+    for fate, values in latencies.items():
+        print(f"measured: submit -> done of '{fate}' jobs: p50 {percentile(values, 0.5)}, "
+              f"p95 {percentile(values, 0.95)}, max {max(values)} ms")
+    # Jobs that never fail are not delayed by the others' 3 s backoff.
+    assert percentile(latencies["ok"], 0.95) < 1500, latencies["ok"]
+
+
+# --- 3. in place: per-key order ----------------------------------------------------
+
+
+def test_retries_in_place_keep_each_keys_order(broker, pipeline_name, tmp_path,
+                                               start_worker, mode_known):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "in_place",
+                            FAST_RETRY)
+    start_pipeline(spec, start_worker)
+    keys = 10
+    payloads = jobs(keys * 20, lambda n: "always" if n % 23 == 5 else
+                    "twice" if n % 7 == 3 else "ok", keys=keys)
+    job_ids = submit(spec, payloads, "--key-field", "k")
+    out = Outcomes(spec, job_ids, payloads, expected_letters=sum(
+        p["fate"] == "always" for p in payloads))
+    done_dups, letter_dups = out.report("retries in place, 10 keys x 20 jobs")
+    assert not done_dups and not letter_dups
+    out.assert_accounted()
+    out.assert_histories(MAX_ATTEMPTS)
+
+    arrived = collections.defaultdict(list)
+    for r in sorted(out.done, key=lambda r: (r["partition"], r["offset"])):
+        arrived[r["payload"]["k"]].append((r["partition"], r["payload"]["seq"]))
+    for key, seen in sorted(arrived.items()):
+        expected = [p["seq"] for p in payloads if p["k"] == key and p["fate"] != "always"]
+        assert len({partition for partition, _ in seen}) == 1, (key, seen)
+        assert [seq for _, seq in seen] == expected, (key, seen)
+    print(f"measured: {len(arrived)} keys, each in submit order through "
+          f"{sum(p['fate'] == 'twice' for p in payloads)} jobs retried twice")
+
+
+# --- 4. kill -9 ---------------------------------------------------------------------
+
+
+def test_kill9_of_a_flaky_worker_twice_loses_nothing(broker, pipeline_name, tmp_path,
+                                                     start_worker, mode_known):
+    # 30 ms a task, 8 at a time per worker: the run lasts long enough to kill mid-way.
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY,
+                            agent_args=("--delay-ms", 30))
+    workers, _ = start_pipeline(spec, start_worker, flaky_workers=2)
+    payloads = jobs(JOBS, one_in_a_hundred, keys=997)
+    job_ids = submit(spec, payloads, "--key-field", "k")
+
+    victim = workers[0]
+    for at in (JOBS // 5, JOBS * 3 // 5):
+        done = wait_until(lambda: done_at_least(spec, at), 120, f"at least {at} jobs done")
+        assert victim.running(), victim.stderr_tail()
+        assert victim.crash() == -9
+        wait_until(lambda: not victim.group_processes(), 30,
+                   "the killed worker's exec child to exit")
+        assert done < JOBS - JOBS // 100, "every job was done before the kill: not mid-run"
+        print(f"\nmeasured: kill -9 of a {FLAKY} worker at {done} done")
+        victim = start_worker(spec, FLAKY)
+
+    out = Outcomes(spec, job_ids, payloads, expected_letters=JOBS // 100)
+    out.report("two kill -9 of a flaky worker")
+    out.assert_accounted()  # 0 lost, every dead letter an always-failing job
+    # Work redone after a kill may dead-letter a job twice, but never early.
+    out.assert_histories(MAX_ATTEMPTS)
+
+
+# --- 5. garbage ----------------------------------------------------------------------
+
+
+def raw_produce(broker, topic, key, value):
+    """Writes `value` (bytes) to `topic` as a foreign producer would: no envelope."""
+    tool = os.environ.get("SLUICE_RAW_PRODUCE") or str(
+        sluice_path().parents[1] / "tests/integration/sluice_raw_produce")
+    result = subprocess.run([tool, broker, topic, key], input=value, capture_output=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+
+
+def garbage(n):
+    # 0x6e is field 13 with wire type 6, which protobuf does not have: never an envelope.
+    return b"n\xff\x00 not an envelope " + str(n).encode()
+
+
+def garbage_between_jobs(spec, broker, topic, batches=3, per_batch=100):
+    """Submits `batches` batches of good jobs with one garbage record written to
+    `topic` after each but the last; returns (job ids, payloads, {key: bytes})."""
+    payloads = jobs(batches * per_batch, lambda n: "ok", keys=50)
+    job_ids, written = [], {}
+    for b in range(batches):
+        job_ids += submit(spec, payloads[b * per_batch:(b + 1) * per_batch], "--key-field", "k")
+        if b < batches - 1:
+            written[f"garbage-{b}"] = garbage(b)
+            raw_produce(broker, topic, f"garbage-{b}", written[f"garbage-{b}"])
+    return job_ids, payloads, written
+
+
+def assert_undecodable_letters(out, topic, written):
+    """Each garbage record is one dead letter of kind undecodable with its bytes."""
+    assert len(out.letters) == len(written), out.letters
+    for letter in out.letters:
+        assert letter["key"] in written, letter
+        assert base64.b64decode(letter["payload_base64"]) == written[letter["key"]], letter
+        assert [e["kind"] for e in letter["errors"]] == ["undecodable"], letter["errors"]
+        assert letter["origin"]["topic"] == topic, letter["origin"]
+    print(f"measured: {len(out.letters)} undecodable letters from {topic}, bytes kept")
+
+
+class GarbageOutcomes(Outcomes):
+    """Outcomes where the dead letters are garbage, not jobs."""
+
+    def assert_accounted(self):
+        assert set(self.done_count) == self.submitted
+        assert not self.duplicates(self.done_count)
+
+
+def test_garbage_on_a_stage_topic_is_dead_lettered_with_its_bytes(
+        broker, pipeline_name, tmp_path, start_worker, mode_known):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY)
+    start_pipeline(spec, start_worker)
+    topic = f"{pipeline_name}.{FLAKY}"
+    job_ids, payloads, written = garbage_between_jobs(spec, broker, topic)
+    out = GarbageOutcomes(spec, job_ids, payloads, expected_letters=len(written))
+    out.report("garbage on the stage topic")
+    out.assert_accounted()
+    assert_undecodable_letters(out, topic, written)
+
+
+def test_garbage_on_a_retry_topic_is_dead_lettered_with_its_bytes(
+        broker, pipeline_name, tmp_path, start_worker, mode_known, request):
+    expect_topic_mode(request, mode_known)
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY)
+    start_pipeline(spec, start_worker)
+    topic = f"{pipeline_name}.{FLAKY}.retry"
+    job_ids, payloads, written = garbage_between_jobs(spec, broker, topic)
+    out = GarbageOutcomes(spec, job_ids, payloads, expected_letters=len(written), timeout=30)
+    out.report("garbage on the retry topic")
+    out.assert_accounted()
+    assert_undecodable_letters(out, topic, written)
+
+
+# --- 6. a hung exec child ------------------------------------------------------------
+
+HANG_TIMEOUT_S = 2
+
+
+def test_a_hung_child_is_killed_after_the_timeout_and_its_task_retried(
+        broker, pipeline_name, tmp_path, start_worker, mode_known):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY,
+                            timeout=f"{HANG_TIMEOUT_S}s", agent_args=("--hang-s", 30))
+    (worker,), _ = start_pipeline(spec, start_worker)
+    hanging = (10, 111, 212, 313)  # four keys: they hang at the same time
+    payloads = jobs(400, lambda n: "hang" if n in hanging else "ok", keys=50)
+    job_ids = submit(spec, payloads, "--key-field", "k")
+    out = Outcomes(spec, job_ids, payloads, expected_letters=0)
+    done_dups, letter_dups = out.report("4 of 400 tasks hang on attempt 1")
+    # A late answer (the agent answers after its sleep, if alive) is not a 2nd output.
+    assert not done_dups and not letter_dups
+    out.assert_accounted()
+    assert not out.letters
+
+    hung = [r for r in out.done if out.fate[r["job_id"]] == "hang"]
+    assert sorted(out.successful_attempt(r) for r in hung) == [2] * len(hanging), hung
+    through = collections.Counter(out.successful_attempt(r) for r in out.done
+                                  if out.fate[r["job_id"]] == "ok")
+    # One timeout per hung task: the worker's log names the task of each kill.
+    kills = len(set(re.findall(r"hung: task (\w+) ran past its timeout", worker.stderr())))
+    first_hung_done = min(r["timestamp_unix_ms"] for r in hung)
+    flowed = sum(1 for r in out.done if out.fate[r["job_id"]] == "ok"
+                 and r["timestamp_unix_ms"] < first_hung_done)
+    print(f"measured: hung tasks got through on attempt 2 after {kills} kills; the others "
+          f"on attempts {dict(through)}; {flowed} of {len(out.done) - len(hung)} others "
+          f"done before the first hung one")
+    assert kills == len(hanging), worker.stderr_tail()
+    # The rest kept flowing: most were done while the hung tasks waited for the timeout.
+    assert flowed >= 0.9 * (len(out.done) - len(hung))

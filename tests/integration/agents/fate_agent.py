@@ -1,6 +1,6 @@
 """Exec agent for the failure tests: each task's payload["fate"] says how it goes.
 
-    python3 fate_agent.py NAME [--concurrency C] [--hang-s S]
+    python3 fate_agent.py NAME [--concurrency C] [--hang-s S] [--delay-ms D]
 
   "ok" (or none)  answered at once
   "always"        a retryable error on every attempt ("always fails: job N")
@@ -8,7 +8,7 @@
   "hang"          attempt 1 sleeps S seconds (past the stage's timeout), then answers
                   anyway, late, if it is still alive; later attempts answer at once
 
-An answer is the payload with NAME appended to payload["stages"] and the attempt
+Every task takes D ms first (default 0), to pace a run. An answer is the payload with NAME appended to payload["stages"] and the attempt
 that succeeded in payload["attempts"][NAME], so a test sees which attempt got
 through. Standard library only; tasks run on C threads and answers go out in any
 order, as the exec protocol allows.
@@ -26,6 +26,7 @@ def main():
     parser.add_argument("name")
     parser.add_argument("--concurrency", type=int, default=1, metavar="C")
     parser.add_argument("--hang-s", type=float, default=60, metavar="S")
+    parser.add_argument("--delay-ms", type=float, default=0, metavar="D")
     args = parser.parse_args()
     lock = threading.Lock()
 
@@ -38,6 +39,7 @@ def main():
     def run(task):
         payload, attempt = task["payload"], task["attempt"]
         fate = payload.get("fate", "ok")
+        time.sleep(args.delay_ms / 1000)
         if fate == "always" or (fate == "twice" and attempt <= 2):
             return answer({"id": task["id"], "retry": True,
                            "error": f"{fate} fails: job {payload.get('n')} attempt {attempt}"})
