@@ -285,8 +285,9 @@ def test_retries_on_the_retry_topic_hold_up_neither_other_jobs_nor_commits(
     for fate, values in latencies.items():
         print(f"measured: submit -> done of '{fate}' jobs: p50 {percentile(values, 0.5)}, "
               f"p95 {percentile(values, 0.95)}, max {max(values)} ms")
-    # Jobs that never fail are not delayed by the others' 3 s backoff.
-    assert percentile(latencies["ok"], 0.95) < 1500, latencies["ok"]
+    # Jobs that never fail are not delayed by the others' 3 s backoff (measured p95:
+    # 0.25-1.1 s on 2 cores; in place, a key behind a retry waits 2.4 s and more).
+    assert percentile(latencies["ok"], 0.95) < 2000, latencies["ok"]
 
 
 # --- 3. in place: per-key order ----------------------------------------------------
