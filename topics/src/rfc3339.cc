@@ -90,7 +90,7 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
   }
   year_month_day date{year{f->year}, month{static_cast<unsigned>(f->month)},
                       day{static_cast<unsigned>(f->day)}};
-  // Second 60 (a leap second) too: Unix time has no place for it.
+  // A leap second (:60) is refused too: Unix time has no place for it.
   if (!date.ok() || f->hour > 23 || f->minute > 59 || f->second > 59 || f->offset_hours > 23 ||
       f->offset_minutes > 59) {
     return bad(text, "no such date or time");

@@ -113,7 +113,7 @@ Status read_http(const Field& f, HttpSpec& http) {
   Status s = check_map(f, spec_fields(SpecSection::kHttp));
   if (!s.is_ok()) return s;
   const YamlEntry* url = f.find("url");
-  if (url == nullptr) return f.missing("url", "http stages POST each task to one");
+  if (url == nullptr) return f.missing("url", "http stages send each task to one");
   s = read_url(f.entry(*url), http);
   if (const YamlEntry* e = f.find("method"); s.is_ok() && e != nullptr) {
     Result<size_t> method = read_choice(f.entry(*e), kMethods);

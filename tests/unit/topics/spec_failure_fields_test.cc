@@ -213,7 +213,7 @@ TEST(Http, RefusesTheOldTopLevelUrl) {
 
 TEST(Http, RefusesAMissingUrl) {
   EXPECT_EQ(refusal(http_stage("{method: POST}")),
-            "p.yaml:5: stages[0].http.url: missing: http stages POST each task to one");
+            "p.yaml:5: stages[0].http.url: missing: http stages send each task to one");
 }
 
 TEST(Http, RefusesAUrlWithoutHttpScheme) {
