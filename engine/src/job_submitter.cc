@@ -100,6 +100,7 @@ v1::Envelope JobSubmitterImpl::envelope_for(const Job& job,
   envelope.set_destination_stage(entry_stage_);
   envelope.set_attempt(1);
   envelope.set_submitted_at_unix_ms(engine::now_unix_ms());
+  envelope.set_deadline_unix_ms(job.deadline_unix_ms);
   envelope.set_content_type(job.content_type);
   envelope.set_payload(job.payload);
   envelope.set_key(job.key ? *job.key : id);

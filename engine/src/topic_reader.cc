@@ -29,6 +29,7 @@ void copy_envelope(const v1::Envelope& envelope, TopicRecord& record) {
   record.attempt = envelope.attempt();
   record.submitted_at_unix_ms = envelope.submitted_at_unix_ms();
   record.not_before_unix_ms = envelope.not_before_unix_ms();
+  record.deadline_unix_ms = envelope.deadline_unix_ms();
   record.content_type = envelope.content_type();
   record.payload = envelope.payload();
   record.headers.insert(envelope.headers().begin(), envelope.headers().end());

@@ -81,6 +81,9 @@ void add_submit(CLI::App& app, CliState& s) {
   add_spec_option(submit, s.submit.spec_path);
   submit->add_option("--key", s.submit.key, "Key of the job (default: its id)");
   submit->add_option("--key-field", s.submit.key_field, "Key each job by this payload field");
+  submit->add_option("--deadline", s.submit.deadline,
+                     "Every job's deadline: a duration from now (30s, 5m) or an RFC 3339 time "
+                     "(2026-12-01T18:00:00Z)");
   submit->add_option("job", s.submit.job, "A JSON job, or - for JSON lines on stdin")->required();
   submit->callback([&s] { s.action = [&s] { return submit_command(s.submit); }; });
 }

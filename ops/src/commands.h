@@ -24,6 +24,7 @@ struct SubmitOptions {
   std::string spec_path;
   std::optional<std::string> key;
   std::optional<std::string> key_field;
+  std::optional<std::string> deadline;  // a duration from now or an RFC 3339 time
   std::string job;  // a JSON document, or "-" for JSON lines on stdin
 };
 int submit_command(const SubmitOptions& options);

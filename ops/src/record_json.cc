@@ -5,6 +5,7 @@
 #include "sluice/stage.h"
 #include "sluice/stages/base64.h"
 #include "sluice/stages/json_payload.h"
+#include "sluice/topics/rfc3339.h"
 #include "sluice/topics/utf8.h"
 
 namespace sluice::ops {
@@ -18,6 +19,7 @@ nlohmann::json to_json(const TopicRecord& r) {
                 {"source_stage", r.source_stage}, {"destination_stage", r.destination_stage},
                 {"attempt", r.attempt}, {"submitted_at_unix_ms", r.submitted_at_unix_ms},
                 {"content_type", r.content_type}, {"headers", r.headers}});
+    if (r.deadline_unix_ms != 0) out["deadline"] = topics::format_rfc3339(r.deadline_unix_ms);
   }
   if (!r.errors.empty()) {
     nlohmann::json errors = nlohmann::json::array();

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "cli_support.h"
 #include "commands.h"
+#include "deadline_arg.h"
 #include "sluice/stages/json_payload.h"
 #include "sluice/submitter.h"
 
@@ -38,14 +40,14 @@ Result<std::string> key_field(const std::string& text, const nlohmann::json& jso
 }
 
 // Validates one job and picks its key; the payload is the user's bytes, as
-// given. `where` names it in errors ("stdin:12"; "" for the argument).
-Result<Job> make_job(const std::string& text, const SubmitOptions& options,
+// given, the rest as in `base` (--key, --deadline). `where` names it in
+// errors ("stdin:12"; "" for the argument).
+Result<Job> make_job(const std::string& text, const Job& base, const SubmitOptions& options,
                      const std::string& where) {
   auto parsed = stages::parse_json(text);  // depth-limited: no stack overflow
   if (!parsed.is_ok()) return usage_error(located(where, parsed.status().message()));
-  Job job;
+  Job job = base;
   job.payload = text;
-  job.key = options.key;
   if (!options.key_field) return job;
   auto key = key_field(text, *parsed, *options.key_field, where);
   if (!key.is_ok()) return key.status();
@@ -108,11 +110,11 @@ Status outcome(const Status& status, const Batch& batch, bool interrupted,
 // Reads and submits until the input ends, a line is bad, the broker fails
 // a batch, stdout fails, or SIGINT/SIGTERM: then stops reading, flushes and
 // prints what was submitted, and says what is left.
-Status submit_all(JobSubmitter& submitter, const SubmitOptions& options) {
+Status submit_all(JobSubmitter& submitter, const Job& base, const SubmitOptions& options) {
   Batch batch;
   // Errors name the line: neither it nor any after it is submitted.
   auto submit_one = [&](const std::string& text, const std::string& where) -> Status {
-    auto job = make_job(text, options, where);
+    auto job = make_job(text, base, options, where);
     auto id = job.is_ok() ? submitter.submit(*job) : Result<std::string>(job.status());
     if (!id.is_ok()) {
       std::string message = id.status().message();
@@ -157,6 +159,16 @@ int submit_command(const SubmitOptions& options) {
   if (options.key && options.key_field) {
     return report(usage_error("submit: --key and --key-field exclude each other"));
   }
+  Job base;
+  base.key = options.key;
+  if (options.deadline) {
+    // One deadline for the whole submission, however long stdin runs.
+    auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto deadline = parse_deadline(*options.deadline,
+                                   std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+    if (!deadline.is_ok()) return report(deadline.status());
+    base.deadline_unix_ms = *deadline;
+  }
   auto target = load_target(options.spec_path);
   if (!target.is_ok()) return report(target.status());
   if (target->embedded) {
@@ -166,7 +178,7 @@ int submit_command(const SubmitOptions& options) {
   }
   auto submitter = JobSubmitter::create(target->spec, target->kafka);
   if (!submitter.is_ok()) return report(submitter.status());
-  return report(submit_all(**submitter, options));
+  return report(submit_all(**submitter, base, options));
 }
 
 }  // namespace sluice::ops

@@ -38,13 +38,22 @@ Status read_duration_into(const Field& f, Millis& out, Millis min) {
   return Status::ok();
 }
 
+// An enum-valued setting: `names[i]` is written for `values[i]`.
+template <typename Enum, size_t N>
+Status read_enum_into(const Field& f, Enum& out, const std::string_view (&names)[N],
+                      const Enum (&values)[N]) {
+  Result<size_t> i = read_choice(f, names);
+  if (i.is_ok()) out = values[*i];
+  return i.status();
+}
+
+constexpr std::string_view kGuaranteeNames[] = {"at_least_once", "exactly_once"};
+constexpr Guarantee kGuarantees[] = {Guarantee::kAtLeastOnce, Guarantee::kExactlyOnce};
+constexpr std::string_view kRetryModeNames[] = {"topic", "in_place"};
+constexpr RetryMode kRetryModes[] = {RetryMode::kTopic, RetryMode::kInPlace};
+
 Status read_guarantee(const Field& f, StageSpec& s, SettingsBlame&) {
-  Result<std::string> v = read_string(f);
-  if (!v.is_ok()) return v.status();
-  if (*v == "at_least_once") s.guarantee = Guarantee::kAtLeastOnce;
-  else if (*v == "exactly_once") s.guarantee = Guarantee::kExactlyOnce;
-  else return f.error("expected at_least_once or exactly_once, got '" + *v + "'");
-  return Status::ok();
+  return read_enum_into(f, s.guarantee, kGuaranteeNames, kGuarantees);
 }
 
 Status read_state(const Field& f, StageSpec& s, SettingsBlame&) {
@@ -80,7 +89,42 @@ constexpr KeyReader kRetryReaders[] = {
     {"max_backoff", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        b.max_backoff = f;
        return read_duration_into(f, s.retry.max_backoff, Millis{0}); }},
+    {"mode", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_enum_into(f, s.retry.mode, kRetryModeNames, kRetryModes); }},
 };
+
+constexpr KeyReader kCircuitReaders[] = {
+    {"failures", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.circuit.failures, 1, 1000000); }},
+    {"failure_rate", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       Result<int> v = read_percent(f);
+       if (v.is_ok()) s.circuit.failure_rate = *v;
+       return v.status(); }},
+    {"window", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_duration_into(f, s.circuit.window, Millis{1}); }},
+    {"cool_down", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_duration_into(f, s.circuit.cool_down, Millis{1}); }},
+};
+
+// `off` or `false`: no circuit (over one from defaults, too). A map turns it
+// on, its keys merged over the base's like retry's.
+Status read_circuit(const Field& f, StageSpec& s, SettingsBlame& blame) {
+  const YamlNode& n = *f.node;
+  if (n.kind == YamlNode::Kind::kScalar && (n.text == "off" || n.text == "false")) {
+    s.circuit.enabled = false;
+    return Status::ok();
+  }
+  if (n.kind != YamlNode::Kind::kMap && n.kind != YamlNode::Kind::kNull) {
+    std::string keys;
+    for (std::string_view k : spec_fields(SpecSection::kCircuit)) {
+      keys += (keys.empty() ? "" : ", ") + std::string(k);
+    }
+    std::string got = n.kind == YamlNode::Kind::kScalar ? quoted(n.text) : yaml_kind_name(n.kind);
+    return f.error("expected off, false or a map (" + keys + "), got " + got);
+  }
+  s.circuit.enabled = true;
+  return read_sub_fields(f, SpecSection::kCircuit, kCircuitReaders, s, blame);
+}
 
 constexpr KeyReader kBackpressureReaders[] = {
     {"high_watermark", [](const Field& f, StageSpec& s, SettingsBlame& b) {
@@ -103,6 +147,7 @@ constexpr KeyReader kSettingReaders[] = {
        return read_duration_into(f, s.timeout, Millis{1}); }},
     {"retry", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        return read_sub_fields(f, SpecSection::kRetry, kRetryReaders, s, b); }},
+    {"circuit", read_circuit},
     {"backpressure", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        return read_sub_fields(f, SpecSection::kBackpressure, kBackpressureReaders, s, b); }},
     {"state", read_state},

@@ -1,10 +1,10 @@
 // The settings that both `defaults` and every stage accept: partitions,
-// replication, guarantee, concurrency, timeout, retry, backpressure, state,
-// env, inherit_env, max_outputs.
+// replication, guarantee, concurrency, timeout, retry, circuit, backpressure,
+// state, env, inherit_env, max_outputs.
 //
 // Reading a block applies it over a base (built-in values for `defaults`,
 // the resolved defaults for a stage), so a stage overrides field by field,
-// and retry/backpressure merge per sub-field. The base is always valid, so
+// and retry/circuit/backpressure merge per sub-field. The base is always valid, so
 // when the merged result breaks a cross-field rule (backoff <= max_backoff,
 // high_watermark > low_watermark) the block being read set one of the two
 // fields, and the error is blamed on that field's line.

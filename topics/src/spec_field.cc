@@ -1,6 +1,7 @@
 #include "spec_field.h"
 
 #include <charconv>
+#include <optional>
 #include <unordered_map>
 
 #include "sluice/topics/env_expand.h"
@@ -29,6 +30,23 @@ Status check_key(const Field& f, const YamlEntry& e,
     if (e.key == k) return Status::ok();
   }
   return f.entry(e).error("unknown field" + did_you_mean(e.key, known));
+}
+
+// A whole decimal number; `overflow` when it is past int64_t's range.
+struct Decimal {
+  int64_t value = 0;
+  bool overflow = false;
+  bool in(int64_t lo, int64_t hi) const { return !overflow && value >= lo && value <= hi; }
+};
+
+// nullopt: not a whole decimal number at all.
+std::optional<Decimal> parse_decimal(std::string_view text) {
+  Decimal d;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d.value);
+  bool whole = ec != std::errc::invalid_argument && end == text.data() + text.size();
+  if (!whole || text.empty()) return std::nullopt;
+  d.overflow = ec == std::errc::result_out_of_range;
+  return d;
 }
 
 // Hashing, not pairwise: a map may hold tens of thousands of keys.
@@ -117,15 +135,38 @@ Result<int64_t> read_int(const Field& f, int64_t lo, int64_t hi) {
   Status s = expect_kind(f, YamlNode::Kind::kScalar);
   if (!s.is_ok()) return s;
   const std::string& text = f.node->text;
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  bool whole = ec != std::errc::invalid_argument && end == text.data() + text.size();
-  if (!whole || text.empty()) return f.error("expected an integer, got " + quoted(text));
-  if (ec == std::errc::result_out_of_range || value < lo || value > hi) {
+  std::optional<Decimal> d = parse_decimal(text);
+  if (!d) return f.error("expected an integer, got " + quoted(text));
+  if (!d->in(lo, hi)) {
     return f.error("must be between " + std::to_string(lo) + " and " +
                    std::to_string(hi) + ", got " + text);
   }
-  return value;
+  return d->value;
+}
+
+Result<int> read_percent(const Field& f) {
+  Status s = expect_kind(f, YamlNode::Kind::kScalar);
+  if (!s.is_ok()) return s;
+  const std::string& text = f.node->text;
+  std::string_view digits = text;
+  if (digits.ends_with('%')) digits.remove_suffix(1);
+  std::optional<Decimal> d = parse_decimal(digits);
+  if (!d) return f.error("expected a percentage (50 or 50%), got " + quoted(text));
+  if (!d->in(1, 100)) return f.error("must be between 1% and 100%, got " + quoted(text));
+  return static_cast<int>(d->value);
+}
+
+Result<size_t> read_choice(const Field& f, std::span<const std::string_view> choices) {
+  Result<std::string> text = read_string(f);
+  if (!text.is_ok()) return text.status();
+  std::string expected;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    if (*text == choices[i]) return i;
+    const char* separator = i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ";
+    expected += separator + std::string(choices[i]);
+  }
+  return f.error("expected " + expected + ", got " + quoted(*text) +
+                 did_you_mean(*text, choices));
 }
 
 Result<bool> read_bool(const Field& f) {

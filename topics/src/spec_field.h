@@ -56,6 +56,11 @@ Result<std::string> read_string(const Field& f);
 // A decimal integer in [lo, hi].
 Result<int64_t> read_int(const Field& f, int64_t lo, int64_t hi);
 Result<bool> read_bool(const Field& f);
+// One of `choices` (exact spelling): its index. Else "expected a, b or c,
+// got 'x'" with a "did you mean" hint.
+Result<size_t> read_choice(const Field& f, std::span<const std::string_view> choices);
+// A percentage in [1, 100], written `50` or `50%`.
+Result<int> read_percent(const Field& f);
 // parse_duration(), at least `min`.
 Result<Millis> read_duration(const Field& f, Millis min);
 // A pipeline or stage name: [a-z0-9-]+, at most kMaxNameLength bytes.

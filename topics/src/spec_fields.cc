@@ -5,12 +5,14 @@ namespace {
 
 constexpr std::string_view kTop[] = {"pipeline", "kafka", "defaults", "stages"};
 constexpr std::string_view kKafka[] = {"brokers", "properties"};
-constexpr std::string_view kStage[] = {"name", "kind", "command", "builtin", "url", "next"};
+constexpr std::string_view kStage[] = {"name", "kind", "command", "builtin", "http", "next"};
 constexpr std::string_view kSettings[] = {"partitions", "replication", "guarantee",
                                           "concurrency", "timeout", "retry",
-                                          "backpressure", "state", "env",
+                                          "circuit", "backpressure", "state", "env",
                                           "inherit_env", "max_outputs"};
-constexpr std::string_view kRetry[] = {"max_attempts", "backoff", "max_backoff"};
+constexpr std::string_view kHttp[] = {"url", "method", "headers"};
+constexpr std::string_view kRetry[] = {"max_attempts", "backoff", "max_backoff", "mode"};
+constexpr std::string_view kCircuit[] = {"failures", "failure_rate", "window", "cool_down"};
 constexpr std::string_view kBackpressure[] = {"high_watermark", "low_watermark"};
 
 }  // namespace
@@ -21,7 +23,9 @@ std::span<const std::string_view> spec_fields(SpecSection section) {
     case SpecSection::kKafka: return kKafka;
     case SpecSection::kStage: return kStage;
     case SpecSection::kSettings: return kSettings;
+    case SpecSection::kHttp: return kHttp;
     case SpecSection::kRetry: return kRetry;
+    case SpecSection::kCircuit: return kCircuit;
     case SpecSection::kBackpressure: return kBackpressure;
   }
   return {};

@@ -1,12 +1,13 @@
 #include "stage_reader.h"
 
+#include <algorithm>
+#include <cctype>
 #include <string_view>
 #include <vector>
 
 #include "settings_reader.h"
 #include "sluice/topics/names.h"
 #include "sluice/topics/spec_fields.h"
-#include "sluice/topics/suggest.h"
 
 namespace sluice::topics {
 namespace {
@@ -21,7 +22,7 @@ struct KindField {
 };
 constexpr KindField kKindFields[] = {{"command", StageKind::kExec},
                                      {"builtin", StageKind::kBuiltin},
-                                     {"url", StageKind::kHttp}};
+                                     {"http", StageKind::kHttp}};
 
 std::string kind_name(StageKind kind) {
   return std::string(kKindNames[static_cast<int>(kind)]);
@@ -57,14 +58,9 @@ Result<std::string> read_required_name(const Field& item, int& name_line) {
 Result<StageKind> read_kind(const Field& item) {
   const YamlEntry* e = item.find("kind");
   if (e == nullptr) return item.missing("kind", "every stage needs one of exec, http, builtin");
-  Field f = item.entry(*e);
-  Result<std::string> text = read_string(f);
-  if (!text.is_ok()) return text.status();
-  for (size_t i = 0; i < std::size(kKinds); ++i) {
-    if (*text == kKindNames[i]) return kKinds[i];
-  }
-  return f.error("expected exec, http or builtin, got '" + *text + "'" +
-                 did_you_mean(*text, kKindNames));
+  Result<size_t> i = read_choice(item.entry(*e), kKindNames);
+  if (!i.is_ok()) return i.status();
+  return kKinds[*i];
 }
 
 Status read_command(const Field& f, StageSpec& s) {
@@ -75,13 +71,59 @@ Status read_command(const Field& f, StageSpec& s) {
   return Status::ok();
 }
 
-Status read_url(const Field& f, StageSpec& s) {
+Status read_url(const Field& f, HttpSpec& http) {
   Result<std::string> url = read_string(f);
   if (!url.is_ok()) return url.status();
-  bool http = url->rfind("http://", 0) == 0 || url->rfind("https://", 0) == 0;
-  if (!http) return f.error("must start with http:// or https://, got '" + *url + "'");
-  s.http.url = std::move(url).value();
+  bool scheme = url->starts_with("http://") || url->starts_with("https://");
+  if (!scheme) return f.error("must start with http:// or https://, got '" + *url + "'");
+  http.url = std::move(url).value();
   return Status::ok();
+}
+
+constexpr std::string_view kMethods[] = {"POST", "PUT", "PATCH"};
+
+// RFC 9110's token: what a header's name may be made of.
+bool is_header_name(std::string_view name) {
+  constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || kSymbols.find(c) != kSymbols.npos;
+  });
+}
+
+// Values after ${VAR} substitution: an API key stays in the environment.
+Status read_headers(const Field& f, HttpSpec& http) {
+  Status st = expect_map(f);
+  for (size_t i = 0; st.is_ok() && i < f.node->entries.size(); ++i) {
+    const YamlEntry& e = f.node->entries[i];
+    Field entry = f.entry(e);
+    if (!is_header_name(e.key)) {
+      return entry.error("not a header name (letters, digits and !#$%&'*+-.^_`|~)");
+    }
+    Result<std::string> value = read_expanded(entry);
+    if (!value.is_ok()) return value.status();
+    if (value->find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return entry.error("a header value must not hold CR, LF or NUL");
+    }
+    http.headers[e.key] = std::move(value).value();
+  }
+  return st;
+}
+
+Status read_http(const Field& f, HttpSpec& http) {
+  Status s = check_map(f, spec_fields(SpecSection::kHttp));
+  if (!s.is_ok()) return s;
+  const YamlEntry* url = f.find("url");
+  if (url == nullptr) return f.missing("url", "http stages send each task to one");
+  s = read_url(f.entry(*url), http);
+  if (const YamlEntry* e = f.find("method"); s.is_ok() && e != nullptr) {
+    Result<size_t> method = read_choice(f.entry(*e), kMethods);
+    if (method.is_ok()) http.method = std::string(kMethods[*method]);
+    s = method.status();
+  }
+  if (const YamlEntry* e = f.find("headers"); s.is_ok() && e != nullptr) {
+    s = read_headers(f.entry(*e), http);
+  }
+  return s;
 }
 
 Status read_kind_field(const Field& f, const KindField& k, StageSpec& s) {
@@ -90,7 +132,7 @@ Status read_kind_field(const Field& f, const KindField& k, StageSpec& s) {
                    kind_name(k.kind) + " stages take it)");
   }
   if (k.kind == StageKind::kExec) return read_command(f, s);
-  if (k.kind == StageKind::kHttp) return read_url(f, s);
+  if (k.kind == StageKind::kHttp) return read_http(f, s.http);
   Result<std::string> name = read_string(f);
   if (name.is_ok()) s.builtin = std::move(name).value();
   return name.status();

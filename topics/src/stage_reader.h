@@ -1,5 +1,5 @@
 // Reads one entry of `stages`: name, kind, the field its kind needs
-// (command, builtin or url), next, and the settings it overrides on top of
+// (command, builtin or http), next, and the settings it overrides on top of
 // the resolved defaults. Checks everything that one stage can check alone;
 // how stages refer to each other is spec_validation's job.
 #pragma once

@@ -1,9 +1,9 @@
 // JobSubmitter: puts jobs on a pipeline's intake topic (`sluice submit`).
 //
 // Each job becomes one envelope on <pipeline>.intake (job id = task id =
-// correlation id, attempt 1, submitted-at now), keyed by the given key or
-// else the job id; Kafka headers sluice-job-id and sluice-task-id carry the
-// id too. submit() queues and returns the job id at once (it blocks only
+// correlation id, attempt 1, submitted-at now, the job's deadline), keyed
+// by the given key or else the job id; Kafka headers sluice-job-id and
+// sluice-task-id carry the id too. submit() queues and returns the job id at once (it blocks only
 // while librdkafka's local queue is full); flush() waits until the broker
 // acknowledged every queued job, and fails if any was not. Each job is
 // given up after message.timeout.ms (30 s unless kafka.properties says
@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ struct Job {
   std::string payload;
   std::string content_type = "application/json";
   std::optional<std::string> key;  // default: the job id
+  int64_t deadline_unix_ms = 0;    // 0: none
 };
 
 class JobSubmitter {

@@ -41,6 +41,7 @@ struct TopicRecord {
   uint32_t attempt = 0;
   int64_t submitted_at_unix_ms = 0;
   int64_t not_before_unix_ms = 0;  // retry records
+  int64_t deadline_unix_ms = 0;  // 0: none
   std::string content_type;
   std::string payload;
   std::map<std::string, std::string> headers;

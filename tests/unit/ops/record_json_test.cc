@@ -63,5 +63,13 @@ TEST(RecordJson, ForeignBytesAreShownAsMarkedBase64) {
   EXPECT_EQ(line["payload_base64"], "wyg=");
 }
 
+// Issue 8: `submit --deadline` sets it; shown as RFC 3339, absent when unset.
+TEST(RecordJson, DeadlineIsShownAsRfc3339WhenSet) {
+  TopicRecord r = record("application/json", "{}");
+  EXPECT_FALSE(shown(r).contains("deadline"));
+  r.deadline_unix_ms = 1796148000250;
+  EXPECT_EQ(shown(r)["deadline"], "2026-12-01T18:00:00.250Z");
+}
+
 }  // namespace
 }  // namespace sluice::ops

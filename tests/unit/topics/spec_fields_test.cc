@@ -98,12 +98,6 @@ TEST(SpecFields, RefusesCommandThatIsNotAList) {
             "p.yaml:3: stages[0].command: expected a list, got a single value");
 }
 
-TEST(SpecFields, RefusesUrlWithoutHttpScheme) {
-  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: http, url: localhost:80}\n"),
-            "p.yaml:3: stages[0].url: must start with http:// or https://, got "
-            "'localhost:80'");
-}
-
 TEST(SpecFields, RefusesPartitionsOutOfRange) {
   EXPECT_EQ(refusal("pipeline: p\ndefaults: {partitions: 0}\nstages:\n"
                     "  - {name: a, kind: builtin, builtin: x}\n"),
@@ -127,7 +121,7 @@ TEST(SpecFields, RefusesUnknownGuarantee) {
   EXPECT_EQ(refusal("pipeline: p\ndefaults:\n  guarantee: at_most_once\nstages:\n"
                     "  - {name: a, kind: builtin, builtin: x}\n"),
             "p.yaml:3: defaults.guarantee: expected at_least_once or exactly_once, got "
-            "'at_most_once'");
+            "'at_most_once' (did you mean 'at_least_once'?)");
 }
 
 TEST(SpecFields, RefusesStateThatIsNotBoolean) {

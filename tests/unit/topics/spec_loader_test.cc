@@ -30,7 +30,7 @@ stages:
     next: [summarize]
   - name: summarize
     kind: http
-    url: http://localhost:8080/summarize
+    http: {url: http://localhost:8080/summarize}
     state: true
     next: [publish]
   - name: publish

@@ -26,8 +26,10 @@ std::map<std::string, FieldSet> accepted_by_table() {
   add(top, SpecSection::kTop);
   add(top, SpecSection::kKafka, "kafka.");
   add(stage, SpecSection::kStage);
+  add(stage, SpecSection::kHttp, "http.");
   add(settings, SpecSection::kSettings);
   add(settings, SpecSection::kRetry, "retry.");
+  add(settings, SpecSection::kCircuit, "circuit.");
   add(settings, SpecSection::kBackpressure, "backpressure.");
   return {{"Top level", top}, {"Stage fields", stage}, {"Settings", settings}};
 }

@@ -12,8 +12,10 @@ enum class SpecSection {
   kTop,           // the document's keys: pipeline, kafka, defaults, stages
   kKafka,         // kafka.*
   kStage,         // stages[].* that only a stage has: name, kind, command, ...
+  kHttp,          // stages[].http.* (kind http)
   kSettings,      // defaults.* and stages[].*: what a stage inherits from defaults
   kRetry,         // retry.* (in defaults or a stage)
+  kCircuit,       // circuit.* (in defaults or a stage)
   kBackpressure,  // backpressure.* (in defaults or a stage)
 };
 
