@@ -26,7 +26,8 @@ class WorkerObserver {
   // its error kind ("timeout", "http_503", ...: DESIGN.md's list). The view
   // is valid for the call only.
   virtual void task_failed(std::string_view kind) {}
-  // The stage's circuit breaker opened (true) or closed again (false).
+  // The stage's circuit breaker opened (true; it stays open while it probes,
+  // half-open) or closed again (false).
   virtual void circuit_changed(bool open) {}
 };
 
