@@ -7,10 +7,10 @@
 namespace sluice::ops {
 namespace {
 
-constexpr std::array<std::string_view, 13> kKnownKinds = {
-    "error",      "timeout",          "crash",    "exception", "undecodable",
-    "deadline",   "cancelled",        "max_visits", "approval_timeout", "protocol",
-    "too_large",  "invalid_record",   "bad_output"};
+constexpr std::array<std::string_view, 14> kKnownKinds = {
+    "error",     "timeout",   "crash",          "exception",  "undecodable",
+    "deadline",  "cancelled", "max_visits",     "approval_timeout",
+    "protocol",  "too_large", "invalid_record", "bad_output", "invalid_input"};
 constexpr std::string_view kOther = "other";
 constexpr size_t kMaxLength = 32;
 

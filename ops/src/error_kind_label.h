@@ -2,11 +2,11 @@
 // bounded, as a pure rule the unit tests check without a registry.
 //
 // Kinds come from stages (a builtin may name its own), so the label set is
-// bounded per stage: DESIGN.md's kinds (plus the engine's own: protocol,
-// too_large, invalid_record, bad_output) always keep their name; http_<3
-// digits> and any other kind, sanitized, take one of the remaining places
-// until kMaxKinds labels exist, then count as "other". One per stage
-// observer, called from its worker's thread only.
+// bounded per stage: DESIGN.md's kinds and the engine's own (protocol,
+// too_large, invalid_record, bad_output, invalid_input) always keep their
+// name; http_<3 digits> and any other kind, sanitized, take one of the
+// remaining places until kMaxKinds labels exist, then count as "other".
+// One per stage observer, called from its worker's thread only.
 #pragma once
 
 #include <set>

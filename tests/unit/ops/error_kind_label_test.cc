@@ -31,7 +31,7 @@ TEST(ErrorKindLabel, AStageHasAtMost64LabelsTheRestCountAsOther) {
   EXPECT_EQ(labels.label("http_999"), "other");
   for (const char* kind : {"error", "timeout", "crash", "exception", "undecodable", "deadline",
                            "cancelled", "max_visits", "approval_timeout", "protocol",
-                           "too_large", "invalid_record", "bad_output"}) {
+                           "too_large", "invalid_record", "bad_output", "invalid_input"}) {
     EXPECT_EQ(labels.label(kind), kind) << "a known kind keeps its place";
     seen.insert(kind);
   }
