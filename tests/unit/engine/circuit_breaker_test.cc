@@ -68,18 +68,21 @@ TEST(CircuitBreaker, StaysClosedBelowTheFailureRate) {
   EXPECT_EQ(breaker.state(kStart), CircuitState::kClosed);
 }
 
-TEST(CircuitBreaker, FailuresOlderThanTheWindowExpire) {
+// 19 failures at kStart, the 20th `later`: the state then.
+CircuitState after_a_late_twentieth_failure(Clock::duration later) {
   CircuitBreaker breaker(policy());
   fail(breaker, 19, kStart);
-  fail(breaker, 1, kStart + seconds(31));
-  EXPECT_EQ(breaker.state(kStart + seconds(31)), CircuitState::kClosed);
+  fail(breaker, 1, kStart + later);
+  return breaker.state(kStart + later);
+}
+
+TEST(CircuitBreaker, FailuresOlderThanTheWindowExpire) {
+  EXPECT_EQ(after_a_late_twentieth_failure(seconds(31)), CircuitState::kClosed);
 }
 
 TEST(CircuitBreaker, FailuresInsideTheWindowStillCount) {
-  CircuitBreaker breaker(policy());
-  fail(breaker, 19, kStart);
-  fail(breaker, 1, kStart + seconds(26));
-  EXPECT_EQ(breaker.state(kStart + seconds(26)), CircuitState::kOpen);
+  // Buckets of 3s: the window keeps between the last 27s and 30s.
+  EXPECT_EQ(after_a_late_twentieth_failure(seconds(26)), CircuitState::kOpen);
 }
 
 TEST(CircuitBreaker, SuccessesOlderThanTheWindowNoLongerDiluteTheRate) {
