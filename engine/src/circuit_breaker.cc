@@ -59,8 +59,8 @@ bool CircuitBreaker::may_start(Clock::time_point now) const {
   switch (state(now)) {
     case CircuitState::kClosed: return true;
     case CircuitState::kOpen: return false;
-    // state(now) is kHalfOpen before advance() reset the round: a round
-    // still counted as kOpen has no probes.
+    // Still stored as kOpen: the cool-down passed but advance() has not run
+    // yet, so this round has started no probe.
     case CircuitState::kHalfOpen:
       return state_ == CircuitState::kOpen || probes_started_ < kProbes;
   }
