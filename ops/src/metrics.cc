@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "error_kind_label.h"
 #include "listen_address.h"
 #include "sluice/inspect.h"
 
@@ -43,7 +44,12 @@ struct Families {
         paused(prometheus::BuildGauge().Name("sluice_backpressure_paused")
                    .Help("1 while the worker has paused consumption").Register(r)),
         workers(prometheus::BuildGauge().Name("sluice_stage_workers")
-                    .Help("Members of the stage's consumer group").Register(r)) {}
+                    .Help("Members of the stage's consumer group").Register(r)),
+        errors(prometheus::BuildCounter().Name("sluice_task_errors_total")
+                   .Help("Failed task attempts by error kind").Register(r)),
+        circuit_open(prometheus::BuildGauge().Name("sluice_circuit_open")
+                         .Help("1 while the stage's circuit breaker is open or half-open")
+                         .Register(r)) {}
   prometheus::Family<prometheus::Gauge>& queue_depth;
   prometheus::Family<prometheus::Counter>& tasks;
   prometheus::Family<Histogram>& duration;
@@ -51,18 +57,23 @@ struct Families {
   prometheus::Family<prometheus::Gauge>& inflight;
   prometheus::Family<prometheus::Gauge>& paused;
   prometheus::Family<prometheus::Gauge>& workers;
+  prometheus::Family<prometheus::Counter>& errors;
+  prometheus::Family<prometheus::Gauge>& circuit_open;
 };
 
 class StageObserver final : public WorkerObserver {
  public:
   StageObserver(Families& f, const prometheus::Labels& labels)
-      : ok_(f.tasks.Add(with(labels, "outcome", "ok"))),
+      : errors_family_(f.errors),
+        labels_(labels),
+        ok_(f.tasks.Add(with(labels, "outcome", "ok"))),
         retried_(f.tasks.Add(with(labels, "outcome", "retried"))),
         dead_lettered_(f.tasks.Add(with(labels, "outcome", "dead_lettered"))),
         duration_(f.duration.Add(labels, latency_buckets())),
         end_to_end_(f.end_to_end.Add(labels, latency_buckets())),
         inflight_(f.inflight.Add(labels)),
-        paused_(f.paused.Add(labels)) {}
+        paused_(f.paused.Add(labels)),
+        circuit_open_(f.circuit_open.Add(labels)) {}
 
   void task_ended(TaskResult result, double duration, double end_to_end) override {
     counter(result).Increment();
@@ -71,6 +82,8 @@ class StageObserver final : public WorkerObserver {
   }
   void inflight_changed(size_t tasks) override { inflight_.Set(static_cast<double>(tasks)); }
   void paused_changed(bool paused) override { paused_.Set(paused ? 1 : 0); }
+  void task_failed(std::string_view kind) override { error_counter(kind).Increment(); }
+  void circuit_changed(bool open) override { circuit_open_.Set(open ? 1 : 0); }
 
  private:
   static prometheus::Labels with(prometheus::Labels labels, const std::string& name,
@@ -86,6 +99,21 @@ class StageObserver final : public WorkerObserver {
     }
     return ok_;
   }
+  // A kind's series is made on its first failure (labels bounded by
+  // ErrorKindLabels) and kept here, so later failures skip the family's lock.
+  prometheus::Counter& error_counter(std::string_view kind) {
+    std::string label = kind_labels_.label(kind);
+    auto it = errors_.find(label);
+    if (it == errors_.end()) {
+      it = errors_.emplace(label, &errors_family_.Add(with(labels_, "kind", label))).first;
+    }
+    return *it->second;
+  }
+
+  prometheus::Family<prometheus::Counter>& errors_family_;
+  const prometheus::Labels labels_;
+  ErrorKindLabels kind_labels_;
+  std::map<std::string, prometheus::Counter*, std::less<>> errors_;
   prometheus::Counter& ok_;
   prometheus::Counter& retried_;
   prometheus::Counter& dead_lettered_;
@@ -93,6 +121,7 @@ class StageObserver final : public WorkerObserver {
   Histogram& end_to_end_;
   prometheus::Gauge& inflight_;
   prometheus::Gauge& paused_;
+  prometheus::Gauge& circuit_open_;
 };
 
 class MetricsServerImpl final : public MetricsServer {

@@ -2,7 +2,8 @@
 //
 // MetricsServer owns the registry and the HTTP endpoint (/metrics on
 // --metrics-addr). observer(stage) returns the WorkerObserver a worker of that
-// stage reports through (task counters and histograms, in-flight, paused).
+// stage reports through (task counters and histograms, errors by kind,
+// in-flight, paused, circuit).
 // A background thread refreshes queue depth and workers per stage from broker
 // offsets every few seconds. Create before the workers, destroy after them.
 #pragma once

@@ -70,12 +70,17 @@ def test_prometheus_scrapes_worker_metrics(broker, pipeline_name, tmp_path, star
                    f"Prometheus to store {JOBS} ok tasks")
         for name in ("sluice_queue_depth", "sluice_task_duration_seconds_count",
                      "sluice_end_to_end_seconds_count", "sluice_inflight_tasks",
-                     "sluice_backpressure_paused", "sluice_stage_workers"):
+                     "sluice_backpressure_paused", "sluice_stage_workers", "sluice_circuit_open"):
             selector = f'{name}{{pipeline="{pipeline_name}",stage="{STAGE}"}}'
             wait_until(lambda: query(address, selector), 30, f"{name} in Prometheus")
         depth = query(address, f'sluice_queue_depth{{pipeline="{pipeline_name}",stage="{STAGE}"}}')
         depth_roles = {r["metric"]["topic"] for r in depth or []}
         assert depth_roles == {"input", "retry", "dlq"}
+        stage = f'pipeline="{pipeline_name}",stage="{STAGE}"'
+        outcomes = {r["metric"]["outcome"]: float(r["value"][1])
+                    for r in query(address, f'sluice_tasks_total{{{stage}}}') or []}
+        assert outcomes == {"ok": JOBS, "retried": 0, "dead_lettered": 0}
+        assert scalar(query(address, f'sluice_circuit_open{{{stage}}}')) == 0
         durations = scalar(query(address, f'sum(sluice_task_duration_seconds_count'
                                           f'{{pipeline="{pipeline_name}",stage="{STAGE}"}})'))
         print(f"\nmeasured: Prometheus stored {JOBS} ok tasks, {durations} duration samples,"

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 namespace sluice {
 
@@ -21,6 +22,13 @@ class WorkerObserver {
   virtual void inflight_changed(size_t tasks) {}
   virtual void paused_changed(bool paused) {}
   virtual void assignment_changed(size_t partitions) {}
+  // One attempt failed, whatever came of it (retried or dead-lettered), with
+  // its error kind ("timeout", "http_503", ...: DESIGN.md's list). The view
+  // is valid for the call only.
+  virtual void task_failed(std::string_view kind) {}
+  // The stage's circuit breaker opened (true; it stays open while it probes,
+  // half-open) or closed again (false).
+  virtual void circuit_changed(bool open) {}
 };
 
 }  // namespace sluice
