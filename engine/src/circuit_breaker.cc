@@ -55,6 +55,14 @@ bool CircuitBreaker::record_failure(Clock::time_point now) {
   return true;
 }
 
+void CircuitBreaker::abandoned(Clock::time_point now) {
+  if (!policy_.enabled) return;
+  advance(now);
+  if (state_ != CircuitState::kHalfOpen || probes_running_ == 0) return;
+  --probes_running_;
+  --probes_started_;
+}
+
 bool CircuitBreaker::may_start(Clock::time_point now) const {
   switch (state(now)) {
     case CircuitState::kClosed: return true;

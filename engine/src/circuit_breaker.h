@@ -66,6 +66,11 @@ class CircuitBreaker {
   // failure that opens it).
   [[nodiscard]] bool record_failure(Clock::time_point now);
 
+  // A started attempt ended with no verdict on the service (the stage
+  // refused it for capacity, or its partition went while it ran): in
+  // kHalfOpen its probe slot is given back, so the round can still end.
+  void abandoned(Clock::time_point now);
+
   bool may_start(Clock::time_point now) const;
   // A task started (may_start(now) was true): in kHalfOpen, a probe.
   void started(Clock::time_point now);

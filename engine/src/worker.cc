@@ -43,6 +43,7 @@ WorkerImpl::WorkerImpl(WorkerOptions options, std::unique_ptr<Stage> stage)
       sync_stage_(dynamic_cast<SyncStage*>(stage_.get())),
       observer_(options_.observer ? options_.observer : &null_observer()),
       spec_(options_.spec.find_stage(options_.stage)),
+      circuit_(spec_ ? spec_->circuit : topics::CircuitPolicy{}),
       dispatcher_(spec_ ? static_cast<size_t>(spec_->concurrency) : 1) {}
 
 WorkerImpl::~WorkerImpl() {
@@ -190,6 +191,7 @@ int WorkerImpl::poll_wait_ms() const {
     return 0;
   }
   if (!retries_.empty()) wait_until(retries_.top().at);
+  if (circuit_.state(now) == CircuitState::kOpen) wait_until(circuit_.open_until());
   if (!timeouts_.empty()) wait_until(timeouts_.top().at);
   for (const auto& [where, partition] : partitions_) {
     if (partition.phase == PartitionPhase::kActive) continue;

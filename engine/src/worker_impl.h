@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "circuit_breaker.h"
 #include "completion_queue.h"
 #include "envelope.pb.h"
 #include "input_decoder.h"
@@ -146,6 +147,9 @@ class WorkerImpl final : public Worker {
   void update_retry_pauses();
   void watch_timeout(const TaskRecord& record);
   void expire_timeouts();
+  bool may_start_task();
+  void wait_out_circuit(TaskRecord& record, const Outcome& outcome);
+  void follow_circuit();
 
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
@@ -177,6 +181,7 @@ class WorkerImpl final : public Worker {
   Outcome sync_outcome_;   // reused by every synchronous task
   WorkerObserver* observer_;
   const topics::StageSpec* spec_;  // points into options_.spec
+  CircuitBreaker circuit_;
   // Topics this worker consumes; TopicPartition::topic indexes it.
   static constexpr int32_t kInputTopic = 0;
   static constexpr int32_t kRetryTopic = 1;

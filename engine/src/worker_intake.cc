@@ -112,7 +112,7 @@ void WorkerImpl::dispatch_phase() {
   // While the stage is held (retry_after) or the sink is congested nothing
   // starts: the backlog drains first.
   if (!held()) release_due_retries();
-  while (!held() && !sink_->congested()) {
+  while (!held() && !sink_->congested() && may_start_task()) {
     auto id = dispatcher_.next_ready();
     if (!id) break;
     TaskRecord* record = records_.find(*id);
@@ -128,6 +128,8 @@ void WorkerImpl::start_task(TaskRecord& record) {
   ++record.run;
   if (record.dead_letter) {
     // Its error is known already (undecodable, or refused by the broker).
+    const v1::Envelope& input = input_envelope(record);
+    if (input.errors_size() > 0) observer_->task_failed(input.errors(input.errors_size() - 1).kind());
     return send_dead_letter(record);
   }
   if (int64_t deadline = record.body->input.deadline_unix_ms; deadline > 0) {
@@ -139,6 +141,7 @@ void WorkerImpl::start_task(TaskRecord& record) {
                                                    std::to_string(record.body->task.attempt)));
     }
   }
+  circuit_.started(Clock::now());  // half-open: a probe
   if (sync_stage_ != nullptr) return run_sync_task(record);
   uint64_t id = record.id;
   uint32_t run = record.run;

@@ -27,6 +27,7 @@ void WorkerImpl::completion_phase() {
     }
     if (record->state == TaskState::kAbandoned) {
       // Its partition went while it ran: only now are its slot and key free.
+      circuit_.abandoned(Clock::now());
       dispatcher_.finish(record->lane);
       erase_record(*record);
       continue;
@@ -55,10 +56,15 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
   if (outcome.kind == OutcomeKind::kRetry && outcome.retry_after.count() > 0) {
     hold_stage(outcome.retry_after);
   }
+  Clock::time_point now = Clock::now();
   switch (outcome.kind) {
     case OutcomeKind::kOk:
+      circuit_.record_success(now);
       return produce_outputs(record, outcome.outputs);
     case OutcomeKind::kRetry:
+      // While the circuit is open (or probing) a failure says the dependency
+      // is down, not that the task is bad: no attempt is charged.
+      if (!circuit_.record_failure(now)) return wait_out_circuit(record, outcome);
       if (record.body->task.attempt < static_cast<uint32_t>(spec_->retry.max_attempts)) {
         return retry_later(record, outcome);
       }
@@ -66,8 +72,10 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
                       " attempts: " + outcome.error;
       return dead_letter(record, outcome);
     case OutcomeKind::kFail:
+      circuit_.record_success(now);  // the dependency answered: the task is at fault
       return dead_letter(record, outcome);
     case OutcomeKind::kRefused:
+      circuit_.abandoned(now);
       return refused_later(record);
   }
 }
@@ -180,6 +188,7 @@ v1::Envelope& WorkerImpl::input_envelope(TaskRecord& record) {
 
 void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
   const Task& task = record.body->task;
+  observer_->task_failed(outcome.error_kind);
   append_error(input_envelope(record),
                {spec_->name, task.attempt, outcome.error_kind, outcome.error});
   spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,

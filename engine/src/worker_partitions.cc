@@ -374,6 +374,7 @@ void WorkerImpl::flow_control_phase() {
   }
   check_stage_health();
   update_retry_pauses();
+  follow_circuit();
   bool held_now = held();
   for (auto& [where, partition] : partitions_) {
     partition.set_reason(kPauseFlow, flow_paused_);

@@ -27,6 +27,7 @@ int64_t millis(Clock::duration d) {
 // topic (topic), whose record then carries the work.
 void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
   const Task& task = record.body->task;
+  observer_->task_failed(outcome.error_kind);
   append_error(input_envelope(record),
                {spec_->name, task.attempt, outcome.error_kind, outcome.error});
   Clock::duration delay =
@@ -132,7 +133,7 @@ void WorkerImpl::release_due_retries() {
       record->lane = dispatcher_.enqueue(record->body->task.key, record->id);
       continue;
     }
-    if (!dispatcher_.take_slot()) break;
+    if (!may_start_task() || !dispatcher_.take_slot()) break;
     retries_.pop();
     start_task(*record);
   }
@@ -178,6 +179,38 @@ void WorkerImpl::expire_timeouts() {
         "timeout", "no outcome within the timeout of " + topics::format_duration(spec_->timeout));
     handle_outcome(*record, outcome);
   }
+}
+
+// Whether the circuit lets another task start now (always, when closed).
+bool WorkerImpl::may_start_task() { return circuit_.may_start(Clock::now()); }
+
+// A failure while the circuit is open or probing: uncharged (the attempt
+// number stays), counted as an error, and the task waits in memory for the
+// cool-down to pass; then it runs again like any other.
+void WorkerImpl::wait_out_circuit(TaskRecord& record, const Outcome& outcome) {
+  observer_->task_failed(outcome.error_kind);
+  spdlog::debug("stage {}: task {} failed while the circuit is open ({}: {}); not charged",
+                spec_->name, record.body->task.id, outcome.error_kind, outcome.error);
+  Clock::time_point now = Clock::now();
+  Clock::duration wait = circuit_.state(now) == CircuitState::kOpen
+                             ? circuit_.open_until() - now
+                             : Clock::duration(kRefusedDelay);
+  park(record, std::max<Clock::duration>(wait, kRefusedDelay));
+}
+
+// Logs and reports the circuit's changes; while it is open the input and
+// retry partitions pause (half-open, they flow again: the probes come from them).
+void WorkerImpl::follow_circuit() {
+  Clock::time_point now = Clock::now();
+  for (const CircuitChange& change : circuit_.take_changes(now)) {
+    spdlog::log(change.to == CircuitState::kClosed ? spdlog::level::info : spdlog::level::warn,
+                "stage {}: {}", spec_->name, circuit_.describe(change));
+    if (change.from == CircuitState::kClosed || change.to == CircuitState::kClosed) {
+      observer_->circuit_changed(change.to != CircuitState::kClosed);
+    }
+  }
+  bool open = circuit_.state(now) == CircuitState::kOpen;
+  for (auto& [where, partition] : partitions_) partition.set_reason(kPauseCircuit, open);
 }
 
 }  // namespace sluice::engine

@@ -1,7 +1,7 @@
 """An HTTP server for tests of the http stage kind, run in the test's own process.
 
     with HttpTestServer() as server:          # 127.0.0.1, a free port, a thread
-        spec = ... {"kind": "http", "url": server.url, ...}
+        spec = ... {"kind": "http", "http": {"url": server.url}, ...}
         ...
         server.requests_for(n)                # what the stage sent for job payload n
         server.connections                    # TCP connections accepted so far

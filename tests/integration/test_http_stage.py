@@ -66,7 +66,7 @@ def _done(spec, count):
 def run(broker, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("http")
     with http_test_server.HttpTestServer() as server:
-        stage = {"name": STAGE, "kind": "http", "url": server.url, "concurrency": CONCURRENCY,
+        stage = {"name": STAGE, "kind": "http", "http": {"url": server.url}, "concurrency": CONCURRENCY,
                  "timeout": "1s"}
         spec = write_spec(tmp_path, pipeline_spec(
             f"it-{secrets.token_hex(4)}", broker, [stage], partitions=3,

@@ -209,3 +209,24 @@ TEST(CircuitBreaker, ADisabledPolicyNeverOpens) {
 
 }  // namespace
 }  // namespace sluice::engine
+
+namespace sluice::engine {
+namespace {
+
+// A probe that ends with no verdict (refused for capacity, or its partition
+// revoked) gives its slot back; without that, a round whose other probes
+// failed would never end, and the stage would stay half-open for good.
+TEST(CircuitBreaker, AnAbandonedProbeGivesItsSlotBack) {
+  CircuitBreaker breaker = half_open();
+  Clock::time_point at = kStart + seconds(30);
+  for (int i = 0; i < CircuitBreaker::kProbes; ++i) breaker.started(at);
+  EXPECT_FALSE(breaker.may_start(at));
+  breaker.abandoned(at);
+  EXPECT_TRUE(breaker.may_start(at));
+  breaker.started(at);
+  fail(breaker, CircuitBreaker::kProbes, at);
+  EXPECT_EQ(breaker.state(at), CircuitState::kOpen) << "the round never ended";
+}
+
+}  // namespace
+}  // namespace sluice::engine

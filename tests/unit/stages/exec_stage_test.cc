@@ -383,7 +383,7 @@ for line in sys.stdin:
     else:
         open(seen, "w").close()  # answered only the second time it is written
 )";
-  start({"python3", "-c", script, dir}, /*concurrency=*/2, /*timeout=*/500ms);
+  start({"python3", "-c", script, dir}, /*concurrency=*/2, /*timeout=*/2000ms);
   submit("hang", R"({"hang":true})");
   submit("other", "{}");
   expect_retry(await("hang"), "timeout", "task hang ran past its timeout");
