@@ -138,6 +138,11 @@ void add_dlq(CLI::App& app, CliState& s) {
   add_dlq_selection(list, s.dlq);
   list->add_flag("--json", s.dlq.json, "JSON lines with the whole letter");
   list->callback([&s] { s.action = [&s] { return dlq_list_command(s.dlq); }; });
+  auto* replay = dlq->add_subcommand("replay", "Send the selected dead letters back to their stage");
+  add_dlq_selection(replay, s.dlq);
+  replay->add_option("--rate", s.dlq.rate, "At most this many letters a second (N/s)");
+  replay->add_flag("--dry-run", s.dlq.dry_run, "Print what would be sent; send nothing");
+  replay->callback([&s] { s.action = [&s] { return dlq_replay_command(s.dlq); }; });
 }
 
 void add_demo(CLI::App& app, CliState& s) {

@@ -47,7 +47,7 @@ struct TailOptions {
 };
 int tail_command(const TailOptions& options);
 
-// Which dead letters `sluice dlq list` takes: all
+// Which dead letters `sluice dlq list` and `sluice dlq replay` take: all
 // of --stage's that match every filter given (strings as typed; dlq_filter.h
 // reads them), the first `max` of them (0: no limit).
 struct DlqSelection {
@@ -63,9 +63,12 @@ struct DlqSelection {
 struct DlqOptions {
   std::string spec_path;
   DlqSelection selection;
-  bool json = false;
+  bool json = false;     // list
+  std::string rate;      // replay: "N/s"; empty: unlimited
+  bool dry_run = false;  // replay
 };
 int dlq_list_command(const DlqOptions& options);
+int dlq_replay_command(const DlqOptions& options);
 
 struct DemoOptions {
   int jobs = 2000;
