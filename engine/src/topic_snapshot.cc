@@ -46,13 +46,9 @@ Status TopicSnapshotImpl::start() {
   auto consumer = engine::connect_client(kafka_, std::move(spec));
   if (!consumer.is_ok()) return consumer.status();
   consumer_ = std::move(consumer).value();
-  auto topics = engine::describe_topics(consumer_.get(), kafka_);
-  if (!topics.is_ok()) return topics.status();
-  auto it = topics->find(topic_);
-  if (it == topics->end()) {
-    return not_found("topic " + topic_ + " does not exist on " + kafka_.bootstrap);
-  }
-  if (Status s = take_end_offsets(it->second.partitions); !s.is_ok()) return s;
+  auto count = engine::topic_partitions(consumer_.get(), kafka_, topic_);
+  if (!count.is_ok()) return count.status();
+  if (Status s = take_end_offsets(*count); !s.is_ok()) return s;
   engine::PartitionList assignment(
       rd_kafka_topic_partition_list_new(static_cast<int>(unfinished_.size())));
   for (const auto& [partition, end] : unfinished_) {
