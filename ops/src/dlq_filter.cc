@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "rfc3339.h"
+#include "sluice/topics/rfc3339.h"
 #include "sluice/topics/spec.h"
 
 namespace sluice::ops {
@@ -40,10 +40,10 @@ Result<int64_t> parse_time_bound(const std::string& flag, const std::string& tex
   if (duration) {
     auto back = topics::parse_duration(text);
     if (back.is_ok()) return now_unix_ms - back->count();
-    return usage_error(flag + ": '" + text + "' is neither a duration (10m, 2h) nor an " +
-                       "RFC 3339 time (2025-05-01T12:00:00Z)");
+    return usage_error(flag + " '" + text + "': expected a duration back from now (10m, 2h) " +
+                       "or an RFC 3339 time (2026-12-01T18:00:00Z)");
   }
-  auto time = parse_rfc3339(text);
+  auto time = topics::parse_rfc3339(text);
   if (!time.is_ok()) return usage_error(flag + ": " + time.status().message());
   return *time;
 }

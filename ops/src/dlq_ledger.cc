@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rfc3339.h"
+#include "sluice/topics/rfc3339.h"
 #include "sluice/stages/json_payload.h"
 #include "sluice/topic_snapshot.h"
 
@@ -15,7 +15,7 @@ std::string ledger_key(int32_t dlq_partition, int64_t dlq_offset) {
 OutgoingRecord ledger_record(const std::string& ledger_topic, const DeadLetter& letter,
                              int64_t now_unix_ms) {
   nlohmann::json value = {{"job", letter.envelope.job_id()},
-                          {"replayed_at", format_rfc3339(now_unix_ms, /*millis=*/true)}};
+                          {"replayed_at", topics::format_rfc3339(now_unix_ms)}};
   return {ledger_topic, ledger_key(letter.partition, letter.offset), stages::dump_json(value), {}};
 }
 

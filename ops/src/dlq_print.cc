@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "record_json.h"
-#include "rfc3339.h"
+#include "sluice/topics/rfc3339.h"
 #include "sluice/topics/utf8.h"
 
 namespace sluice::ops {
@@ -21,6 +21,11 @@ std::string formatted(const std::string& job, const std::string& key, const std:
   std::snprintf(line, sizeof line, kRowFormat, job.c_str(), key.c_str(), attempts.c_str(),
                 error.c_str(), when.c_str(), replayed.c_str());
   return line;
+}
+
+// The table's WHEN: to the second, which is what a reader compares.
+std::string whole_seconds(int64_t unix_ms) {
+  return topics::format_rfc3339(unix_ms - ((unix_ms % 1000) + 1000) % 1000);
 }
 
 nlohmann::json errors_json(const v1::Envelope& envelope) {
@@ -48,7 +53,7 @@ std::string letter_table_row(const DeadLetter& letter) {
                    topics::utf8_excerpt(letter_key(letter), kKeyWidth),
                    std::to_string(letter_attempts(letter)),
                    topics::utf8_excerpt(error, kErrorWidth),
-                   format_rfc3339(letter_time_unix_ms(letter)), letter.replayed ? "yes" : "no");
+                   whole_seconds(letter_time_unix_ms(letter)), letter.replayed ? "yes" : "no");
 }
 
 std::string letter_json_line(const DeadLetter& letter) {
@@ -64,7 +69,7 @@ std::string letter_json_line(const DeadLetter& letter) {
         {"partition", e.origin().partition()},
         {"offset", e.origin().offset()}}},
       {"dlq", {{"partition", letter.partition}, {"offset", letter.offset}}},
-      {"time", format_rfc3339(letter_time_unix_ms(letter), /*millis=*/true)},
+      {"time", topics::format_rfc3339(letter_time_unix_ms(letter))},
       {"headers", nlohmann::json(std::map<std::string, std::string>(e.headers().begin(),
                                                                     e.headers().end()))},
       {"replayed", letter.replayed},

@@ -172,11 +172,10 @@ def test_bad_flags_exit_2_with_one_line(broker, pipeline_name, tmp_path):
     _one_line_error(_dlq(spec, "list", "--error", "/([a-z/"),
                     "sluice: --error: /([a-z/ is not a valid regular expression: ", whole=False)
     _one_line_error(_dlq(spec, "list", "--since", "yesterday"),
-                    "sluice: --since: 'yesterday' is neither a duration (10m, 2h) nor an "
-                    "RFC 3339 time (2025-05-01T12:00:00Z)")
+                    "sluice: --since 'yesterday': expected a duration back from now (10m, 2h) "
+                    "or an RFC 3339 time (2026-12-01T18:00:00Z)")
     _one_line_error(_dlq(spec, "replay", "--until", "2025-13-01T00:00:00Z"),
-                    "sluice: --until: '2025-13-01T00:00:00Z' is not an RFC 3339 time "
-                    "(e.g. 2025-05-01T12:00:00Z)")
+                    "sluice: --until: bad time '2025-13-01T00:00:00Z': ", whole=False)
     for rate in ("5", "0/s", "-1/s", "fast/s", "5/m"):
         _one_line_error(_dlq(spec, "replay", "--rate", rate),
                         f"sluice: --rate: '{rate}' is not a rate above zero per second "

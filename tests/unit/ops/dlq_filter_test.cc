@@ -101,10 +101,10 @@ TEST(DlqFilter, BadTimesAndMaxAreUsageErrorsNamingTheFlag) {
   until.until = "2025-05-01";
   max.max = -1;
   EXPECT_EQ(make_filter(since, kNow).status().message(),
-            "--since: 'yesterday' is neither a duration (10m, 2h) nor an RFC 3339 time "
-            "(2025-05-01T12:00:00Z)");
-  EXPECT_EQ(make_filter(until, kNow).status().message(),
-            "--until: '2025-05-01' is not an RFC 3339 time (e.g. 2025-05-01T12:00:00Z)");
+            "--since 'yesterday': expected a duration back from now (10m, 2h) or an RFC 3339 "
+            "time (2026-12-01T18:00:00Z)");
+  EXPECT_EQ(make_filter(until, kNow).status().message().rfind("--until: bad time '2025-05-01'", 0),
+            0u);
   EXPECT_EQ(make_filter(max, kNow).status().message(), "--max: must be 0 (no limit) or more");
 }
 
