@@ -9,7 +9,6 @@
 // instead of waiting for records that may never come.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <map>
 
 #include "kafka_errors.h"

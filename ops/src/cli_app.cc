@@ -123,7 +123,8 @@ void add_dlq_selection(CLI::App* command, DlqOptions& dlq) {
       ->required()
       ->check(kStageName);
   command->add_option("--job", sel.job, "Only this job's letters");
-  command->add_option("--error", sel.error, "Last error's message contains TEXT, or matches /REGEX/");
+  command->add_option("--error", sel.error,
+                      "Last error's message contains TEXT, or matches /REGEX/");
   command->add_option("--kind", sel.kind, "Last error's kind (error, timeout, crash, ...)");
   command->add_option("--since", sel.since, "Died at or after: a duration back (10m) or RFC 3339");
   command->add_option("--until", sel.until, "Died at or before: a duration back or RFC 3339");
@@ -138,7 +139,8 @@ void add_dlq(CLI::App& app, CliState& s) {
   add_dlq_selection(list, s.dlq);
   list->add_flag("--json", s.dlq.json, "JSON lines with the whole letter");
   list->callback([&s] { s.action = [&s] { return dlq_list_command(s.dlq); }; });
-  auto* replay = dlq->add_subcommand("replay", "Send the selected dead letters back to their stage");
+  auto* replay =
+      dlq->add_subcommand("replay", "Send the selected dead letters back to their stage");
   add_dlq_selection(replay, s.dlq);
   replay->add_option("--rate", s.dlq.rate, "At most this many letters a second (N/s)");
   replay->add_flag("--dry-run", s.dlq.dry_run, "Print what would be sent; send nothing");

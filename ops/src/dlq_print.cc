@@ -1,6 +1,7 @@
 #include "dlq_print.h"
 
 #include <cstdio>
+#include <map>
 
 #include "record_json.h"
 #include "sluice/topics/rfc3339.h"

@@ -91,46 +91,57 @@ std::vector<size_t> unacknowledged(const ReplayRun& run, const FlushReport& repo
   return positions;
 }
 
-// Records every acknowledged replay in the ledger; exit 1 for what was not.
-int record_replays(ReplayRun& run, const std::vector<size_t>& lost) {
-  const DlqScope& scope = run.scope;
-  std::vector<size_t> recorded;  // positions in run.sent, ledger records in this order
-  std::vector<size_t> numbers;
+// Writes a ledger record for every replay not `lost` and waits for them;
+// returns the positions in run.sent of those the broker did not
+// acknowledge (*why: the first error), or the error that stopped a send.
+Result<std::vector<size_t>> write_ledger(ReplayRun& run, const std::vector<size_t>& lost,
+                                         Status* why) {
+  std::vector<size_t> positions, numbers;  // of each ledger record written
   for (size_t i = 0; i < run.sent.size(); ++i) {
     if (std::binary_search(lost.begin(), lost.end(), i)) continue;
-    auto number = run.sender->send(ledger_record(scope.topics.ledger_topic, run.sent[i].letter,
-                                                 now_unix_ms()));
-    if (!number.is_ok()) return report(number.status());
-    recorded.push_back(i);
+    auto number = run.sender->send(
+        ledger_record(run.scope.topics.ledger_topic, run.sent[i].letter, now_unix_ms()));
+    if (!number.is_ok()) return number.status();
+    positions.push_back(i);
     numbers.push_back(*number);
   }
-  FlushReport ledger = run.sender->flush(kAckTimeout);
+  FlushReport acks = run.sender->flush(kAckTimeout);
+  *why = acks.first_error;
   std::vector<size_t> unrecorded;
-  for (size_t k = 0; k < recorded.size(); ++k) {
-    if (std::binary_search(ledger.unacknowledged.begin(), ledger.unacknowledged.end(),
-                           numbers[k])) {
-      unrecorded.push_back(recorded[k]);
+  for (size_t k = 0; k < positions.size(); ++k) {
+    if (std::binary_search(acks.unacknowledged.begin(), acks.unacknowledged.end(), numbers[k])) {
+      unrecorded.push_back(positions[k]);
     }
   }
+  return unrecorded;
+}
+
+// Records every acknowledged replay in the ledger; exit 1 for what was not.
+int record_replays(ReplayRun& run, const std::vector<size_t>& lost) {
+  const DlqTopics& topics = run.scope.topics;
+  Status why;
+  auto unrecorded = write_ledger(run, lost, &why);
+  if (!unrecorded.is_ok()) return report(unrecorded.status());
   if (!lost.empty()) {
     return report(fatal_error(
         std::to_string(lost.size()) + " of " + std::to_string(run.sent.size()) +
-        " replays were not acknowledged by " + scope.target.kafka.bootstrap + " (" +
+        " replays were not acknowledged by " + run.scope.target.kafka.bootstrap + " (" +
         run.failed.message() + "): " + jobs_of(run, lost) +
         "; not recorded as replayed, a later replay sends them again"));
   }
-  if (!unrecorded.empty()) {
+  if (!unrecorded->empty()) {
     return report(fatal_error(
         std::to_string(run.sent.size()) + " replays were sent, but " +
-        std::to_string(unrecorded.size()) + " could not be recorded in " + scope.topics.ledger_topic +
-        " (" + ledger.first_error.message() + "): " + jobs_of(run, unrecorded) +
+        std::to_string(unrecorded->size()) + " could not be recorded in " + topics.ledger_topic +
+        " (" + why.message() + "): " + jobs_of(run, *unrecorded) +
         "; a later replay sends them again (same job ids)"));
   }
   return kExitOk;
 }
 
 std::string summary(const ReplayRun& run) {
-  std::string n = std::to_string(run.dry_run ? run.would_send : static_cast<long>(run.sent.size()));
+  long count = run.dry_run ? run.would_send : static_cast<long>(run.sent.size());
+  std::string n = std::to_string(count);
   std::string skipped = std::to_string(run.skipped) + " replayed before, skipped";
   if (run.dry_run) {
     return "dry run: would replay " + n + " dead letters to " + run.scope.topics.input_topic +

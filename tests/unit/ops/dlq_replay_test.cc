@@ -55,7 +55,8 @@ TEST(DlqReplay, RecordIsKeyedByTheJobsKeyWithTheIdHeaders) {
   EXPECT_EQ(r.topic, "p.intake");
   EXPECT_EQ(r.key, "ada");
   using Header = std::pair<std::string, std::string>;
-  EXPECT_EQ(r.headers, (std::vector<Header>{{"sluice-job-id", "job1"}, {"sluice-task-id", "task1"}}));
+  EXPECT_EQ(r.headers,
+            (std::vector<Header>{{"sluice-job-id", "job1"}, {"sluice-task-id", "task1"}}));
 }
 
 TEST(DlqReplay, ALetterWithoutAnEnvelopeKeyTakesTheRecordsKey) {
