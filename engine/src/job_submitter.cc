@@ -72,13 +72,8 @@ void JobSubmitterImpl::on_delivery(const rd_kafka_message_t* message) noexcept {
 }
 
 Status JobSubmitterImpl::start() {
-  engine::ClientSpec spec = engine::producer_spec();
-  spec.defaults["message.timeout.ms"] = "30000";
-  spec.customize = [this](rd_kafka_conf_t* conf) {
-    rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
-  };
-  auto producer = engine::connect_client(kafka_, std::move(spec));
+  auto producer =
+      engine::connect_client(kafka_, engine::tool_producer_spec(this, delivery_trampoline));
   if (!producer.is_ok()) return producer.status();
   producer_ = std::move(producer).value();
   auto topics = engine::describe_topics(producer_.get(), kafka_);

@@ -29,6 +29,27 @@ Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options) {
   return topics;
 }
 
+Result<int32_t> topic_partitions(rd_kafka_t* rk, const KafkaOptions& options,
+                                 const std::string& topic) {
+  auto topics = describe_topics(rk, options);
+  if (!topics.is_ok()) return topics.status();
+  auto it = topics->find(topic);
+  if (it == topics->end()) {
+    return not_found("topic " + topic + " does not exist on " + options.bootstrap);
+  }
+  return static_cast<int32_t>(it->second.partitions);
+}
+
+ClientSpec tool_producer_spec(void* opaque, DeliveryCallback on_delivery) {
+  ClientSpec spec = producer_spec();
+  spec.defaults["message.timeout.ms"] = "30000";
+  spec.customize = [opaque, on_delivery](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_opaque(conf, opaque);
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  };
+  return spec;
+}
+
 Result<KafkaHandle> connect_client(const KafkaOptions& options, ClientSpec spec) {
   auto client = make_client(options, std::move(spec));
   if (!client.is_ok()) return client.status();

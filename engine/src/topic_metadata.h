@@ -26,6 +26,18 @@ using TopicMap = std::map<std::string, TopicInfo>;
 
 Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options);
 
+// The partition count of `topic`; kNotFound "topic NAME does not exist on
+// HOST:PORT" when the cluster does not list it.
+Result<int32_t> topic_partitions(rd_kafka_t* rk, const KafkaOptions& options,
+                                 const std::string& topic);
+
+using DeliveryCallback = void (*)(rd_kafka_t*, const rd_kafka_message_t*, void*);
+// The producer of a command-line tool (submit, dlq replay): Sluice's
+// producer settings, but each record given up after 30 s unless
+// kafka.properties says otherwise, so a lost broker ends a flush in bounded
+// time; delivery reports go to `on_delivery` with `opaque`.
+ClientSpec tool_producer_spec(void* opaque, DeliveryCallback on_delivery);
+
 // make_client, then check_reachable: an unreachable broker fails here, with
 // check_reachable's one-line message, within options.connect_timeout.
 Result<KafkaHandle> connect_client(const KafkaOptions& options, ClientSpec spec);

@@ -36,6 +36,10 @@ std::vector<TopicPlan> plan_topics(const topics::PipelineSpec& spec) {
     plan.push_back(stage_owned(topics::input_topic(spec, stage), stage));
     plan.push_back(stage_owned(topics::retry_topic(p, stage.name), stage));
     plan.push_back(stage_owned(topics::dlq_topic(p, stage.name), stage));
+    // The replay ledger: one partition, read whole before every replay;
+    // compacted, since only the latest record per letter matters.
+    plan.push_back({topics::dlq_ledger_topic(p, stage.name), 1, stage.replication,
+                    /*compacted=*/true});
     if (stage.state) {
       // Partitioned like the input: partition n of the changelog restores
       // the state of input partition n.

@@ -93,15 +93,10 @@ Status TopicReaderImpl::start(bool from_beginning) {
       kafka_, engine::consumer_spec("sluice-tail-" + engine::new_id()));
   if (!consumer.is_ok()) return consumer.status();
   consumer_ = std::move(consumer).value();
-  auto topics = engine::describe_topics(consumer_.get(), kafka_);
-  if (!topics.is_ok()) return topics.status();
-  auto it = topics->find(topic_);
-  if (it == topics->end()) {
-    return not_found("topic " + topic_ + " does not exist on " + kafka_.bootstrap);
-  }
-  engine::PartitionList partitions(
-      rd_kafka_topic_partition_list_new(it->second.partitions));
-  for (int32_t p = 0; p < it->second.partitions; ++p) {
+  auto count = engine::topic_partitions(consumer_.get(), kafka_, topic_);
+  if (!count.is_ok()) return count.status();
+  engine::PartitionList partitions(rd_kafka_topic_partition_list_new(*count));
+  for (int32_t p = 0; p < *count; ++p) {
     rd_kafka_topic_partition_list_add(partitions.get(), topic_.c_str(), p)->offset =
         from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
   }

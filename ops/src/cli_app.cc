@@ -50,6 +50,7 @@ struct CliState {
   StatusOptions status;
   TailOptions tail;
   std::string tail_idle;
+  DlqOptions dlq;
   DemoOptions demo;
   std::function<int()> action;
 };
@@ -114,6 +115,38 @@ void add_tail(CLI::App& app, CliState& s) {
   });
 }
 
+// The flags `dlq list` and `dlq replay` share: the stage and the selection.
+void add_dlq_selection(CLI::App* command, DlqOptions& dlq) {
+  add_spec_option(command, dlq.spec_path);
+  DlqSelection& sel = dlq.selection;
+  command->add_option("--stage", sel.stage, "Whose dead letters: this stage's")
+      ->required()
+      ->check(kStageName);
+  command->add_option("--job", sel.job, "Only this job's letters");
+  command->add_option("--error", sel.error,
+                      "Last error's message contains TEXT, or matches /REGEX/");
+  command->add_option("--kind", sel.kind, "Last error's kind (error, timeout, crash, ...)");
+  command->add_option("--since", sel.since, "Died at or after: a duration back (10m) or RFC 3339");
+  command->add_option("--until", sel.until, "Died at or before: a duration back or RFC 3339");
+  command->add_option("--max", sel.max, "Stop after this many selected letters");
+  command->add_flag("--not-replayed", sel.not_replayed, "Only letters never replayed");
+}
+
+void add_dlq(CLI::App& app, CliState& s) {
+  auto* dlq = app.add_subcommand("dlq", "Inspect and replay a stage's dead letters");
+  dlq->require_subcommand(1);
+  auto* list = dlq->add_subcommand("list", "Print the selected dead letters");
+  add_dlq_selection(list, s.dlq);
+  list->add_flag("--json", s.dlq.json, "JSON lines with the whole letter");
+  list->callback([&s] { s.action = [&s] { return dlq_list_command(s.dlq); }; });
+  auto* replay =
+      dlq->add_subcommand("replay", "Send the selected dead letters back to their stage");
+  add_dlq_selection(replay, s.dlq);
+  replay->add_option("--rate", s.dlq.rate, "At most this many letters a second (N/s)");
+  replay->add_flag("--dry-run", s.dlq.dry_run, "Print what would be sent; send nothing");
+  replay->callback([&s] { s.action = [&s] { return dlq_replay_command(s.dlq); }; });
+}
+
 void add_demo(CLI::App& app, CliState& s) {
   auto* demo = app.add_subcommand("demo", "Run a sample pipeline on the embedded broker");
   demo->add_option("--jobs", s.demo.jobs, "How many jobs to submit")->check(CLI::Range(1, 20000));
@@ -171,6 +204,7 @@ int run_cli(int argc, char** argv) {
   add_submit(app, state);
   add_status(app, state);
   add_tail(app, state);
+  add_dlq(app, state);
   add_demo(app, state);
   if (std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
     return report(usage_error(unknown));

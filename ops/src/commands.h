@@ -47,6 +47,29 @@ struct TailOptions {
 };
 int tail_command(const TailOptions& options);
 
+// Which dead letters `sluice dlq list` and `sluice dlq replay` take: all
+// of --stage's that match every filter given (strings as typed; dlq_filter.h
+// reads them), the first `max` of them (0: no limit).
+struct DlqSelection {
+  std::string stage;
+  std::string job;
+  std::string error;  // a substring of the last error's message, or /REGEX/
+  std::string kind;   // the last error's kind
+  std::string since, until;  // a duration back from now ("10m"), or RFC 3339
+  long max = 0;
+  bool not_replayed = false;
+};
+
+struct DlqOptions {
+  std::string spec_path;
+  DlqSelection selection;
+  bool json = false;     // list
+  std::string rate;      // replay: "N/s"; empty: unlimited
+  bool dry_run = false;  // replay
+};
+int dlq_list_command(const DlqOptions& options);
+int dlq_replay_command(const DlqOptions& options);
+
 struct DemoOptions {
   int jobs = 2000;
 };

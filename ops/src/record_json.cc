@@ -43,17 +43,21 @@ nlohmann::json to_json(const TopicRecord& r) {
 // Anything else, and JSON nested too deep to parse safely, is shown as a
 // string when it is UTF-8 text, else as "payload_base64": a string must not
 // stand for bytes it does not hold (invalid UTF-8 became U+FFFD).
-std::string record_json_line(const TopicRecord& record) {
-  nlohmann::json line = to_json(record);
-  if (is_json_content_type(record.content_type) && stages::parse_json(record.payload).is_ok()) {
-    return stages::with_raw_member(stages::dump_json(line), "payload", record.payload);
+std::string json_line_with_payload(nlohmann::json line, const std::string& content_type,
+                                   const std::string& payload) {
+  if (is_json_content_type(content_type) && stages::parse_json(payload).is_ok()) {
+    return stages::with_raw_member(stages::dump_json(line), "payload", payload);
   }
-  if (topics::valid_utf8(record.payload)) {
-    line["payload"] = record.payload;
+  if (topics::valid_utf8(payload)) {
+    line["payload"] = payload;
   } else {
-    line["payload_base64"] = stages::base64_encode(record.payload);
+    line["payload_base64"] = stages::base64_encode(payload);
   }
   return stages::dump_json(line);
+}
+
+std::string record_json_line(const TopicRecord& record) {
+  return json_line_with_payload(to_json(record), record.content_type, record.payload);
 }
 
 }  // namespace sluice::ops

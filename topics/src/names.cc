@@ -32,6 +32,10 @@ std::string dlq_topic(const std::string& pipeline, const std::string& stage) {
   return stage_topic(pipeline, stage) + ".dlq";
 }
 
+std::string dlq_ledger_topic(const std::string& pipeline, const std::string& stage) {
+  return dlq_topic(pipeline, stage) + ".replayed";
+}
+
 std::string changelog_topic(const std::string& pipeline, const std::string& stage) {
   return stage_topic(pipeline, stage) + ".changelog";
 }

@@ -1,7 +1,7 @@
 // Topic provisioning: `sluice topics apply`.
 //
 // Creates every topic a pipeline needs (intake, one per non-entry stage,
-// retry and dlq per stage, changelog per stateful stage, done) that is
+// retry, dlq and dlq replay ledger per stage, changelog per stateful stage, done) that is
 // missing, with the spec's partitions and replication. Never deletes or
 // alters: topics that exist with other settings are reported as differences.
 // Blocking; call from any one thread. Returns only once the created topics
@@ -23,7 +23,7 @@ struct TopicPlan {
   std::string name;
   int partitions = 1;
   int replication = 1;
-  bool compacted = false;  // changelogs
+  bool compacted = false;  // changelogs, dlq replay ledgers
 };
 
 // Every topic the pipeline uses, with the settings the spec asks for.

@@ -46,10 +46,11 @@ TEST(TopicPlan, NamesEveryTopicOfTheDesignTableInStageOrder) {
 
   EXPECT_THAT(names,
               ElementsAre("articles.intake", "articles.fetch.retry", "articles.fetch.dlq",
-                          "articles.summarize", "articles.summarize.retry",
-                          "articles.summarize.dlq", "articles.summarize.changelog",
-                          "articles.publish", "articles.publish.retry",
-                          "articles.publish.dlq", "articles.done"));
+                          "articles.fetch.dlq.replayed", "articles.summarize",
+                          "articles.summarize.retry", "articles.summarize.dlq",
+                          "articles.summarize.dlq.replayed", "articles.summarize.changelog",
+                          "articles.publish", "articles.publish.retry", "articles.publish.dlq",
+                          "articles.publish.dlq.replayed", "articles.done"));
 }
 
 TEST(TopicPlan, IntakeTakesTheEntryStagesSettings) {
@@ -68,10 +69,19 @@ TEST(TopicPlan, RetryAndDlqTakeTheirStagesSettings) {
   EXPECT_EQ(find(plan, "articles.summarize.retry").partitions, 6);
 }
 
-TEST(TopicPlan, OnlyTheChangelogIsCompacted) {
+TEST(TopicPlan, OnlyChangelogsAndReplayLedgersAreCompacted) {
   for (const TopicPlan& t : plan_topics(three_stages())) {
-    EXPECT_EQ(t.compacted, t.name == "articles.summarize.changelog") << t.name;
+    bool ledger = t.name.ends_with(".dlq.replayed");
+    EXPECT_EQ(t.compacted, ledger || t.name == "articles.summarize.changelog") << t.name;
   }
+}
+
+TEST(TopicPlan, ReplayLedgerHasOnePartitionAndItsStagesReplication) {
+  TopicPlan ledger = find(plan_topics(three_stages()), "articles.publish.dlq.replayed");
+
+  EXPECT_EQ(ledger.partitions, 1);
+  EXPECT_EQ(ledger.replication, 1);
+  EXPECT_EQ(find(plan_topics(three_stages()), "articles.fetch.dlq.replayed").replication, 3);
 }
 
 TEST(TopicPlan, ChangelogIsPartitionedLikeItsStagesInput) {

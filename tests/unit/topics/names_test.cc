@@ -24,6 +24,7 @@ TEST(Names, FollowTheDesignTopicTable) {
   EXPECT_EQ(stage_topic("articles", "fetch"), "articles.fetch");
   EXPECT_EQ(retry_topic("articles", "fetch"), "articles.fetch.retry");
   EXPECT_EQ(dlq_topic("articles", "fetch"), "articles.fetch.dlq");
+  EXPECT_EQ(dlq_ledger_topic("articles", "fetch"), "articles.fetch.dlq.replayed");
   EXPECT_EQ(changelog_topic("articles", "fetch"), "articles.fetch.changelog");
 }
 

@@ -27,6 +27,9 @@ std::string done_topic(const std::string& pipeline);
 std::string stage_topic(const std::string& pipeline, const std::string& stage);
 std::string retry_topic(const std::string& pipeline, const std::string& stage);
 std::string dlq_topic(const std::string& pipeline, const std::string& stage);
+// The replay ledger of a stage's dead letters (`sluice dlq replay`): one
+// record per replayed letter, keyed "<dlq partition>@<dlq offset>".
+std::string dlq_ledger_topic(const std::string& pipeline, const std::string& stage);
 std::string changelog_topic(const std::string& pipeline, const std::string& stage);
 std::string group_id(const std::string& pipeline, const std::string& stage);
 
