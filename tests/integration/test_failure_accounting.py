@@ -8,14 +8,11 @@ The pipeline: FIRST (builtin passthrough) -> FLAKY (exec, tests/integration/agen
 fate_agent.py: each job's payload["fate"] says whether and how often it fails) ->
 LAST (builtin passthrough) -> <p>.done.
 
-`retry.mode` is passed only when the spec reader knows the key: until it does, the
-tests run on the engine's default (topic, the retry topic), and the in-place test
-cannot ask for its mode, so it is expected to fail (xfail, not strict).
+Each test names its `retry.mode`: topic (the retry topic) or in_place.
 """
 
 import base64
 import collections
-import functools
 import os
 import re
 import statistics
@@ -31,37 +28,15 @@ from conftest import (
 
 FIRST, FLAKY, LAST = "first", "flaky", "last"
 AGENT = str(repo_path() / "tests/integration/agents/fate_agent.py")
-NEEDS_MODE_KEY = ("retry.mode is not in the spec yet: in_place cannot be asked for, and in "
-                  "the default mode (topic) a retried job may be overtaken by its key's next")
-
 
 # --- the pipeline ------------------------------------------------------------------
 
 
-@functools.cache
-def retry_mode_known(tmp_dir):
-    """Whether `sluice validate` accepts `retry.mode` (the key is being added)."""
-    spec = write_spec(tmp_dir, pipeline_spec("mode-probe", "127.0.0.1:1", [
-        builtin_stage("only", "passthrough")], retry={"mode": "topic"}), "probe.yaml")
-    return run_sluice("validate", "-f", spec).returncode == 0
-
-
-@pytest.fixture
-def mode_known(tmp_path_factory):
-    return retry_mode_known(tmp_path_factory.mktemp("probe"))
-
-
-def expect_mode_key(request, mode_known):
-    """Marks the test xfail while the spec cannot ask for a mode other than the default."""
-    if not mode_known:
-        request.applymarker(pytest.mark.xfail(reason=NEEDS_MODE_KEY, strict=False))
-
-
-def failure_pipeline(tmp_path, pipeline_name, broker, mode_known, mode, retry,
+def failure_pipeline(tmp_path, pipeline_name, broker, mode, retry,
                      concurrency=8, timeout="10s", agent_args=(), partitions=3):
     """FIRST -> FLAKY (fate_agent, `concurrency`) -> LAST, its topics applied; `retry`
-    is the retry policy, with `mode` added when the spec knows the key."""
-    policy = {**retry, **({"mode": mode} if mode_known else {})}
+    is the retry policy, `mode` its retry.mode."""
+    policy = {**retry, "mode": mode}
     flaky = {"name": FLAKY, "kind": "exec", "concurrency": concurrency, "timeout": timeout,
              "command": ["python3", AGENT, FLAKY, "--concurrency", str(concurrency),
                          *map(str, agent_args)],
@@ -209,8 +184,8 @@ def one_in_a_hundred(n):
 
 
 def test_every_job_is_done_or_dead_lettered_exactly_once(
-        broker, pipeline_name, tmp_path, start_worker, mode_known):
-    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY)
+        broker, pipeline_name, tmp_path, start_worker):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, "topic", FAST_RETRY)
     _, (metrics,) = start_pipeline(spec, start_worker)
     payloads = jobs(JOBS, one_in_a_hundred, keys=997)
     started = time.monotonic()
@@ -255,8 +230,8 @@ SLOW_RETRY = {"max_attempts": 3, "backoff": "3s", "max_backoff": "6s"}
 
 
 def test_retries_on_the_retry_topic_hold_up_neither_other_jobs_nor_commits(
-        broker, pipeline_name, tmp_path, start_worker, mode_known):
-    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", SLOW_RETRY)
+        broker, pipeline_name, tmp_path, start_worker):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, "topic", SLOW_RETRY)
     start_pipeline(spec, start_worker)
     # Few keys: in place, a failing job would hold up most keys' later jobs.
     payloads = jobs(600, one_in_a_hundred, keys=12)
@@ -294,9 +269,8 @@ def test_retries_on_the_retry_topic_hold_up_neither_other_jobs_nor_commits(
 
 
 def test_retries_in_place_keep_each_keys_order(broker, pipeline_name, tmp_path,
-                                               start_worker, mode_known, request):
-    expect_mode_key(request, mode_known)
-    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "in_place",
+                                               start_worker):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, "in_place",
                             FAST_RETRY)
     start_pipeline(spec, start_worker)
     keys = 10
@@ -325,9 +299,9 @@ def test_retries_in_place_keep_each_keys_order(broker, pipeline_name, tmp_path,
 
 
 def test_kill9_of_a_flaky_worker_twice_loses_nothing(broker, pipeline_name, tmp_path,
-                                                     start_worker, mode_known):
+                                                     start_worker):
     # 30 ms a task, 8 at a time per worker: the run lasts long enough to kill mid-way.
-    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY,
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, "topic", FAST_RETRY,
                             agent_args=("--delay-ms", 30))
     workers, _ = start_pipeline(spec, start_worker, flaky_workers=2)
     payloads = jobs(JOBS, one_in_a_hundred, keys=997)
@@ -401,8 +375,8 @@ class GarbageOutcomes(Outcomes):
 
 
 def test_garbage_on_a_stage_topic_is_dead_lettered_with_its_bytes(
-        broker, pipeline_name, tmp_path, start_worker, mode_known):
-    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY)
+        broker, pipeline_name, tmp_path, start_worker):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, "topic", FAST_RETRY)
     start_pipeline(spec, start_worker)
     topic = f"{pipeline_name}.{FLAKY}"
     job_ids, payloads, written = garbage_between_jobs(spec, broker, topic)
@@ -413,8 +387,8 @@ def test_garbage_on_a_stage_topic_is_dead_lettered_with_its_bytes(
 
 
 def test_garbage_on_a_retry_topic_is_dead_lettered_with_its_bytes(
-        broker, pipeline_name, tmp_path, start_worker, mode_known):
-    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY)
+        broker, pipeline_name, tmp_path, start_worker):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, "topic", FAST_RETRY)
     start_pipeline(spec, start_worker)
     topic = f"{pipeline_name}.{FLAKY}.retry"
     job_ids, payloads, written = garbage_between_jobs(spec, broker, topic)
@@ -430,8 +404,8 @@ HANG_TIMEOUT_S = 2
 
 
 def test_a_hung_child_is_killed_after_the_timeout_and_its_task_retried(
-        broker, pipeline_name, tmp_path, start_worker, mode_known):
-    spec = failure_pipeline(tmp_path, pipeline_name, broker, mode_known, "topic", FAST_RETRY,
+        broker, pipeline_name, tmp_path, start_worker):
+    spec = failure_pipeline(tmp_path, pipeline_name, broker, "topic", FAST_RETRY,
                             timeout=f"{HANG_TIMEOUT_S}s", agent_args=("--hang-s", 30))
     (worker,), _ = start_pipeline(spec, start_worker)
     hanging = (10, 111, 212, 313)  # four keys: they hang at the same time
