@@ -13,6 +13,7 @@
 #include "queue_depth.h"
 #include "sluice/inspect.h"
 #include "sluice/topics/names.h"
+#include "task_codec.h"
 #include "topic_metadata.h"
 
 namespace sluice {
@@ -34,7 +35,7 @@ class InspectorImpl final : public Inspector {
   Result<int> count_workers(const std::string& group);
   Result<rd_kafka_t*> group_consumer(const std::string& group);
   Result<TopicDepth> uncommitted(rd_kafka_t* consumer, TopicDepth depth,
-                                 const TopicMap& topics);
+                                 const TopicMap& topics, int64_t* circuit_until);
   Result<TopicDepth> stored(TopicDepth depth, const TopicMap& topics);
 
   topics::PipelineSpec spec_;
@@ -79,12 +80,14 @@ Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
   out.workers = *workers;
   auto consumer = group_consumer(out.group);
   if (!consumer.is_ok()) return consumer.status();
+  int64_t circuit_until = 0;
   for (TopicDepth queue : {TopicDepth{topics::input_topic(spec_, stage), "input"},
                            TopicDepth{topics::retry_topic(p, stage.name), "retry"}}) {
-    auto depth = uncommitted(*consumer, std::move(queue), topics);
+    auto depth = uncommitted(*consumer, std::move(queue), topics, &circuit_until);
     if (!depth.is_ok()) return depth.status();
     out.topics.push_back(std::move(depth).value());
   }
+  out.circuit_open = circuit_until > engine::now_unix_ms();
   auto dlq = stored({topics::dlq_topic(p, stage.name), "dlq"}, topics);
   if (!dlq.is_ok()) return dlq.status();
   out.topics.push_back(std::move(dlq).value());
@@ -147,11 +150,11 @@ Result<rd_kafka_t*> InspectorImpl::group_consumer(const std::string& group) {
 }
 
 Result<TopicDepth> InspectorImpl::uncommitted(rd_kafka_t* consumer, TopicDepth depth,
-                                              const TopicMap& topics) {
+                                              const TopicMap& topics, int64_t* circuit_until) {
   auto it = topics.find(depth.topic);
   if (it == topics.end()) return depth;  // not created yet: nothing queued
-  auto records = engine::uncommitted_records(consumer, depth.topic,
-                                             it->second.partitions, kafka_.connect_timeout);
+  auto records = engine::uncommitted_records(consumer, depth.topic, it->second.partitions,
+                                             kafka_.connect_timeout, circuit_until);
   if (!records.is_ok()) return records.status();
   depth.depth = *records;
   return depth;

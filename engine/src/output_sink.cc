@@ -264,7 +264,9 @@ void OutputSink::commit(const std::vector<CommitRequest>& positions) {
     rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
         offsets.get(), position.topic->c_str(), position.partition);
     element->offset = position.position;
-    set_metadata(element, encode_done_offsets(position.position, position.done_above));
+    set_metadata(element, encode_done_offsets(position.position, position.done_above,
+                                              kMaxDoneOffsetsBytes,
+                                              position.circuit_until_unix_ms));
   }
   ++commits_in_flight_;
   rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_, offsets.get(), commit_queue_.get(),

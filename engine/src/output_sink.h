@@ -51,6 +51,7 @@ struct CommitRequest {
   int32_t partition;
   int64_t position;
   std::vector<OffsetRange> done_above;  // carried in the commit's metadata
+  int64_t circuit_until_unix_ms = 0;      // so is this (done_offsets.h)
 };
 
 class OutputSink {

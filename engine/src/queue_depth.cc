@@ -1,6 +1,10 @@
 #include "queue_depth.h"
 
 #include <algorithm>
+
+#include "done_offsets.h"
+
+#include <algorithm>
 #include <thread>
 
 #include "kafka_errors.h"
@@ -56,12 +60,18 @@ Result<Watermarks> query_watermarks(rd_kafka_t* rk, const std::string& topic,
 
 Result<int64_t> uncommitted_records(rd_kafka_t* group_consumer,
                                     const std::string& topic, int partitions,
-                                    std::chrono::milliseconds timeout) {
+                                    std::chrono::milliseconds timeout,
+                                    int64_t* circuit_until) {
   auto committed = committed_offsets(group_consumer, topic, partitions, timeout);
   if (!committed.is_ok()) return committed.status();
   int64_t depth = 0;
   for (int i = 0; i < (*committed)->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = (*committed)->elems[i];
+    if (circuit_until != nullptr && tp.metadata != nullptr) {
+      *circuit_until = std::max(*circuit_until, decode_circuit_until(std::string_view(
+                                                    static_cast<const char*>(tp.metadata),
+                                                    tp.metadata_size)));
+    }
     auto marks = query_watermarks(group_consumer, topic, tp.partition, timeout);
     if (!marks.is_ok()) return marks.status();
     // A per-partition error leaves offset at RD_KAFKA_OFFSET_INVALID (< 0):

@@ -35,9 +35,12 @@ Result<Watermarks> query_watermarks(rd_kafka_t* rk, const std::string& topic,
 // offsets committed by the group of `group_consumer`: a consumer handle whose
 // group.id is that group. It need not (and should not) subscribe: committed
 // offsets are fetched from the group coordinator without joining the group.
+// `circuit_until`, when given, gets the latest "circuit open until" any
+// partition's commit metadata states (unix ms; 0: none; done_offsets.h).
 Result<int64_t> uncommitted_records(rd_kafka_t* group_consumer,
                                     const std::string& topic, int partitions,
-                                    std::chrono::milliseconds timeout);
+                                    std::chrono::milliseconds timeout,
+                                    int64_t* circuit_until = nullptr);
 
 // Sum of high - low over the partitions of `topic`: records it holds.
 Result<int64_t> stored_records(rd_kafka_t* rk, const std::string& topic,

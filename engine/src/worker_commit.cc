@@ -2,6 +2,7 @@
 // the sink, each carrying the offsets done above it (done_offsets.h).
 #include <spdlog/spdlog.h>
 
+#include "task_codec.h"
 #include "worker_impl.h"
 
 namespace sluice::engine {
@@ -9,12 +10,23 @@ namespace sluice::engine {
 // Every partition with a known start, or only those whose position moved.
 std::vector<CommitRequest> WorkerImpl::positions(bool all) const {
   std::vector<CommitRequest> out;
+  int64_t circuit_until = circuit_until_unix_ms();
   for (const auto& [where, partition] : partitions_) {
     if (!partition.offsets.started() || !(all || partition.offsets.moved())) continue;
     out.push_back({&consumed_topics_[where.topic], where.partition, partition.offsets.position(),
-                   partition.offsets.done_above()});
+                   partition.offsets.done_above(), circuit_until});
   }
   return out;
+}
+
+// While the circuit is not closed, every commit says so until a while ahead
+// (two cool-downs, at least 10 s), and a commit of every partition goes out
+// at each interval to keep saying it: `sluice status` shows the circuit open
+// for as long as that holds, and no longer once this worker is gone.
+int64_t WorkerImpl::circuit_until_unix_ms() const {
+  if (circuit_.state(Clock::now()) == CircuitState::kClosed) return 0;
+  auto ahead = std::max<Clock::duration>(2 * spec_->circuit.cool_down, std::chrono::seconds(10));
+  return now_unix_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(ahead).count();
 }
 
 // Sends a commit of positions(all). Each is marked committed before the
@@ -31,7 +43,9 @@ void WorkerImpl::send_commit(bool all) {
 }
 
 // Periodic, asynchronous: the loop goes on while the broker answers.
-void WorkerImpl::commit_phase() { send_commit(false); }
+void WorkerImpl::commit_phase() {
+  send_commit(circuit_.state(Clock::now()) != CircuitState::kClosed);
+}
 
 // Before a handover or a stop: every position, then a wait for the answers
 // that ends at `deadline` (or at once on a second signal). Never unbounded:

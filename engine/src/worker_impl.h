@@ -172,6 +172,7 @@ class WorkerImpl final : public Worker {
   bool commit_and_wait(Clock::time_point deadline);
   void send_commit(bool all);
   std::vector<CommitRequest> positions(bool all) const;
+  int64_t circuit_until_unix_ms() const;
   void on_committed(const std::string& topic, int32_t partition, int64_t position, bool ok);
   void log_uncommitted() const;
 

@@ -207,6 +207,7 @@ void WorkerImpl::follow_circuit() {
                 "stage {}: {}", spec_->name, circuit_.describe(change));
     if (change.from == CircuitState::kClosed || change.to == CircuitState::kClosed) {
       observer_->circuit_changed(change.to != CircuitState::kClosed);
+      send_commit(true);  // so that `status` sees the change now (worker_commit.cc)
     }
   }
   bool open = circuit_.state(now) == CircuitState::kOpen;

@@ -26,19 +26,22 @@ nlohmann::json to_json(const PipelineStatus& status) {
       queue[topic.role] = {{"topic", topic.topic}, {"depth", topic.depth}};
     }
     stages.push_back({{"stage", stage.stage}, {"group", stage.group},
-                      {"workers", stage.workers}, {"queue", queue}});
+                      {"workers", stage.workers}, {"queue", queue},
+                      {"circuit_open", stage.circuit_open}});
   }
   return {{"pipeline", status.pipeline}, {"stages", stages}, {"done", status.done}};
 }
 
 void print_table(const PipelineStatus& status) {
   std::printf("pipeline %s\n", status.pipeline.c_str());
-  std::printf("%-24s %8s %12s %10s %10s\n", "STAGE", "WORKERS", "QUEUE", "RETRY", "DLQ");
+  std::printf("%-24s %8s %12s %10s %10s %8s\n", "STAGE", "WORKERS", "QUEUE", "RETRY", "DLQ",
+              "CIRCUIT");
   for (const StageStatus& stage : status.stages) {
-    std::printf("%-24s %8d %12lld %10lld %10lld\n", stage.stage.c_str(), stage.workers,
+    std::printf("%-24s %8d %12lld %10lld %10lld %8s\n", stage.stage.c_str(), stage.workers,
                 static_cast<long long>(depth_of(stage, "input")),
                 static_cast<long long>(depth_of(stage, "retry")),
-                static_cast<long long>(depth_of(stage, "dlq")));
+                static_cast<long long>(depth_of(stage, "dlq")),
+                stage.circuit_open ? "open" : "-");
   }
   std::printf("%-24s %8s %12lld\n", "done", "", static_cast<long long>(status.done));
 }

@@ -4,7 +4,8 @@ answers 503 to every request for 10 s, then recovers. With max_attempts 3 and a
 the circuit it opens after a few failures, stops starting tasks for its cool-down,
 probes, charges no attempt for failures while open, and every job reaches done once
 the server is back: none is dead-lettered. The circuit's state is the
-sluice_circuit_open gauge, scraped during the outage.
+sluice_circuit_open gauge and `sluice status`'s circuit column, both read during the
+outage and after it.
 """
 
 import secrets
@@ -12,12 +13,17 @@ import time
 
 import http_test_server
 from conftest import (
-    Worker, apply_topics, free_port, pipeline_spec, read_settled_done, scrape_metrics, submit,
-    tail_records, verify, wait_until, write_spec)
+    Worker, apply_topics, free_port, pipeline_spec, read_settled_done, scrape_metrics,
+    status_json, submit, tail_records, verify, wait_until, write_spec)
 
 STAGE = "call"
 JOBS = 40
 OUTAGE_SECONDS = 10
+
+
+def _status_circuit(spec):
+    [stage] = status_json(spec)["stages"]
+    return stage["circuit_open"]
 
 
 def _circuit_open(address):
@@ -45,6 +51,7 @@ def test_an_outage_opens_the_circuit_and_dead_letters_no_job(broker, tmp_path):
             ids = submit(spec, [{"n": n} for n in range(JOBS)])
             wait_until(lambda: _circuit_open(address) == 1,
                        OUTAGE_SECONDS - 2, "the circuit to open during the outage")
+            wait_until(lambda: _status_circuit(spec), 5, "status to show the circuit open")
             remaining = OUTAGE_SECONDS - (time.monotonic() - outage_began)
             # The outage lasts its 10 s whatever happens meanwhile: the point is what
             # the stage does during them.
@@ -59,6 +66,7 @@ def test_an_outage_opens_the_circuit_and_dead_letters_no_job(broker, tmp_path):
             letters = tail_records(spec, "--dlq", STAGE, idle_timeout="2s")
             closed = wait_until(lambda: _circuit_open(address) == 0,
                                 30, "the circuit to close after the recovery")
+            wait_until(lambda: not _status_circuit(spec), 10, "status to show it closed")
             assert worker.running(), worker.stderr_tail()
             log = worker.stderr_tail(400)
         finally:

@@ -35,6 +35,9 @@ struct StageStatus {
   // empty, or the broker cannot describe groups (the embedded broker).
   int workers = 0;
   std::vector<TopicDepth> topics;
+  // A worker of the stage says its circuit breaker is open (or probing),
+  // in the metadata of its latest commits.
+  bool circuit_open = false;
 };
 
 struct PipelineStatus {

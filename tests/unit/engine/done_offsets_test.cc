@@ -52,3 +52,22 @@ TEST(DoneOffsets, IgnoresMetadataItDidNotWrite) {
 
 }  // namespace
 }  // namespace sluice::engine
+
+namespace sluice::engine {
+namespace {
+
+// The circuit's part rides beside the done offsets; each reader sees its own.
+TEST(DoneOffsets, TheCircuitsUntilRidesBesideTheDoneOffsets) {
+  std::string metadata = encode_done_offsets(100, {{102, 104}}, kMaxDoneOffsetsBytes, 1234567);
+  EXPECT_EQ(metadata, "sluice1:2-4;circuit_until=1234567");
+  EXPECT_EQ(decode_done_offsets(100, metadata), (std::vector<OffsetRange>{{102, 104}}));
+  EXPECT_EQ(decode_circuit_until(metadata), 1234567);
+  EXPECT_EQ(decode_circuit_until(encode_done_offsets(100, {{102, 104}})), 0);
+  std::string only_circuit = encode_done_offsets(100, {}, kMaxDoneOffsetsBytes, 99);
+  EXPECT_EQ(only_circuit, "sluice1:;circuit_until=99");
+  EXPECT_TRUE(decode_done_offsets(100, only_circuit).empty());
+  EXPECT_EQ(decode_circuit_until("foreign;circuit_until=5"), 0);
+}
+
+}  // namespace
+}  // namespace sluice::engine
