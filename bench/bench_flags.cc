@@ -30,16 +30,16 @@ void add_tuning_options(CLI::App& app, Flags* flags) {
   app.add_option("--consumer-property", flags->consumer_properties,
                  "NAME=VALUE for the consumers of both variants (Sluice: kafka.properties, "
                  "so all its clients); not used in the standard runs");
-  app.add_option("--only", flags->only, "run one variant only (for profiling)")
-      ->check(CLI::IsMember({"plain", "sluice"}));
 }
 
 }  // namespace
 
-int parse_flags(int argc, char** argv, Flags* flags) {
-  CLI::App app{"Pass-through throughput: one Sluice stage vs a plain librdkafka loop"};
+int parse_flags(int argc, char** argv, const std::string& description, Flags* flags,
+                const std::function<void(CLI::App&)>& add_own_options) {
+  CLI::App app{description};
   add_workload_options(app, flags);
   add_tuning_options(app, flags);
+  add_own_options(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -47,6 +47,15 @@ int parse_flags(int argc, char** argv, Flags* flags) {
     return code == 0 ? -1 : 2;
   }
   return 0;
+}
+
+TimedRunOptions timed_run_options(const Flags& flags, const std::string& output_topic) {
+  TimedRunOptions options;
+  options.output_topic = output_topic;
+  options.partitions = flags.partitions;
+  options.records = flags.records;
+  options.timeout = std::chrono::seconds(flags.timeout_s);
+  return options;
 }
 
 Result<Settings> parse_properties(const std::vector<std::string>& pairs) {

@@ -19,7 +19,9 @@ std::string spec_yaml(const SetupOptions& options, const std::string& pipeline,
          (properties.empty() ? "" : "  properties:\n" + properties) +
          "defaults:\n  partitions: " + std::to_string(options.partitions) + "\n" +
          "stages:\n  - name: " + stage + "\n    kind: builtin\n" +
-         "    builtin: passthrough\n    concurrency: " + std::to_string(options.concurrency) + "\n";
+         "    builtin: passthrough\n" +
+         "    concurrency: " + std::to_string(options.concurrency) + "\n" +
+         (options.retry.empty() ? "" : "    retry: " + options.retry + "\n");
 }
 
 // A JSON object of about `bytes` bytes: a sequence number, the key, filler.

@@ -2,7 +2,8 @@
 //
 // Each benchmark invocation uses a fresh random pipeline name, so runs never
 // see each other's data. Every Sluice run gets its own one-stage spec whose
-// only stage (builtin passthrough) has a run-specific name: the stage name
+// only stage (builtin passthrough: the spec's kind; failure_benchmark runs its
+// own stage object in that place) has a run-specific name: the stage name
 // picks the consumer group (sluice.<p>.<stage>), so each run starts with a
 // fresh group on the same <p>.intake. The plain loop writes to the done topic
 // of a second pipeline, <p>-plain. All functions block; call from one thread.
@@ -25,6 +26,9 @@ struct SetupOptions {
   // Extra librdkafka properties (kafka.properties of the spec): Sluice
   // passes them to every client it makes. Empty in the standard runs.
   std::map<std::string, std::string> properties;
+  // The stage's `retry:` as a YAML flow map ("{backoff: 50ms}"); empty: the
+  // defaults.
+  std::string retry;
 };
 
 // "bench-" and 8 random hex digits: a valid, unused pipeline name.

@@ -1,0 +1,45 @@
+// BenchSession: what every benchmark invocation shares. setup() makes a
+// fresh pipeline, connects a watermark watcher and preloads --records
+// envelopes into <p>.intake once; each run then gets the pipeline's spec
+// with a run-specific stage name (a fresh consumer group on the same
+// intake), is timed until its output topic holds every record, and is
+// recorded in a Series. Blocking; call from one thread.
+#pragma once
+
+#include <string>
+
+#include "bench_flags.h"
+#include "bench_kafka.h"
+#include "bench_report.h"
+#include "bench_setup.h"
+#include "sluice/topics/spec.h"
+#include "timed_run.h"
+
+namespace sluice::bench {
+
+class BenchSession {
+ public:
+  explicit BenchSession(const Flags& flags) : flags_(flags) {}
+  // `retry`: the stage's retry: map (SetupOptions::retry). The intake is
+  // preloaded through the spec of stage `first_stage`.
+  Status setup(const std::string& retry, const std::string& first_stage);
+  // The one-stage spec of stage `stage`, its topics created (the preloaded
+  // spec for the first stage: no second round of topic creation).
+  Result<topics::PipelineSpec> stage_pipeline(const std::string& stage) const;
+  // Times `runner` until `output_topic` holds --records new records, prints
+  // the run's line and, past --warmup, adds it to `series`.
+  Status timed(Series& series, int run, const std::string& output_topic, const Runner& runner);
+
+  const SetupOptions& setup_options() const { return setup_; }
+  const Settings& consumer_properties() const { return consumer_properties_; }
+  rd_kafka_t* watcher() const { return watcher_.get(); }
+
+ private:
+  const Flags& flags_;
+  Settings consumer_properties_;
+  SetupOptions setup_;
+  topics::PipelineSpec first_spec_;
+  Handle watcher_;
+};
+
+}  // namespace sluice::bench
