@@ -4,7 +4,7 @@
 // at once: 2 for bad usage (CLI11 printed why), -1 after --help (exit 0).
 // The workload and tuning flags are common to every benchmark; each one adds
 // its own (passthrough: --only; failure: --fail-percent, --retry-mode,
-// --backoff) through `add_own_options`.
+// --backoff, --only) through `add_own_options`.
 #pragma once
 
 #include <cstddef>
@@ -35,8 +35,9 @@ struct Flags {
   int timeout_s = 300;
   size_t max_buffered_tasks = 10000;             // WorkerOptions' default
   std::vector<std::string> consumer_properties;  // NAME=VALUE, both variants
-  // passthrough_benchmark only
-  std::string only;  // "plain" or "sluice": one variant (profiling)
+  // One variant only (profiling): "plain" or "sluice" (passthrough_benchmark),
+  // "pass" or "fail" (failure_benchmark).
+  std::string only;
   // failure_benchmark only
   int fail_percent = 5;              // of the jobs, fail attempt 1
   std::string retry_mode = "topic";  // retry.mode: topic or in_place

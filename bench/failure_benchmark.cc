@@ -85,8 +85,11 @@ Status Benchmark::setup() {
 }
 
 Status Benchmark::run_pair(int run) {
-  FailureFigures passing;
-  if (Status s = run_stage(passing_, run, 0, &passing); !s.is_ok()) return s;
+  if (flags_.only != "fail") {
+    FailureFigures passing;
+    if (Status s = run_stage(passing_, run, 0, &passing); !s.is_ok()) return s;
+  }
+  if (flags_.only == "pass") return Status::ok();
   FailureFigures failing;
   if (Status s = run_stage(failing_, run, flags_.fail_percent, &failing); !s.is_ok()) return s;
   print_figures(run_label(run, flags_.warmup), failing);
@@ -174,6 +177,8 @@ int main(int argc, char** argv) {
         app.add_option("--backoff", flags.backoff_ms,
                        "retry.backoff and retry.max_backoff, in ms")
             ->check(CLI::Range(0, 3600000));
+        app.add_option("--only", flags.only, "run one variant only (for profiling)")
+            ->check(CLI::IsMember({"pass", "fail"}));
       });
   if (code != 0) return code < 0 ? 0 : code;
   spdlog::set_level(spdlog::level::warn);  // the worker's info lines are noise here
