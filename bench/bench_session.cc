@@ -1,5 +1,7 @@
 #include "bench_session.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 
 #include "sluice/topics/names.h"
@@ -37,6 +39,20 @@ Status BenchSession::timed(Series& series, int run, const std::string& output_to
                            const Runner& runner) {
   return record_run(series, run, flags_.warmup, flags_.records,
                     timed_run(watcher_.get(), timed_run_options(flags_, output_topic), runner));
+}
+
+int run_paired(const char* program, const Flags& flags, PairedBenchmark& benchmark) {
+  spdlog::set_level(spdlog::level::warn);  // the worker's info lines are noise here
+  Status status = benchmark.setup();
+  for (int run = 1; status.is_ok() && run <= flags.warmup + flags.runs; ++run) {
+    status = benchmark.run_pair(run);
+  }
+  if (!status.is_ok()) {
+    std::fprintf(stderr, "%s: %s\n", program, status.message().c_str());
+    return status.code() == StatusCode::kUsage ? 2 : 1;
+  }
+  benchmark.report();
+  return 0;
 }
 
 }  // namespace sluice::bench

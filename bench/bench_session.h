@@ -42,4 +42,19 @@ class BenchSession {
   Handle watcher_;
 };
 
+// A benchmark made of alternating pairs of timed runs.
+class PairedBenchmark {
+ public:
+  virtual ~PairedBenchmark() = default;
+  virtual Status setup() = 0;
+  // Pair number `run` (1-based); pairs up to --warmup are run but not reported.
+  virtual Status run_pair(int run) = 0;
+  virtual void report() const = 0;
+};
+
+// What every benchmark's main() does once its flags are parsed: setup,
+// --warmup + --runs pairs, the report. Returns the exit code: 0, or 1 (2 for
+// bad usage) after "<program>: <error>" on stderr.
+int run_paired(const char* program, const Flags& flags, PairedBenchmark& benchmark);
+
 }  // namespace sluice::bench

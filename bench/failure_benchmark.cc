@@ -11,8 +11,6 @@
 // is the cost of the failures. Prints one line per run on stderr and a
 // Markdown summary (bench_report.h) plus the failure figures on stdout.
 // Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -26,11 +24,6 @@
 
 namespace sluice::bench {
 namespace {
-
-int fail(const Status& status) {
-  std::fprintf(stderr, "failure_benchmark: %s\n", status.message().c_str());
-  return status.code() == StatusCode::kUsage ? 2 : 1;
-}
 
 // What the worker said of a run: retried attempts, flow-control pauses.
 class CountingObserver final : public WorkerObserver {
@@ -52,14 +45,14 @@ struct FailureFigures {
   int64_t retry_records = 0;  // records produced to the retry topic
 };
 
-class Benchmark {
+class Benchmark final : public PairedBenchmark {
  public:
   explicit Benchmark(const Flags& flags) : flags_(flags), session_(flags) {}
-  Status setup();
+  Status setup() override;
   // Pair number `run` (1-based): no failures, then failures. Pairs up to
   // --warmup are run but not reported.
-  Status run_pair(int run);
-  void report() const;
+  Status run_pair(int run) override;
+  void report() const override;
 
  private:
   Status run_stage(Series& series, int run, int fail_percent, FailureFigures* figures);
@@ -181,12 +174,6 @@ int main(int argc, char** argv) {
             ->check(CLI::IsMember({"pass", "fail"}));
       });
   if (code != 0) return code < 0 ? 0 : code;
-  spdlog::set_level(spdlog::level::warn);  // the worker's info lines are noise here
   Benchmark benchmark(flags);
-  if (sluice::Status s = benchmark.setup(); !s.is_ok()) return fail(s);
-  for (int run = 1; run <= flags.warmup + flags.runs; ++run) {
-    if (sluice::Status s = benchmark.run_pair(run); !s.is_ok()) return fail(s);
-  }
-  benchmark.report();
-  return 0;
+  return run_paired("failure_benchmark", flags, benchmark);
 }

@@ -8,8 +8,6 @@
 // holds every record (timed_run.h). --warmup pairs run first, untimed.
 // Prints one line per run on stderr and a Markdown summary (bench_report.h)
 // on stdout. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -24,19 +22,14 @@
 namespace sluice::bench {
 namespace {
 
-int fail(const Status& status) {
-  std::fprintf(stderr, "passthrough_benchmark: %s\n", status.message().c_str());
-  return status.code() == StatusCode::kUsage ? 2 : 1;
-}
-
-class Benchmark {
+class Benchmark final : public PairedBenchmark {
  public:
   explicit Benchmark(const Flags& flags) : flags_(flags), session_(flags) {}
-  Status setup();
+  Status setup() override;
   // Pair number `run` (1-based): plain, then Sluice. Pairs up to --warmup
   // are run but not reported.
-  Status run_pair(int run);
-  void report() const { print_report(plain_, sluice_, flags_.records, 0.85); }
+  Status run_pair(int run) override;
+  void report() const override { print_report(plain_, sluice_, flags_.records, 0.85); }
 
  private:
   Status run_plain(int run);
@@ -106,12 +99,6 @@ int main(int argc, char** argv) {
                                ->check(CLI::IsMember({"plain", "sluice"}));
                          });
   if (code != 0) return code < 0 ? 0 : code;
-  spdlog::set_level(spdlog::level::warn);  // the worker's info lines are noise here
   Benchmark benchmark(flags);
-  if (sluice::Status s = benchmark.setup(); !s.is_ok()) return fail(s);
-  for (int run = 1; run <= flags.warmup + flags.runs; ++run) {
-    if (sluice::Status s = benchmark.run_pair(run); !s.is_ok()) return fail(s);
-  }
-  benchmark.report();
-  return 0;
+  return run_paired("passthrough_benchmark", flags, benchmark);
 }
