@@ -8,7 +8,7 @@
 
 namespace sluice::bench {
 
-Status BenchSession::setup(const std::string& retry, const std::string& first_stage) {
+Status BenchSession::open(const std::string& retry) {
   auto properties = parse_properties(flags_.consumer_properties);
   if (!properties.is_ok()) return properties.status();
   consumer_properties_ = *properties;
@@ -21,13 +21,17 @@ Status BenchSession::setup(const std::string& retry, const std::string& first_st
   auto watcher = query_handle(flags_.brokers);
   if (!watcher.is_ok()) return watcher.status();
   watcher_ = std::move(watcher).value();
+  return Status::ok();
+}
+
+Status BenchSession::preload(const std::string& first_stage) {
   auto first = make_pipeline(setup_, setup_.pipeline, first_stage);
   if (!first.is_ok()) return first.status();
   first_spec_ = std::move(first).value();
   std::fprintf(stderr, "pipeline %s: preloading %lld records into %s\n", setup_.pipeline.c_str(),
                static_cast<long long>(flags_.records),
                topics::intake_topic(setup_.pipeline).c_str());
-  return preload(first_spec_, {flags_.records, flags_.payload_bytes, flags_.keys});
+  return bench::preload(first_spec_, {flags_.records, flags_.payload_bytes, flags_.keys});
 }
 
 Result<topics::PipelineSpec> BenchSession::stage_pipeline(const std::string& stage) const {

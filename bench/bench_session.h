@@ -1,5 +1,5 @@
-// BenchSession: what every benchmark invocation shares. setup() makes a
-// fresh pipeline, connects a watermark watcher and preloads --records
+// BenchSession: what every benchmark invocation shares. open() picks a
+// fresh pipeline and connects a watermark watcher, preload() puts --records
 // envelopes into <p>.intake once; each run then gets the pipeline's spec
 // with a run-specific stage name (a fresh consumer group on the same
 // intake), is timed until its output topic holds every record, and is
@@ -20,9 +20,14 @@ namespace sluice::bench {
 class BenchSession {
  public:
   explicit BenchSession(const Flags& flags) : flags_(flags) {}
-  // `retry`: the stage's retry: map (SetupOptions::retry). The intake is
-  // preloaded through the spec of stage `first_stage`.
-  Status setup(const std::string& retry, const std::string& first_stage);
+  // A fresh pipeline name and the watermark watcher; `retry`: the stage's
+  // retry: map (SetupOptions::retry).
+  Status open(const std::string& retry);
+  // Makes the pipeline of stage `first_stage` and preloads its intake. Make
+  // any other topic before this: a topic's leader may be unknown for a
+  // moment after its creation, and the preload gives it that moment before
+  // the first run asks for its watermarks.
+  Status preload(const std::string& first_stage);
   // The one-stage spec of stage `stage`, its topics created (the preloaded
   // spec for the first stage: no second round of topic creation).
   Result<topics::PipelineSpec> stage_pipeline(const std::string& stage) const;

@@ -74,7 +74,8 @@ std::string Benchmark::retry_setting() const {
 Status Benchmark::setup() {
   std::fprintf(stderr, "retry: %s, mode %s; %d%% of the jobs fail their first attempt\n",
                retry_setting().c_str(), flags_.retry_mode.c_str(), flags_.fail_percent);
-  return session_.setup(retry_setting(), "pass-1");
+  if (Status s = session_.open(retry_setting()); !s.is_ok()) return s;
+  return session_.preload("pass-1");
 }
 
 Status Benchmark::run_pair(int run) {

@@ -43,12 +43,12 @@ class Benchmark final : public PairedBenchmark {
 };
 
 Status Benchmark::setup() {
-  if (Status s = session_.setup("", "pass-1"); !s.is_ok()) return s;
+  if (Status s = session_.open(""); !s.is_ok()) return s;
   const SetupOptions& setup = session_.setup_options();
   auto plain = make_pipeline(setup, setup.pipeline + "-plain", "loop");
   if (!plain.is_ok()) return plain.status();
   plain_output_ = topics::done_topic(plain->pipeline);
-  return Status::ok();
+  return session_.preload("pass-1");
 }
 
 Status Benchmark::run_pair(int run) {
