@@ -99,7 +99,7 @@ Status Benchmark::run_pair(int run) {
 Status Benchmark::run_stage(Series& series, int run, int fail_percent, FailureFigures* figures) {
   auto spec = session_.stage_pipeline((fail_percent ? "fail-" : "pass-") + std::to_string(run));
   if (!spec.is_ok()) return spec.status();
-  // The spec parser takes no retry.mode yet: set here, as parse_spec would.
+  // The session writes one spec text for both benchmarks: the mode is set on the parsed spec.
   if (flags_.retry_mode == "in_place") spec->stages[0].retry.mode = topics::RetryMode::kInPlace;
   Status timed = session_.timed(series, run, topics::done_topic(spec->pipeline),
                                 [&](const auto& stop) {
