@@ -31,6 +31,7 @@
 #include "input_decoder.h"
 #include "kafka_handles.h"
 #include "key_dispatcher.h"
+#include "log_budget.h"
 #include "output_encoder.h"
 #include "output_sink.h"
 #include "partition_context.h"
@@ -219,6 +220,7 @@ class WorkerImpl final : public Worker {
   DueQueue timeouts_;      // running tasks of an asynchronous builtin: when each times out
   std::deque<TimedOut> timed_out_;  // the last few, newest at the back
   Clock::time_point held_until_{};  // no task starts before (a stage's retry_after)
+  LogBudget task_log_{20};          // retries and dead letters logged a second
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s
   bool flow_paused_ = false;

@@ -191,8 +191,10 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
   observer_->task_failed(outcome.error_kind);
   append_error(input_envelope(record),
                {spec_->name, task.attempt, outcome.error_kind, outcome.error});
-  spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,
-               task.id, task.job_id, outcome.error_kind, outcome.error);
+  if (task_log_.allow(Clock::now())) {
+    spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,
+                 task.id, task.job_id, outcome.error_kind, outcome.error);
+  }
   send_dead_letter(record);
 }
 

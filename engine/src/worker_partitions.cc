@@ -375,6 +375,11 @@ void WorkerImpl::flow_control_phase() {
   check_stage_health();
   update_retry_pauses();
   follow_circuit();
+  if (uint64_t held_back = task_log_.take_held_back(Clock::now())) {
+    spdlog::info("stage {}: {} more retries and dead letters were not logged (over {} lines a "
+                 "second); their histories, the DLQ and sluice_task_errors_total have them all",
+                 spec_->name, held_back, task_log_.per_second());
+  }
   bool held_now = held();
   for (auto& [where, partition] : partitions_) {
     partition.set_reason(kPauseFlow, flow_paused_);

@@ -34,10 +34,12 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
       options_.retry_jitter
           ? retry_delay(spec_->retry, task.attempt, outcome.retry_after, options_.retry_jitter())
           : retry_delay(spec_->retry, task.attempt, outcome.retry_after);
-  spdlog::info("stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms{}",
-               spec_->name, task.id, task.job_id, task.attempt, outcome.error_kind,
-               outcome.error, millis(delay),
-               spec_->retry.mode == topics::RetryMode::kTopic ? " (retry topic)" : "");
+  if (task_log_.allow(Clock::now())) {
+    spdlog::info("stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms{}",
+                 spec_->name, task.id, task.job_id, task.attempt, outcome.error_kind,
+                 outcome.error, millis(delay),
+                 spec_->retry.mode == topics::RetryMode::kTopic ? " (retry topic)" : "");
+  }
   observe(TaskResult::kRetried, record);
   if (spec_->retry.mode == topics::RetryMode::kInPlace) {
     ++record.body->task.attempt;
