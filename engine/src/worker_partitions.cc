@@ -65,8 +65,11 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
   }
   read_starts(added, kStartReadTimeoutMs);
   assign_known(added);
-  spdlog::info("stage {}: assigned {} partitions of {} and {}", spec_->name, partitions->cnt,
-               consumed_topics_[kInputTopic], consumed_topics_[kRetryTopic]);
+  size_t input = static_cast<size_t>(std::count_if(added.begin(), added.end(), [](auto* c) {
+    return c->where.topic == kInputTopic;
+  }));
+  spdlog::info("stage {}: assigned {} partitions of {} (and {} of {})", spec_->name, input,
+               consumed_topics_[kInputTopic], added.size() - input, consumed_topics_[kRetryTopic]);
   observer_->assignment_changed(input_partitions());
 }
 
@@ -197,6 +200,7 @@ void WorkerImpl::read_starts(std::vector<PartitionContext*> contexts, int timeou
 // commit from this generation would be refused.
 void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   std::set<PartitionContext*> revoked;
+  size_t revoked_input = 0;
   for (int i = 0; i < partitions->cnt; ++i) {
     if (PartitionContext* context =
             find_partition(partitions->elems[i].topic, partitions->elems[i].partition)) {
@@ -221,7 +225,10 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
     }
   }
   drop_records(of_revoked);
-  for (PartitionContext* context : revoked) partitions_.erase(context->where);
+  for (PartitionContext* context : revoked) {
+    revoked_input += context->where.topic == kInputTopic ? 1 : 0;
+    partitions_.erase(context->where);
+  }
   // Cooperative: only these partitions go; eager: all of them (the list is the
   // whole assignment).
   Status s = cooperative()
@@ -230,7 +237,9 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
                        "unassign")
                  : kafka_status(rd_kafka_assign(consumer_.get(), nullptr), "unassign");
   if (!s.is_ok()) spdlog::error("stage {}: {}", spec_->name, s.message());
-  spdlog::info("stage {}: revoked {} partitions", spec_->name, revoked.size());
+  spdlog::info("stage {}: revoked {} partitions of {} (and {} of {})", spec_->name,
+               revoked_input, consumed_topics_[kInputTopic], revoked.size() - revoked_input,
+               consumed_topics_[kRetryTopic]);
   observer_->assignment_changed(input_partitions());
 }
 
