@@ -128,6 +128,12 @@ Result<KafkaHandle> make_client(const KafkaOptions& options, ClientSpec spec) {
     for (const char* classic : {"session.timeout.ms", "partition.assignment.strategy"}) {
       if (options.properties.count(classic) == 0) all.erase(classic);
     }
+    // A worker subscribes to its input and its retry topic: the broker's
+    // default (uniform) assignor balances their partitions together and may
+    // give one member only retry partitions; range splits each topic.
+    if (spec.type == RD_KAFKA_CONSUMER && options.properties.count("group.remote.assignor") == 0) {
+      all["group.remote.assignor"] = "range";
+    }
   }
   for (const auto& [name, value] : all) {
     if (Status s = set(conf.get(), name, value); !s.is_ok()) return s;
