@@ -54,7 +54,7 @@ Status check_not_contradicted(const Settings& forced, const Settings& user) {
 
 }  // namespace
 
-ClientSpec producer_spec() {
+ClientSpec producer_spec(const std::string& transactional_id) {
   ClientSpec spec;
   spec.type = RD_KAFKA_PRODUCER;
   // message.timeout.ms 0 (never): gapless does not cover records that time
@@ -74,10 +74,21 @@ ClientSpec producer_spec() {
   spec.forced = {{"enable.idempotence", "true"},
                  {"acks", "all"},
                  {"enable.gapless.guarantee", "true"}};
+  if (!transactional_id.empty()) {
+    spec.forced["transactional.id"] = transactional_id;
+    // A transaction's records time out with it (librdkafka's rule); a failed
+    // record aborts the whole transaction, so the gap above cannot arise.
+    spec.defaults.erase("message.timeout.ms");
+    // Kafka Streams' choice for exactly_once: a worker killed mid-transaction
+    // blocks read_committed readers of its partitions (and the committed
+    // offsets) until the broker aborts it, at most this long; a restart of
+    // the same instance aborts it at once.
+    spec.defaults["transaction.timeout.ms"] = "10000";
+  }
   return spec;
 }
 
-ClientSpec consumer_spec(const std::string& group_id) {
+ClientSpec consumer_spec(const std::string& group_id, bool read_committed) {
   ClientSpec spec;
   spec.type = RD_KAFKA_CONSUMER;
   // Eager (roundrobin) by default: on a scale-out it handed the new member its
@@ -104,6 +115,9 @@ ClientSpec consumer_spec(const std::string& group_id) {
                  {"enable.auto.commit", "false"},
                  {"enable.auto.offset.store", "false"},
                  {"enable.partition.eof", "false"}};
+  // librdkafka's default too; exactly_once depends on it (and on the stable
+  // committed offsets it implies: OffsetFetch waits out a pending transaction).
+  if (read_committed) spec.forced["isolation.level"] = "read_committed";
   return spec;
 }
 

@@ -27,10 +27,12 @@ struct ClientSpec {
   std::function<void(rd_kafka_conf_t*)> customize;  // callbacks, opaque
 };
 
-// Settings every Sluice producer uses (idempotent, acks=all, murmur2_random).
-ClientSpec producer_spec();
-// Settings every Sluice group consumer uses (manual offsets, eager assignor).
-ClientSpec consumer_spec(const std::string& group_id);
+// Settings every Sluice producer uses (idempotent, acks=all, murmur2_random);
+// with a transactional id, a transactional one (exactly_once).
+ClientSpec producer_spec(const std::string& transactional_id = {});
+// Settings every Sluice group consumer uses (manual offsets, eager assignor);
+// `read_committed` forces that isolation level (exactly_once).
+ClientSpec consumer_spec(const std::string& group_id, bool read_committed = false);
 
 Result<KafkaHandle> make_client(const KafkaOptions& options, ClientSpec spec);
 

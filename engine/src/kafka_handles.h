@@ -58,6 +58,12 @@ struct GroupListDeleter {
   }
 };
 
+struct GroupMetadataDeleter {
+  void operator()(rd_kafka_consumer_group_metadata_t* metadata) const {
+    rd_kafka_consumer_group_metadata_destroy(metadata);
+  }
+};
+
 // The mock cluster runs on threads of the rd_kafka_t passed to
 // rd_kafka_mock_cluster_new: destroy the cluster before that handle.
 struct MockClusterDeleter {
@@ -78,6 +84,7 @@ using AdminOptions = std::unique_ptr<rd_kafka_AdminOptions_t, AdminOptionsDelete
 using NewTopic = std::unique_ptr<rd_kafka_NewTopic_t, NewTopicDeleter>;
 using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
 using GroupList = std::unique_ptr<const rd_kafka_group_list, GroupListDeleter>;
+using GroupMetadata = std::unique_ptr<rd_kafka_consumer_group_metadata_t, GroupMetadataDeleter>;
 using MockCluster = std::unique_ptr<rd_kafka_mock_cluster_t, MockClusterDeleter>;
 
 }  // namespace sluice::engine

@@ -67,7 +67,7 @@ SendFailure classify_send_error(rd_kafka_resp_err_t err) {
 }
 
 OutputSink::OutputSink(std::string stage, KafkaOptions kafka, size_t max_record_bytes,
-                       Events events)
+                       Events events, std::string transactional_id)
     : stage_(std::move(stage)),
       kafka_(std::move(kafka)),
       // librdkafka refuses records above its message.max.bytes at produce time.
@@ -76,7 +76,8 @@ OutputSink::OutputSink(std::string stage, KafkaOptions kafka, size_t max_record_
       // Dispatch stops before librdkafka's queue is full, so produce() rarely
       // meets QUEUE_FULL and the backlog stays short.
       queue_high_mark_(property_or(kafka_, "queue.buffering.max.messages", 100000) * 3 / 4),
-      events_(std::move(events)) {}
+      events_(std::move(events)),
+      transactional_id_(std::move(transactional_id)) {}
 
 OutputSink::~OutputSink() { close(); }
 
@@ -88,7 +89,7 @@ Status OutputSink::open(rd_kafka_t* consumer, rd_kafka_queue_t* wake) {
 }
 
 Status OutputSink::make_producer() {
-  ClientSpec spec = producer_spec();
+  ClientSpec spec = producer_spec(transactional_id_);
   spec.customize = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_dr_msg_cb(conf, delivery_trampoline);
@@ -102,8 +103,11 @@ Status OutputSink::make_producer() {
   if (wake_ != nullptr) {
     rd_kafka_queue_cb_event_enable(producer_queue_.get(), deliveries_waiting_trampoline, wake_);
   }
-  needs_rebuild_ = false;
-  return Status::ok();
+  in_transaction_ = false;
+  transaction_records_ = 0;
+  Status initialized = transactional() ? init_transactions() : Status::ok();
+  needs_rebuild_ = !initialized.is_ok();
+  return initialized;
 }
 
 Status OutputSink::rebuild() {
@@ -127,6 +131,11 @@ void OutputSink::detach_consumer() {
 
 void OutputSink::close() {
   detach_consumer();
+  // An open transaction would hold back read_committed readers of its
+  // partitions until the broker times it out.
+  if (in_transaction_ && !needs_rebuild_) {
+    (void)abort_transaction(Clock::now() + std::chrono::seconds(5));
+  }
   // What is still unacknowledged was not committed and runs again: purged, so
   // that destroying the producer does not wait for a broker that is gone.
   if (producer_) rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -149,7 +158,10 @@ void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
                 "record of " + std::to_string(size) + " bytes for " + record.topic +
                     " exceeds max_record_bytes " + std::to_string(max_record_bytes_));
   }
-  if (needs_rebuild_) return fail(record_id, SendFailure::kFatal, "the producer is being rebuilt");
+  if (needs_rebuild_ || (transactional() && !ensure_transaction())) {
+    return fail(record_id, SendFailure::kFatal, "the producer is being rebuilt");
+  }
+  if (transactional()) ++transaction_records_;
   // Behind a backlog, a record waits its turn: per-partition order holds.
   rd_kafka_resp_err_t err =
       backlog_.empty() ? send(record, record_id) : RD_KAFKA_RESP_ERR__QUEUE_FULL;
@@ -257,8 +269,7 @@ void OutputSink::on_error(int err, const char* reason) {
   needs_rebuild_ = true;
 }
 
-void OutputSink::commit(const std::vector<CommitRequest>& positions) {
-  if (positions.empty() || consumer_ == nullptr) return;
+PartitionList commit_list(const std::vector<CommitRequest>& positions) {
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(positions.size())));
   for (const CommitRequest& position : positions) {
     rd_kafka_topic_partition_t* element = rd_kafka_topic_partition_list_add(
@@ -268,6 +279,12 @@ void OutputSink::commit(const std::vector<CommitRequest>& positions) {
                                               kMaxDoneOffsetsBytes,
                                               position.circuit_until_unix_ms));
   }
+  return offsets;
+}
+
+void OutputSink::commit(const std::vector<CommitRequest>& positions) {
+  if (positions.empty() || consumer_ == nullptr) return;
+  PartitionList offsets = commit_list(positions);
   ++commits_in_flight_;
   rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_, offsets.get(), commit_queue_.get(),
                                                   commit_trampoline, this);

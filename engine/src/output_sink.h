@@ -1,7 +1,8 @@
 // OutputSink: the one owner of everything a worker writes to Kafka.
 //
-// Outputs, dead letters (and, next, retry records and transactions) all go
-// through produce(); input offsets go through commit(). The sink checks each
+// Outputs, retry records and dead letters all go through produce(); input
+// offsets go through commit(), or (exactly_once) commit_transaction(), which
+// commits them with every record produced since the last one. The sink checks each
 // record's size before producing it, never blocks on a full producer queue
 // (records wait in a bounded backlog; congested() tells the worker to stop
 // dispatching), classifies every produce and delivery error in one place,
@@ -46,6 +47,14 @@ struct OutgoingRecord {
   std::span<const RecordHeader> headers = {};  // more headers (a dead letter's)
 };
 
+// What became of a transaction the sink was asked to end.
+enum class TransactionEnd {
+  kCommitted,
+  kAborted,  // none of its records or offsets will ever be visible
+  kRebuild,  // fatal, fenced, or not resolved in time: the producer must be
+             // rebuilt, and whether it committed is known only from the broker
+};
+
 struct CommitRequest {
   const std::string* topic;
   int32_t partition;
@@ -65,13 +74,19 @@ class OutputSink {
                        bool ok)> committed;
   };
 
-  OutputSink(std::string stage, KafkaOptions kafka, size_t max_record_bytes, Events events);
+  // A non-empty `transactional_id` makes the producer transactional
+  // (exactly_once): records go into a transaction begun at the first
+  // produce(), ended by commit_transaction() or abort_transaction().
+  OutputSink(std::string stage, KafkaOptions kafka, size_t max_record_bytes, Events events,
+             std::string transactional_id = {});
   ~OutputSink();
   OutputSink(const OutputSink&) = delete;
   OutputSink& operator=(const OutputSink&) = delete;
 
-  // Builds the producer. Delivery reports wake `wake` (the consumer's queue),
-  // so the worker's blocking poll ends when acks arrive. `consumer` commits.
+  // Builds the producer (transactional: and initializes its transactions,
+  // fencing an earlier producer of the same id, bounded by the connect
+  // timeout). Delivery reports wake `wake` (the consumer's queue), so the
+  // worker's blocking poll ends when acks arrive. `consumer` commits.
   Status open(rd_kafka_t* consumer, rd_kafka_queue_t* wake);
   rd_kafka_t* producer() const { return producer_.get(); }
 
@@ -98,8 +113,24 @@ class OutputSink {
   void detach_consumer();
   void close();
 
-  // Commits asynchronously; the result fires Events::committed.
+  // Commits asynchronously; the result fires Events::committed. Not for a
+  // transactional sink: its offsets go in the transaction.
   void commit(const std::vector<CommitRequest>& positions);
+
+  // exactly_once (output_sink_transactions.cc). Every wait ends at `deadline`.
+  bool transactional() const { return !transactional_id_.empty(); }
+  bool in_transaction() const { return in_transaction_; }
+  // Records produced in the open transaction.
+  size_t transaction_records() const { return transaction_records_; }
+  // Serves delivery reports and the backlog until every record handed over
+  // is acknowledged or failed; false at the deadline.
+  bool flush(Clock::time_point deadline);
+  // Adds `positions` (with their metadata) through the consumer's group
+  // metadata, so a member that lost its partitions cannot commit them
+  // (KIP-447), then commits. An abortable error aborts.
+  TransactionEnd commit_transaction(const std::vector<CommitRequest>& positions,
+                                    Clock::time_point deadline);
+  TransactionEnd abort_transaction(Clock::time_point deadline);
   // Serves commit results until none is outstanding or `deadline` passes;
   // false if some remain. Safe inside a rebalance callback.
   bool wait_for_commits(Clock::time_point deadline);
@@ -120,6 +151,13 @@ class OutputSink {
     uint64_t record_id;
   };
   Status make_producer();
+  Status init_transactions();
+  // Begins a transaction unless one is open; false (and needs_rebuild()) if
+  // the producer cannot.
+  bool ensure_transaction();
+  KafkaError call_until(Clock::time_point deadline,
+                        const std::function<rd_kafka_error_t*(int timeout_ms)>& call);
+  TransactionEnd give_up(const std::string& why);
   // QUEUE_FULL is returned as is (the caller keeps the record waiting).
   rd_kafka_resp_err_t send(const OutgoingRecord& record, uint64_t record_id);
   rd_kafka_resp_err_t send_inline(const OutgoingRecord& record, uint64_t record_id);
@@ -140,9 +178,15 @@ class OutputSink {
   size_t awaiting_acks_ = 0;
   size_t commits_in_flight_ = 0;
   bool needs_rebuild_ = false;
+  std::string transactional_id_;
+  bool in_transaction_ = false;
+  size_t transaction_records_ = 0;
 };
 
 // The classification of a produce or delivery error (exposed for tests).
 SendFailure classify_send_error(rd_kafka_resp_err_t err);
+
+// The offsets of `positions`, each with its done-offsets metadata.
+PartitionList commit_list(const std::vector<CommitRequest>& positions);
 
 }  // namespace sluice::engine

@@ -9,7 +9,9 @@
 // kActive: records are taken in and run.
 // kRewinding: a delivery failed; everything not acknowledged is dropped and
 //   the partition is paused until the seek back to its committable position
-//   succeeds. Records fetched meanwhile are stale and dropped.
+//   succeeds. Records fetched meanwhile are stale and dropped. exactly_once:
+//   a transaction aborted, so that position is the committed offset, read
+//   from the broker first (reread_committed).
 // Revocation drains it (running tasks finish within the deadline), commits,
 // and erases it; a lost assignment erases it at once.
 //
@@ -71,6 +73,7 @@ struct PartitionContext {
   // kStarting / kRewinding: when to try the committed read or the seek again.
   Clock::time_point retry_at{};
   std::chrono::milliseconds backoff{0};
+  bool reread_committed = false;  // kRewinding: read the committed offset before the seek
   // A retry partition: the due times of its records read before they were
   // due (kDelayed), in offset order. It stays paused while the first is not
   // due, so its backlog waits on the broker, not in memory.

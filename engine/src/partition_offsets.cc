@@ -23,8 +23,10 @@ PartitionOffsets::Intake PartitionOffsets::take(int64_t offset) {
   if (offset < next_) return Intake::kStale;
   next_ = offset + 1;
   bool skipped = take_skip(offset);
+  if (skipped && (window_.empty() || !window_.back().done)) ++done_runs_;
   window_.push_back({offset, skipped});
   if (skipped) advance();
+  if (!skipped) ++pending_;
   return skipped ? Intake::kSkip : Intake::kTrack;
 }
 
@@ -45,10 +47,18 @@ void PartitionOffsets::complete(int64_t offset) {
                                 [](const Entry& e, int64_t o) { return e.offset < o; });
   if (entry == window_.end() || entry->offset != offset || entry->done) return;
   entry->done = true;
+  --pending_;
+  // It starts a run, extends one, or joins two.
+  bool left_done = entry != window_.begin() && std::prev(entry)->done;
+  bool right_done = std::next(entry) != window_.end() && std::next(entry)->done;
+  if (!left_done && !right_done) ++done_runs_;
+  if (left_done && right_done) --done_runs_;
   advance();
 }
 
 void PartitionOffsets::advance() {
+  // A done front is the first run: it goes whole.
+  if (!window_.empty() && window_.front().done) --done_runs_;
   while (!window_.empty() && window_.front().done) {
     watermark_ = window_.front().offset + 1;
     window_.pop_front();
@@ -81,11 +91,6 @@ std::vector<OffsetRange> PartitionOffsets::done_above() const {
     }
   }
   return ranges;
-}
-
-size_t PartitionOffsets::pending() const {
-  return static_cast<size_t>(std::count_if(window_.begin(), window_.end(),
-                                           [](const Entry& e) { return !e.done; }));
 }
 
 void PartitionOffsets::mark_committed(int64_t position) {

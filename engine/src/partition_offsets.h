@@ -56,7 +56,13 @@ class PartitionOffsets {
   std::vector<OffsetRange> done_above() const;
   // Offsets tracked at or above position(), done or not: what the window holds.
   size_t window() const { return window_.size(); }
-  size_t pending() const;
+  // Offsets tracked and not yet done.
+  size_t pending() const { return pending_; }
+  // At least done_above().size(), kept without walking the window.
+  size_t done_ranges_bound() const { return done_runs_ + skips_.size(); }
+  // Where tracking began: the committed position it was made from, or the
+  // first offset fetched. Only when started().
+  int64_t start() const { return *start_; }
 
   // Whether position() moved since the last mark_committed().
   bool moved() const { return started() && watermark_ > committed_; }
@@ -79,6 +85,8 @@ class PartitionOffsets {
   int64_t watermark_ = -1;  // position(): all offsets below it are done
   int64_t next_ = -1;       // one past the last offset taken
   int64_t committed_ = -1;
+  size_t pending_ = 0;
+  size_t done_runs_ = 0;  // runs of done entries in window_
   std::deque<Entry> window_;       // taken offsets >= watermark_, ascending; front not done
   std::deque<OffsetRange> skips_;  // ascending, not yet reached
 };

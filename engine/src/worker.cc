@@ -43,6 +43,7 @@ WorkerImpl::WorkerImpl(WorkerOptions options, std::unique_ptr<Stage> stage)
       sync_stage_(dynamic_cast<SyncStage*>(stage_.get())),
       observer_(options_.observer ? options_.observer : &null_observer()),
       spec_(options_.spec.find_stage(options_.stage)),
+      exactly_once_(spec_ != nullptr && spec_->guarantee == topics::Guarantee::kExactlyOnce),
       circuit_(spec_ ? spec_->circuit : topics::CircuitPolicy{}),
       dispatcher_(spec_ ? static_cast<size_t>(spec_->concurrency) : 1) {}
 
@@ -70,6 +71,9 @@ Status WorkerImpl::start() {
   }
   default_output_topics_ = topics::output_topics(options_.spec, *spec_);
   address_scratch_ = {pipeline, spec_->name, ""};
+  if (exactly_once_ && options_.instance.empty()) {
+    return usage_error("stage " + spec_->name + ": exactly_once needs a worker instance name");
+  }
   if (Status s = create_consumer(); !s.is_ok()) return s;
   sink_ = std::make_unique<OutputSink>(
       spec_->name, options_.kafka, options_.max_record_bytes,
@@ -78,7 +82,9 @@ Status WorkerImpl::start() {
           [this](uint64_t id, SendFailure f, const std::string& why) { on_send_failed(id, f, why); },
           [this](const std::string& topic, int32_t partition, int64_t position, bool ok) {
             on_committed(topic, partition, position, ok);
-          }});
+          }},
+      exactly_once_ ? topics::transactional_id(pipeline, spec_->name, options_.instance)
+                    : std::string());
   if (Status s = sink_->open(consumer_.get(), consumer_queue_.get()); !s.is_ok()) return s;
   if (Status s = check_reachable(sink_->producer(), options_.kafka); !s.is_ok()) return s;
   if (Status s = check_topics(); !s.is_ok()) return s;
@@ -96,7 +102,7 @@ Status WorkerImpl::start() {
 
 Status WorkerImpl::create_consumer() {
   ClientSpec consumer =
-      consumer_spec(topics::group_id(options_.spec.pipeline, spec_->name));
+      consumer_spec(topics::group_id(options_.spec.pipeline, spec_->name), exactly_once_);
   consumer.customize = [this](rd_kafka_conf_t* conf) {
     rd_kafka_conf_set_opaque(conf, this);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_trampoline);
@@ -128,11 +134,16 @@ Status WorkerImpl::check_topics() {
 
 Status WorkerImpl::run(const std::atomic<bool>& stop) {
   stop_ = &stop;
-  spdlog::info("stage {}: consuming {} and {} as group {} (retry mode {})", spec_->name,
+  spdlog::info("stage {}: consuming {} and {} as group {} (retry mode {}, {})", spec_->name,
                consumed_topics_[kInputTopic], consumed_topics_[kRetryTopic],
                topics::group_id(options_.spec.pipeline, spec_->name),
-               spec_->retry.mode == topics::RetryMode::kTopic ? "topic" : "in_place");
-  next_commit_ = Clock::now() + options_.commit_interval;
+               spec_->retry.mode == topics::RetryMode::kTopic ? "topic" : "in_place",
+               exactly_once_ ? "exactly_once as " + topics::transactional_id(
+                                                         options_.spec.pipeline, spec_->name,
+                                                         options_.instance)
+                             : std::string("at_least_once"));
+  next_commit_ = Clock::now() +
+                 (exactly_once_ ? options_.transaction_interval : options_.commit_interval);
   // The hook's queue belongs to the consumer: shutdown() clears the hook
   // before the consumer goes, so a stage finishing late never touches it.
   completions_.set_wake_hook([queue = consumer_queue_.get()] { rd_kafka_queue_yield(queue); },
@@ -151,7 +162,7 @@ void WorkerImpl::run_once() {
   sink_->poll(0);
   sink_->poll_commits();
   if (Status s = recover_phase(); !s.is_ok()) fatal_ = s;
-  if (Clock::now() >= next_commit_) commit_phase();
+  if (Clock::now() >= next_commit_ || transaction_due()) commit_phase();
   flow_control_phase();
 }
 
@@ -317,7 +328,7 @@ void WorkerImpl::drain_until(Clock::time_point deadline,
     drop_records([&](const TaskRecord& r) {
       return counts(r) && r.partition->phase == PartitionPhase::kRewinding;
     });
-    if (sink_->needs_rebuild()) drop_records(counts);
+    if (sink_->needs_rebuild() || transaction_doomed_) drop_records(counts);
     sink_->poll(5);
   }
 }

@@ -43,14 +43,21 @@ void WorkerImpl::send_commit(bool all) {
 }
 
 // Periodic, asynchronous: the loop goes on while the broker answers.
+// exactly_once: the transaction commits, in the loop (worker_transactions.cc).
 void WorkerImpl::commit_phase() {
-  send_commit(circuit_.state(Clock::now()) != CircuitState::kClosed);
+  bool circuit_not_closed = circuit_.state(Clock::now()) != CircuitState::kClosed;
+  if (exactly_once_) {
+    (void)commit_transaction(circuit_not_closed, Clock::now() + kTransactionDeadline);
+    return;
+  }
+  send_commit(circuit_not_closed);
 }
 
 // Before a handover or a stop: every position, then a wait for the answers
 // that ends at `deadline` (or at once on a second signal). Never unbounded:
 // a broker that stopped answering costs the deadline, not the process.
 bool WorkerImpl::commit_and_wait(Clock::time_point deadline) {
+  if (exactly_once_) return commit_transaction(true, deadline);
   send_commit(true);
   if (abandon_seen()) return false;
   return sink_->wait_for_commits(deadline);

@@ -12,7 +12,8 @@
 // records follow the table in task_state.h. Files: worker.cc (lifecycle and
 // loop), worker_intake.cc, worker_outcomes.cc, worker_partitions.cc
 // (rebalance, rewind, pausing), worker_retries.cc (retries, the retry
-// topic's delayed records, timeouts), worker_commit.cc.
+// topic's delayed records, timeouts), worker_commit.cc, and for
+// exactly_once worker_transactions.cc.
 #pragma once
 
 #include <chrono>
@@ -155,6 +156,8 @@ class WorkerImpl final : public Worker {
   // worker_partitions.cc
   void assign(rd_kafka_topic_partition_list_t* partitions);
   void read_starts(std::vector<PartitionContext*> contexts, int timeout_ms);
+  std::vector<PartitionContext*> read_committed(std::vector<PartitionContext*> contexts,
+                                                int timeout_ms);
   void assign_known(const std::vector<PartitionContext*>& joining);
   bool cooperative() const;
   size_t input_partitions() const;
@@ -177,12 +180,27 @@ class WorkerImpl final : public Worker {
   void on_committed(const std::string& topic, int32_t partition, int64_t position, bool ok);
   void log_uncommitted() const;
 
+  // worker_transactions.cc
+  // Bounds a periodic transaction commit (its flush, then each call): below
+  // the default transaction.timeout.ms, so the broker does not abort first.
+  static constexpr auto kTransactionDeadline = std::chrono::seconds(8);
+  bool commit_transaction(bool all, Clock::time_point deadline);
+  void abort_and_rewind(Clock::time_point deadline);
+  void rewind_every_partition();
+  bool transaction_due() const {
+    return exactly_once_ && (transaction_doomed_ || sink_->transaction_records() >=
+                                                        options_.max_transaction_records);
+  }
+
   WorkerOptions options_;
   std::unique_ptr<Stage> stage_;
   SyncStage* sync_stage_;  // stage_, when it is synchronous: called directly
   Outcome sync_outcome_;   // reused by every synchronous task
   WorkerObserver* observer_;
   const topics::StageSpec* spec_;  // points into options_.spec
+  bool exactly_once_;
+  // exactly_once: a record of the open transaction failed; it must abort.
+  bool transaction_doomed_ = false;
   CircuitBreaker circuit_;
   // Topics this worker consumes; TopicPartition::topic indexes it.
   static constexpr int32_t kInputTopic = 0;

@@ -265,6 +265,9 @@ void WorkerImpl::on_send_failed(uint64_t record_id, SendFailure failure, const s
   if (record == nullptr || record->state != TaskState::kProducing) return;  // dropped already
   spdlog::error("stage {}: {}", spec_->name, why);
   PartitionContext& partition = *record->partition;
+  // exactly_once: the transaction cannot commit with a record missing; it
+  // aborts, and every partition goes back (worker_transactions.cc).
+  if (exactly_once_ && failure != SendFailure::kFatal) transaction_doomed_ = true;
   switch (failure) {
     case SendFailure::kTooLarge:
     case SendFailure::kInvalidRecord:
@@ -281,8 +284,10 @@ void WorkerImpl::on_send_failed(uint64_t record_id, SendFailure failure, const s
       // and then it is dead-lettered with this error instead of being run.
       partition.refused[record->offset] = {
           failure == SendFailure::kTooLarge ? "too_large" : "invalid_record", why};
+      if (exactly_once_) return;
       return start_rewind(partition);
     case SendFailure::kRetriable:
+      if (exactly_once_) return;
       return start_rewind(partition);
     case SendFailure::kFatal:
       rewind_all_ = true;

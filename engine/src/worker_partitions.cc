@@ -109,7 +109,9 @@ void WorkerImpl::assign_known(const std::vector<PartitionContext*>& joining) {
                       : context->phase == PartitionPhase::kRewinding
                           ? context->offsets.position()
                           : context->offsets.next_fetch();
-    if (context->phase == PartitionPhase::kRewinding) {
+    // (A rewind that must first read the committed offset still does, and
+    // seeks then: until then it stays paused, dropping what it fetches.)
+    if (context->phase == PartitionPhase::kRewinding && !context->reread_committed) {
       context->phase = PartitionPhase::kActive;
       context->set_reason(kPauseRewinding, false);
     }
@@ -140,7 +142,21 @@ void WorkerImpl::assign_known(const std::vector<PartitionContext*>& joining) {
 // starts at its first fetched offset. A failed read, as a whole or for one
 // partition, leaves it in kStarting for a later try.
 void WorkerImpl::read_starts(std::vector<PartitionContext*> contexts, int timeout_ms) {
-  if (contexts.empty()) return;
+  for (PartitionContext* context : contexts) context->set_reason(kPauseStarting, true);
+  for (PartitionContext* context : read_committed(std::move(contexts), timeout_ms)) {
+    context->phase = PartitionPhase::kActive;
+    context->set_reason(kPauseStarting, false);
+  }
+}
+
+// One committed-offsets request for `contexts`: each one read gets its
+// offsets from it (PartitionOffsets::from_first_fetch() when nothing was
+// ever committed: a partition in kStarting; a rewound one goes back to
+// where it started); each one not read waits with backoff. Returns those read.
+std::vector<PartitionContext*> WorkerImpl::read_committed(std::vector<PartitionContext*> contexts,
+                                                          int timeout_ms) {
+  std::vector<PartitionContext*> read_ok;
+  if (contexts.empty()) return read_ok;
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(contexts.size())));
   for (PartitionContext* context : contexts) {
     rd_kafka_topic_partition_list_add(list.get(), consumed_topics_[context->where.topic].c_str(),
@@ -159,8 +175,6 @@ void WorkerImpl::read_starts(std::vector<PartitionContext*> contexts, int timeou
                                                               "]")
                               : read;
     if (!one.is_ok()) {
-      context.phase = PartitionPhase::kStarting;
-      context.set_reason(kPauseStarting, true);
       context.backoff = next_backoff(context.backoff);
       context.retry_at = Clock::now() + context.backoff;
       spdlog::warn("stage {}: {}; partition {} waits, paused, and the read is tried again in "
@@ -178,17 +192,19 @@ void WorkerImpl::read_starts(std::vector<PartitionContext*> contexts, int timeou
       for (const OffsetRange& range : done) skipped += static_cast<size_t>(range.last - range.first + 1);
       context.offsets = PartitionOffsets(element.offset, std::move(done));
       context.offsets.mark_committed(element.offset);
+    } else if (context.phase == PartitionPhase::kRewinding) {
+      context.offsets = PartitionOffsets(context.offsets.start());
     } else {
       context.offsets = PartitionOffsets::from_first_fetch();
     }
-    context.phase = PartitionPhase::kActive;
-    context.set_reason(kPauseStarting, false);
     context.backoff = std::chrono::milliseconds(0);
+    read_ok.push_back(&context);
   }
   if (skipped > 0) {
     spdlog::info("stage {}: {} records finished by the previous owner will be skipped",
                  spec_->name, skipped);
   }
+  return read_ok;
 }
 
 // Revocation (eager: of every partition; cooperative: of some): finish the
@@ -212,6 +228,9 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   if (lost) {
     spdlog::warn("stage {}: assignment of {} partitions lost; abandoning their tasks "
                  "uncommitted (the new owner runs them)", spec_->name, revoked.size());
+    // Their records in the open transaction must never be visible: it aborts,
+    // and the partitions kept (if any) go back to their committed offsets.
+    if (exactly_once_) abort_and_rewind(Clock::now() + kTransactionDeadline);
   } else {
     // While stopping, the shutdown's own deadline still holds.
     auto deadline = stopping_ ? stop_deadline() : Clock::now() + options_.shutdown_deadline;
@@ -283,12 +302,20 @@ void WorkerImpl::drop_records(const std::function<bool(const TaskRecord&)>& whic
 void WorkerImpl::start_rewind(PartitionContext& partition) {
   // Nothing read yet: nothing to go back to.
   if (partition.phase == PartitionPhase::kStarting || !partition.offsets.started()) return;
+  if (exactly_once_) {
+    // What this worker saw done since the last commit went with the aborted
+    // transaction: only the broker's committed offsets say what is done.
+    partition.reread_committed = true;
+    if (partition.phase != PartitionPhase::kRewinding) partition.retry_at = Clock::now();
+  }
   if (partition.phase != PartitionPhase::kRewinding) {
-    partition.offsets = partition.offsets.rewound();
+    if (!exactly_once_) {
+      partition.offsets = partition.offsets.rewound();
+      partition.backoff = next_backoff(partition.backoff);
+      partition.retry_at = Clock::now() + partition.backoff;
+    }
     partition.phase = PartitionPhase::kRewinding;
     partition.set_reason(kPauseRewinding, true);
-    partition.backoff = next_backoff(partition.backoff);
-    partition.retry_at = Clock::now() + partition.backoff;
   }
   partition.delayed.clear();  // its delayed records go too, and are read again
   PartitionContext* which = &partition;
@@ -308,15 +335,26 @@ Status WorkerImpl::recover_phase() {
     rewind_all_ = false;
     for (auto& [where, partition] : partitions_) start_rewind(partition);
     if (sink_->needs_rebuild()) {
-      if (Status s = sink_->rebuild(); !s.is_ok()) return s;
+      // exactly_once: a new producer's transactions need the broker; without
+      // it the partitions stay paused and the rebuild is tried again.
+      if (Status s = sink_->rebuild(); !s.is_ok()) {
+        if (s.code() != StatusCode::kTransient) return s;
+        spdlog::warn("stage {}: {}; tried again", spec_->name, s.message());
+      }
     }
   }
   auto now = Clock::now();
-  std::vector<PartitionContext*> starting, rewinding;
+  std::vector<PartitionContext*> starting, rereading, rewinding;
   for (auto& [where, partition] : partitions_) {
     if (partition.retry_at > now) continue;
     if (partition.phase == PartitionPhase::kStarting) starting.push_back(&partition);
-    if (partition.phase == PartitionPhase::kRewinding) rewinding.push_back(&partition);
+    if (partition.phase == PartitionPhase::kRewinding) {
+      (partition.reread_committed ? rereading : rewinding).push_back(&partition);
+    }
+  }
+  for (PartitionContext* context : read_committed(rereading, kStartReadTimeoutMs)) {
+    context->reread_committed = false;
+    rewinding.push_back(context);
   }
   if (!starting.empty()) {
     read_starts(starting, kStartReadTimeoutMs);
@@ -394,7 +432,9 @@ void WorkerImpl::flow_control_phase() {
     partition.set_reason(kPauseFlow, flow_paused_);
     partition.set_reason(kPauseStageDown, stage_down_);
     partition.set_reason(kPauseHeld, held_now);
-    if (partition.offsets.window() <= options_.max_window_per_partition / 2) {
+    if (partition.offsets.window() <= options_.max_window_per_partition / 2 &&
+        (!exactly_once_ || partition.offsets.done_ranges_bound() <=
+                                options_.max_done_ranges_per_partition / 2)) {
       partition.set_reason(kPauseWindow, false);
     }
   }

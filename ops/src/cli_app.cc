@@ -74,6 +74,10 @@ void add_run(CLI::App& app, CliState& s) {
                  "Serve /metrics on HOST:PORT, or on 127.0.0.1:PORT for a bare PORT");
   run->add_option("--log-file", s.run.log_file,
                   "Write logs to this file (appended) instead of stderr");
+  run->add_option("--instance", s.run.instance,
+                  "exactly_once: this worker's name among its stage's workers ([A-Za-z0-9._-]; "
+                  "keep it across restarts, unique among live workers; default <host>-<pid>)")
+      ->envname("SLUICE_INSTANCE");
   run->callback([&s] { s.action = [&s] { return run_command(s.run); }; });
 }
 

@@ -17,6 +17,7 @@ struct RunOptions {
   std::string stage;  // a stage name, or "all"
   std::string metrics_addr;  // empty: no /metrics endpoint
   std::string log_file;      // empty: logs go to stderr
+  std::string instance;      // exactly_once: this worker's name; empty: <host>-<pid>
 };
 int run_command(const RunOptions& options);
 

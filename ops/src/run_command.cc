@@ -1,5 +1,10 @@
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -15,10 +20,6 @@ namespace {
 // Features the spec format accepts but this engine does not run yet. They
 // are refused rather than silently weakened.
 Status check_supported(const topics::StageSpec& stage) {
-  if (stage.guarantee == topics::Guarantee::kExactlyOnce) {
-    return usage_error("stage " + stage.name +
-                       ": guarantee exactly_once is not implemented yet; use at_least_once");
-  }
   if (stage.state) {
     return usage_error("stage " + stage.name + ": state: true is not implemented yet");
   }
@@ -39,7 +40,27 @@ Result<std::vector<std::string>> chosen_stages(const topics::PipelineSpec& spec,
   return names;
 }
 
+// exactly_once names each worker's transactional producer after it
+// (topics/names.h): a restart under the same name fences the old one at
+// once. Without --instance, the host and process id: unique, but a restart
+// then waits out the killed worker's transaction (transaction.timeout.ms).
+Result<std::string> instance_name(const std::string& given) {
+  if (given.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0) std::strcpy(host, "host");
+    return std::string(host) + "-" + std::to_string(getpid());
+  }
+  bool valid = given.size() <= 200 && std::all_of(given.begin(), given.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+  if (!valid) {
+    return usage_error("--instance '" + given + "': use up to 200 of [A-Za-z0-9._-]");
+  }
+  return given;
+}
+
 Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::string& stage,
+                                            const std::string& instance,
                                             MetricsServer* metrics) {
   const topics::StageSpec& spec = *target.spec.find_stage(stage);  // chosen_stages checked
   if (Status s = check_supported(spec); !s.is_ok()) return s;
@@ -50,6 +71,7 @@ Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::str
   options.stage = stage;
   options.kafka = target.kafka;
   options.kafka.client_id = "sluice-" + target.spec.pipeline + "-" + stage;
+  options.instance = instance;
   options.observer = metrics ? metrics->observer(stage) : nullptr;
   options.abandon = &abandon_requested();
   return Worker::create(std::move(options), std::move(made).value());
@@ -84,6 +106,8 @@ int run_command(const RunOptions& options) {
   if (Status s = stages::check_builtins(target->spec); !s.is_ok()) return report(s);
   auto chosen = chosen_stages(target->spec, options.stage);
   if (!chosen.is_ok()) return report(chosen.status());
+  auto instance = instance_name(options.instance);
+  if (!instance.is_ok()) return report(instance.status());
   const std::vector<std::string>& names = *chosen;
   std::unique_ptr<MetricsServer> metrics;
   if (!options.metrics_addr.empty()) {
@@ -93,7 +117,7 @@ int run_command(const RunOptions& options) {
   }
   std::vector<std::unique_ptr<Worker>> workers;
   for (const std::string& name : names) {
-    auto worker = make_worker(*target, name, metrics.get());
+    auto worker = make_worker(*target, name, *instance, metrics.get());
     if (!worker.is_ok()) return report(worker.status());
     workers.push_back(std::move(worker).value());
   }

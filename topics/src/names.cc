@@ -44,6 +44,11 @@ std::string group_id(const std::string& pipeline, const std::string& stage) {
   return "sluice." + pipeline + "." + stage;
 }
 
+std::string transactional_id(const std::string& pipeline, const std::string& stage,
+                             const std::string& instance) {
+  return group_id(pipeline, stage) + "." + instance;
+}
+
 std::string input_topic(const PipelineSpec& spec, const StageSpec& stage) {
   if (spec.entry_stage().name == stage.name) return intake_topic(spec.pipeline);
   return stage_topic(spec.pipeline, stage.name);

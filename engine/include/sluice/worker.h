@@ -6,7 +6,10 @@
 // stop fetching, finish in-flight work within the shutdown deadline, wait for
 // delivery, commit, leave the group, close the producer, close the stage.
 // At-least-once: an input offset is committed only once every record it
-// caused is acknowledged by the broker. run() is called from one thread;
+// caused is acknowledged by the broker. Exactly-once (the stage's
+// `guarantee`): the records a batch of tasks caused and their input offsets
+// commit in one Kafka transaction, every transaction_interval or sooner at
+// max_transaction_records. run() is called from one thread;
 // `stop` may be set from any thread (e.g. by a signal handler's flag).
 #pragma once
 
@@ -30,6 +33,18 @@ struct WorkerOptions {
   KafkaOptions kafka;      // resolved bootstrap + librdkafka properties
   std::chrono::milliseconds shutdown_deadline{30000};
   std::chrono::milliseconds commit_interval{1000};
+  // exactly_once: names this worker among its stage's workers; its
+  // transactional.id is sluice.<p>.<stage>.<instance> (topics/names.h). Keep
+  // it stable across restarts of one worker, unique among live ones.
+  std::string instance;
+  std::chrono::milliseconds transaction_interval{100};
+  size_t max_transaction_records = 10000;
+  // exactly_once: per partition, ranges of offsets done above its committed
+  // position (tasks that finished out of order). Each costs room in the
+  // commit's done-offsets metadata (done_offsets.h), which must hold them
+  // all: an offset done but left out would run again after a crash, and its
+  // outputs appear twice. At the bound the partition pauses.
+  size_t max_done_ranges_per_partition = 150;
   // Consumption pauses when the tasks consumed but not yet produced reach
   // either bound (and resumes below half of both): records may be large.
   size_t max_buffered_tasks = 10000;

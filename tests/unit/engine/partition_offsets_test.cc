@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace sluice::engine {
 namespace {
 
@@ -139,6 +141,28 @@ TEST(PartitionOffsets, WindowCountsEverythingAboveThePosition) {
   EXPECT_EQ(tracker.window(), 4u);  // 0 holds 1..3 in the window
   tracker.complete(0);
   EXPECT_EQ(tracker.window(), 1u);
+}
+
+// exactly_once pauses a partition on done_ranges_bound(): it must never be
+// below the ranges the commit's metadata will have to carry.
+TEST(PartitionOffsets, DoneRangesBoundCoversDoneAboveThroughRandomCompletions) {
+  std::mt19937 random(7);
+  PartitionOffsets tracker(100, {{140, 145}, {170, 171}, {300, 310}});
+  std::vector<int64_t> open;
+  for (int64_t offset = 100; offset < 400; ++offset) {
+    if (tracker.take(offset) == PartitionOffsets::Intake::kTrack) open.push_back(offset);
+    // Complete a random earlier offset now and then: out of order.
+    while (!open.empty() && random() % 3 == 0) {
+      size_t pick = random() % open.size();
+      tracker.complete(open[pick]);
+      open.erase(open.begin() + static_cast<std::ptrdiff_t>(pick));
+    }
+    ASSERT_GE(tracker.done_ranges_bound(), tracker.done_above().size()) << "at " << offset;
+  }
+  for (int64_t offset : open) tracker.complete(offset);
+  EXPECT_EQ(tracker.done_above().size(), 0u);
+  EXPECT_EQ(tracker.done_ranges_bound(), 0u);
+  EXPECT_EQ(tracker.position(), 400);
 }
 
 }  // namespace

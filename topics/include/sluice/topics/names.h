@@ -32,6 +32,12 @@ std::string dlq_topic(const std::string& pipeline, const std::string& stage);
 std::string dlq_ledger_topic(const std::string& pipeline, const std::string& stage);
 std::string changelog_topic(const std::string& pipeline, const std::string& stage);
 std::string group_id(const std::string& pipeline, const std::string& stage);
+// exactly_once: the transactional.id of one worker instance of a stage,
+// sluice.<p>.<stage>.<instance>. Stable across restarts of the instance, so
+// that a restarted worker fences its predecessor (and aborts its open
+// transaction at once); unique per live worker, or they fence each other.
+std::string transactional_id(const std::string& pipeline, const std::string& stage,
+                             const std::string& instance);
 
 // The topic a stage consumes: <p>.intake for the entry stage, else <p>.<stage>.
 std::string input_topic(const PipelineSpec& spec, const StageSpec& stage);

@@ -1,0 +1,66 @@
+// exactly_once: the worker's side of transactions (the sink's is
+// output_sink_transactions.cc).
+//
+// A transaction holds every record produced since the last one ended
+// (outputs, retry records, dead letters) and the input offsets their tasks
+// made committable, with the offsets done above each (done_offsets.h). It
+// commits every transaction_interval, sooner at max_transaction_records, and
+// before a revocation or a stop. Tasks still running carry over: their
+// records go into the next one. A commit first waits for every record of the
+// transaction to be acknowledged, so the tasks those finish are counted done
+// in it. When a transaction aborts (or its producer must be rebuilt), every
+// partition goes back to its committed offset as the broker has it, and the
+// tasks since run again: read_committed readers never see their records.
+#include <spdlog/spdlog.h>
+
+#include "worker_impl.h"
+
+namespace sluice::engine {
+
+// Returns true when the transaction committed (or there was nothing to
+// commit); otherwise every partition is rewinding (or will be, once the
+// producer is rebuilt: recover_phase).
+bool WorkerImpl::commit_transaction(bool all, Clock::time_point deadline) {
+  next_commit_ = Clock::now() + options_.transaction_interval;
+  if (sink_->needs_rebuild()) return false;
+  if (!transaction_doomed_ && !sink_->flush(deadline)) {
+    spdlog::warn("stage {}: the records of the open transaction were not all acknowledged in "
+                 "time; aborting it", spec_->name);
+    transaction_doomed_ = true;
+  }
+  if (transaction_doomed_) {
+    abort_and_rewind(deadline);
+    return false;
+  }
+  std::vector<CommitRequest> requests = positions(all);
+  if (requests.empty() && !sink_->in_transaction()) return true;
+  switch (sink_->commit_transaction(requests, deadline)) {
+    case TransactionEnd::kCommitted:
+      for (const CommitRequest& request : requests) {
+        find_partition(request.topic->c_str(), request.partition)
+            ->offsets.mark_committed(request.position);
+      }
+      return true;
+    case TransactionEnd::kAborted:
+      rewind_every_partition();
+      return false;
+    case TransactionEnd::kRebuild:
+      rewind_all_ = true;
+      return false;
+  }
+  return false;
+}
+
+// A record of the transaction failed (or was never acknowledged): it can
+// only abort.
+void WorkerImpl::abort_and_rewind(Clock::time_point deadline) {
+  transaction_doomed_ = false;
+  if (sink_->abort_transaction(deadline) == TransactionEnd::kRebuild) rewind_all_ = true;
+  rewind_every_partition();
+}
+
+void WorkerImpl::rewind_every_partition() {
+  for (auto& [where, partition] : partitions_) start_rewind(partition);
+}
+
+}  // namespace sluice::engine
