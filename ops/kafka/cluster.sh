@@ -179,7 +179,7 @@ cmd_start_node() { # cmd_start_node DIR N
   echo "kafka.sh: node $n running at 127.0.0.1:${client_ports[n]} (pid $pid, dir $dir)" >&2
 }
 
-# --- status, leader ---------------------------------------------------------------------
+# --- status, partitions ---------------------------------------------------------------------
 
 cluster_status() { # cluster_status DIR: a line per node; exit status 0 when each answers
   local dir=$1 n pid all=0
@@ -198,10 +198,13 @@ cluster_status() { # cluster_status DIR: a line per node; exit status 0 when eac
   return "$all"
 }
 
-cmd_leader() { # cmd_leader DIR TOPIC PARTITION: prints the number of the leading node
-  need_cluster "$1"
+# Prints the number of the node that leads TOPIC's PARTITION (WHAT leader), or those of
+# its in-sync replicas, in order and comma-separated (WHAT isr), as the cluster's
+# metadata has them.
+cmd_partition() { # cmd_partition WHAT DIR TOPIC PARTITION
+  need_cluster "$2"
   need python3 python3
-  [[ -f $1/bootstrap ]] || die "$1/bootstrap is missing: the cluster has not started"
-  python3 "$HERE/partition_leader.py" "$(<"$1/bootstrap")" "$2" "$3" ||
-    exit 1 # partition_leader.py said why
+  [[ -f $2/bootstrap ]] || die "$2/bootstrap is missing: the cluster has not started"
+  python3 "$HERE/partition_metadata.py" "$1" "$(<"$2/bootstrap")" "$3" "$4" ||
+    exit 1 # partition_metadata.py said why
 }

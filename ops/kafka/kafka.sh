@@ -44,6 +44,7 @@ usage: kafka.sh fetch  [--version V]                    cache the broker's jars
        kafka.sh kill-node  N [--dir DIR]                 SIGKILL
        kafka.sh start-node N [--dir DIR]                 restart it on its data, wait until it answers
        kafka.sh leader TOPIC PARTITION [--dir DIR]       print the node that leads the partition
+       kafka.sh isr    TOPIC PARTITION [--dir DIR]       print its in-sync nodes, e.g. 1,2,3
 V: a Kafka 3.x or 4.x release; default \$SLUICE_KAFKA_VERSION, else $DEFAULT_VERSION.
 DIR defaults to $DEFAULT_DIR (port $DEFAULT_PORT when free, else a free port).
 --nodes 3 --port N: clients on N, N+1, N+2, controllers on N+3, N+4, N+5.
@@ -411,7 +412,7 @@ parse_args() {
   cmd=$1
   shift
   case $cmd in
-    fetch | start | stop | status | run | stop-node | kill-node | start-node | leader) ;;
+    fetch | start | stop | status | run | stop-node | kill-node | start-node | leader | isr) ;;
     -h | --help | help) usage && exit 0 ;;
     *) usage_error "unknown command '$cmd'" ;;
   esac
@@ -422,7 +423,7 @@ parse_args() {
         version=$2
         shift
         ;;
-      start:--dir | stop:--dir | status:--dir | *-node:--dir | leader:--dir)
+      start:--dir | stop:--dir | status:--dir | *-node:--dir | leader:--dir | isr:--dir)
         [[ -n ${2:-} ]] || usage_error "--dir needs a value"
         dir=$2
         shift
@@ -444,7 +445,7 @@ parse_args() {
       stop:--clean) clean=1 ;;
       *:-h | *:--help) usage && exit 0 ;;
       run:[!-]*) break ;; # the class: it and what follows go to java as they are
-      *-node:[!-]* | leader:[!-]*) run_args+=("$1") ;;
+      *-node:[!-]* | leader:[!-]* | isr:[!-]*) run_args+=("$1") ;;
       *) usage_error "unknown argument '$1' for '$cmd'" ;;
     esac
     shift
@@ -455,9 +456,9 @@ parse_args() {
     *-node:1) [[ ${run_args[0]} =~ ^[1-3]$ ]] ||
       usage_error "$cmd: expected a node number 1, 2 or 3, got '${run_args[0]}'" ;;
     *-node:*) usage_error "$cmd needs one node number (1, 2 or 3)" ;;
-    leader:2) [[ ${run_args[1]} =~ ^[0-9]+$ ]] ||
-      usage_error "leader: expected a partition number, got '${run_args[1]}'" ;;
-    leader:*) usage_error "leader needs a topic and a partition number" ;;
+    leader:2 | isr:2) [[ ${run_args[1]} =~ ^[0-9]+$ ]] ||
+      usage_error "$cmd: expected a partition number, got '${run_args[1]}'" ;;
+    leader:* | isr:*) usage_error "$cmd needs a topic and a partition number" ;;
   esac
   dir=$(realpath -m -- "$dir")
 }
@@ -480,7 +481,7 @@ main() {
     stop-node) cmd_stop_node "$dir" "${run_args[0]}" ;;
     kill-node) cmd_kill_node "$dir" "${run_args[0]}" ;;
     start-node) cmd_start_node "$dir" "${run_args[0]}" ;; # the cluster's own version
-    leader) cmd_leader "$dir" "${run_args[@]}" ;;
+    leader | isr) cmd_partition "$cmd" "$dir" "${run_args[@]}" ;;
   esac
 }
 

@@ -1,7 +1,8 @@
-"""Prints the broker id of the leader of one partition: `kafka.sh leader` (in the
-3-node cluster, node N has broker id N).
+"""Prints the broker id of the leader of one partition (`kafka.sh leader`), or the ids
+of its in-sync replicas, comma-separated (`kafka.sh isr`). In the 3-node cluster,
+node N has broker id N.
 
-usage: partition_leader.py BOOTSTRAP TOPIC PARTITION   (BOOTSTRAP: host:port,...)
+usage: partition_metadata.py leader|isr BOOTSTRAP TOPIC PARTITION   (BOOTSTRAP: host:port,...)
 
 Asks the first broker that answers with one Metadata request, version 4: the oldest
 that Kafka 4.x still serves (KIP-896) and the newest without the flexible encoding,
@@ -20,7 +21,7 @@ ERRORS = {3: "the topic does not exist", 5: "the partition has no leader"}
 
 
 def fail(message):
-    sys.exit(f"kafka.sh leader: {message}")
+    sys.exit(f"kafka.sh: {message}")
 
 
 def request(topic):
@@ -67,8 +68,8 @@ class Reader:
         return [self.take(">i") for _ in range(self.take(">i"))]
 
 
-def leader(response, partition):
-    """The leader's id from a Metadata v4 response for one topic."""
+def partition_state(response, partition):
+    """(leader id, in-sync replica ids) from a Metadata v4 response for one topic."""
     r = Reader(response)
     r.take(">ii")  # correlation id, throttle time
     for _ in range(r.take(">i")):  # brokers: id, host, port, rack
@@ -81,18 +82,20 @@ def leader(response, partition):
         fail(f"topic {name}: {ERRORS.get(error, f'error code {error}')}")
     for _ in range(r.take(">i")):
         error, index, leader_id = r.take(">hii")
-        r.int_array(), r.int_array()  # replicas, in-sync replicas
+        _replicas, isr = r.int_array(), r.int_array()
         if index == partition:
             if error or leader_id < 0:
                 fail(f"{name} [{partition}]: {ERRORS.get(error or 5, f'error code {error}')}")
-            return leader_id
+            return leader_id, isr
     fail(f"topic {name} has no partition {partition}")
 
 
 def main():
-    if len(sys.argv) != 4 or not sys.argv[3].isdigit():
-        sys.exit("usage: partition_leader.py BOOTSTRAP TOPIC PARTITION")
-    addresses, topic, partition = sys.argv[1].split(","), sys.argv[2], int(sys.argv[3])
+    if (len(sys.argv) != 5 or sys.argv[1] not in ("leader", "isr") or
+            not sys.argv[4].isdigit()):
+        sys.exit("usage: partition_metadata.py leader|isr BOOTSTRAP TOPIC PARTITION")
+    what, addresses = sys.argv[1], sys.argv[2].split(",")
+    topic, partition = sys.argv[3], int(sys.argv[4])
     failures = []
     for address in addresses:
         try:
@@ -100,7 +103,8 @@ def main():
         except OSError as e:
             failures.append(f"{address}: {e}")
             continue
-        print(leader(response, partition))
+        leader, isr = partition_state(response, partition)
+        print(leader if what == "leader" else ",".join(map(str, sorted(isr))))
         return
     fail(f"no broker answered ({'; '.join(failures)})")
 
