@@ -16,8 +16,10 @@
 readonly CLUSTER_SIZE=3
 readonly CLUSTER_REPLICATION=3
 readonly CLUSTER_MIN_ISR=2
-# Three JVMs share the machine: a smaller heap than the single broker's.
+# Three JVMs share the machine: a smaller heap than the single broker's, and more
+# time to start (measured up to 45 s on 2 cores busy with other builds).
 readonly NODE_HEAP=(-Xms64m -Xmx256m)
+readonly CLUSTER_START_TIMEOUT=${SLUICE_KAFKA_START_TIMEOUT:-120}
 
 node_dirs=() # set by set_node_dirs
 set_node_dirs() { # set_node_dirs DIR: node_dirs=(DIR/node1 ... DIR/node3)
@@ -89,18 +91,31 @@ prepare_nodes() { # prepare_nodes DIR
   ((!failed)) || exit 1 # format_storage said why
 }
 
-# Waits until node N answers; on failure shows its log and sets not_ready to a line
-# naming the node, its log and why.
-await_node() { # await_node DIR N PID DEADLINE
-  local node=$1/node$2
-  await_started "$node" "$3" "${client_ports[$2]}" "$4" && return 0
-  tail -n 30 "$node/kafka.log" >&2
-  not_ready="node $2 of the cluster in $1 $not_ready (log: $node/kafka.log)"
-  return 1
+# Waits until each node N answers (pids[N] is its pid), looking at all of them in turn
+# so that one that exits is reported at once. On failure shows that node's log tail
+# and sets not_ready to a line naming the node, its log and why.
+pids=()
+await_nodes() { # await_nodes DIR DEADLINE N...
+  local dir=$1 deadline=$2 n state waiting=("${@:3}") still
+  while ((${#waiting[@]})); do
+    still=()
+    for n in "${waiting[@]}"; do
+      state=0
+      check_started "$dir/node$n" "${pids[n]}" "${client_ports[n]}" "$deadline" || state=$?
+      if ((state == 1)); then
+        tail -n 30 "$dir/node$n/kafka.log" >&2
+        not_ready="node $n of the cluster in $dir $not_ready (log: $dir/node$n/kafka.log)"
+        return 1
+      fi
+      ((state == 0)) || still+=("$n")
+    done
+    waiting=("${still[@]}")
+    ((${#waiting[@]} == 0)) || sleep 0.25
+  done
 }
 
 cmd_cluster_start() { # cmd_cluster_start DIR PORT FRESH
-  local dir=$1 port=$2 fresh=$3 n pids=() deadline
+  local dir=$1 port=$2 fresh=$3 n
   [[ $dir != *[[:space:],\\]* ]] || die "--dir '$dir': a path without spaces, commas or backslashes, please"
   need java default-jre-headless
   need python3 python3
@@ -118,16 +133,15 @@ cmd_cluster_start() { # cmd_cluster_start DIR PORT FRESH
 
   rm -f "$dir/bootstrap"
   # All at once: a node's broker starts only once a quorum of controllers (two) runs.
+  pids=()
   for ((n = 1; n <= CLUSTER_SIZE; n++)); do
     pids[n]=$(broker_pid "$dir/node$n") || pids[n]=$(launch_broker "$dir/node$n" "${NODE_HEAP[@]}")
   done
-  deadline=$((SECONDS + START_TIMEOUT))
-  for ((n = 1; n <= CLUSTER_SIZE; n++)); do
-    if ! await_node "$dir" "$n" "${pids[n]}" "$deadline"; then
-      for ((n = 1; n <= CLUSTER_SIZE; n++)); do kill_broker "$dir/node$n" "${pids[n]}"; done
-      die "$not_ready; killed the cluster's nodes"
-    fi
-  done
+  start_timeout=$CLUSTER_START_TIMEOUT
+  if ! await_nodes "$dir" $((SECONDS + start_timeout)) "${!pids[@]}"; then
+    for n in "${!pids[@]}"; do kill_broker "$dir/node$n" "${pids[n]}"; done
+    die "$not_ready; killed the cluster's nodes"
+  fi
 
   cluster_bootstrap >"$dir/bootstrap.tmp"
   mv -f "$dir/bootstrap.tmp" "$dir/bootstrap"
@@ -171,11 +185,14 @@ cmd_start_node() { # cmd_start_node DIR N
     echo "kafka.sh: node $n of $dir already running (pid $pid)" >&2
     return 0
   fi
-  pid=$(launch_broker "$dir/node$n" "${NODE_HEAP[@]}")
-  if ! await_node "$dir" "$n" "$pid" $((SECONDS + START_TIMEOUT)); then
-    kill_broker "$dir/node$n" "$pid"
-    die "$not_ready"
+  pids=()
+  pids[n]=$(launch_broker "$dir/node$n" "${NODE_HEAP[@]}")
+  start_timeout=$CLUSTER_START_TIMEOUT
+  if ! await_nodes "$dir" $((SECONDS + start_timeout)) "$n"; then
+    kill_broker "$dir/node$n" "${pids[n]}"
+    die "$not_ready; killed it"
   fi
+  pid=${pids[n]}
   echo "kafka.sh: node $n running at 127.0.0.1:${client_ports[n]} (pid $pid, dir $dir)" >&2
 }
 

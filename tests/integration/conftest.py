@@ -618,7 +618,7 @@ class KafkaCluster:
     def start_node(self, node):
         """Returns once the node answers: it has caught up with the cluster's metadata
         and the controller took it back; its replicas catch up afterwards (isr())."""
-        kafka_sh(self.directory, "start-node", node)
+        kafka_sh(self.directory, "start-node", node, timeout=180)
 
     def leader(self, topic, partition):
         """The number of the node that leads the partition, per the cluster's metadata."""

@@ -5,6 +5,8 @@ a passthrough worker) still delivers every job, since min.insync.replicas=2 lets
 two nodes left take writes; restarted, the node rejoins (back in the partitions'
 in-sync replicas). Starts a cluster of its own (fixture kafka_cluster)."""
 
+import pathlib
+import re
 import time
 
 from conftest import (apply_topics, builtin_stage, pipeline_spec, read_done, run_sluice,
@@ -57,5 +59,15 @@ def test_replicated_topics_survive_a_node_killed_and_restarted(
     wait_until(lambda: all(victim in kafka_cluster.isr(intake, p) for p in range(PARTITIONS)),
                60, f"node {victim} back in the in-sync replicas of {intake}")
     print(f"measured: node {victim} answered {answered:.1f}s after start-node, in sync "
-          f"{time.monotonic() - restarted:.1f}s after")
+          f"{time.monotonic() - restarted:.1f}s after; RSS per node: {_rss_mib(kafka_cluster)}")
     assert worker.terminate() == 0
+
+
+def _rss_mib(cluster):
+    """{node: resident MiB} of the cluster's JVMs (DIR/nodeN/pid, see ops/kafka)."""
+    rss = {}
+    for node in (1, 2, 3):
+        pid = (cluster.directory / f"node{node}" / "pid").read_text().strip()
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+        rss[node] = int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) // 1024
+    return rss
