@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034 # (sets kafka.sh's globals)
 # A 3-node Kafka cluster on loopback (`kafka.sh start --nodes 3`) and the commands on
 # one of its nodes, for tests that stop, kill and restart brokers. Sourced by kafka.sh,
-# whose helpers (broker_pid, launch_broker, await_started, ...) it uses.
+# whose helpers (broker_pid, launch_broker, check_started, ...) it uses.
 #
 # Each node combines broker and controller; the three are the controller quorum's
 # voters (static controller.quorum.voters), so the cluster takes writes while two of
@@ -196,7 +196,7 @@ cmd_start_node() { # cmd_start_node DIR N
   echo "kafka.sh: node $n running at 127.0.0.1:${client_ports[n]} (pid $pid, dir $dir)" >&2
 }
 
-# --- status, partitions ---------------------------------------------------------------------
+# --- status, partitions --------------------------------------------------------------
 
 cluster_status() { # cluster_status DIR: a line per node; exit status 0 when each answers
   local dir=$1 n pid all=0
