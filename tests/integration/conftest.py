@@ -21,7 +21,8 @@ pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_slui
 submit, wait_until, read_done, verify, Worker`, and for specs, status, metrics and the
 broker's own view: pipeline_spec, exec_stage, builtin_stage, passthrough_pipeline,
 status_json, done_at_least, tail_records, read_settled_done, free_port, scrape_metrics,
-metric_total, kafka_topics, broker_version.
+metric_total, kafka_topics, broker_version. Brokers of a test's own: OwnBroker
+(fixture own_broker) and the 3-node KafkaCluster (fixture kafka_cluster).
 """
 
 import collections
@@ -549,6 +550,21 @@ def verify(submitted_job_ids, done_records):
 # --- a broker of one's own ---------------------------------------------------------
 
 
+def kafka_sh(directory, *args, timeout=120):
+    """`kafka.sh ARGS... --dir DIRECTORY` on the shared broker's Kafka version, which
+    must succeed; returns its stdout, stripped."""
+    version = broker_version()
+    cmd = ["bash", str(repo_path() / "ops" / "kafka" / "kafka.sh"), *map(str, args),
+           "--dir", str(directory)]
+    env = {**os.environ, **({"SLUICE_KAFKA_VERSION": version} if version else {})}
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                            stdin=subprocess.DEVNULL, env=env)
+    if result.returncode != 0:
+        pytest.fail(f"`kafka.sh {' '.join(map(str, args))}` exited {result.returncode}: "
+                    f"{result.stderr[-1000:]}", pytrace=False)
+    return result.stdout.strip()
+
+
 class OwnBroker:
     """A broker that one test starts and stops as it likes (`kafka.sh start/stop` in its
     own directory, same Kafka version as the shared one), to see what the CLI does when
@@ -560,22 +576,11 @@ class OwnBroker:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
 
-    def _kafka_sh(self, *args, timeout=120):
-        version = broker_version()
-        cmd = ["bash", str(repo_path() / "ops" / "kafka" / "kafka.sh"), *args,
-               "--dir", str(self.directory)]
-        env = {**os.environ, **({"SLUICE_KAFKA_VERSION": version} if version else {})}
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                stdin=subprocess.DEVNULL, env=env)
-        if result.returncode != 0:
-            pytest.fail(f"`kafka.sh {' '.join(args)}` exited {result.returncode}: "
-                        f"{result.stderr[-1000:]}", pytrace=False)
-
     def start(self):
-        self._kafka_sh("start", "--port", str(self.port))
+        kafka_sh(self.directory, "start", "--port", self.port)
 
     def stop(self, clean=False):
-        self._kafka_sh("stop", *(("--clean",) if clean else ()))
+        kafka_sh(self.directory, "stop", *(("--clean",) if clean else ()))
 
 
 @pytest.fixture
@@ -585,3 +590,51 @@ def own_broker(tmp_path):
     own.start()
     yield own
     own.stop(clean=True)
+
+
+class KafkaCluster:
+    """A 3-node cluster (`kafka.sh start --nodes 3`: replication 3, min.insync.replicas
+    2) that one test starts in its own directory, on free ports and the shared broker's
+    Kafka version, to stop, kill -9 and restart its nodes (numbered 1..3) mid-way. A
+    node keeps its address and data across restarts; `bootstrap` lists all three."""
+
+    def __init__(self, directory):
+        self.directory = pathlib.Path(directory)
+        self.bootstrap = None
+
+    def start(self):
+        """Returns once every node answers (up to kafka.sh's 60 s each)."""
+        self.bootstrap = kafka_sh(self.directory, "start", "--nodes", 3, timeout=240)
+
+    def stop(self, clean=False):
+        kafka_sh(self.directory, "stop", *(("--clean",) if clean else ()))
+
+    def stop_node(self, node):
+        kafka_sh(self.directory, "stop-node", node)
+
+    def kill_node(self, node):
+        kafka_sh(self.directory, "kill-node", node)
+
+    def start_node(self, node):
+        """Returns once the node answers: it has caught up with the cluster's metadata
+        and the controller took it back; its replicas catch up afterwards (isr())."""
+        kafka_sh(self.directory, "start-node", node, timeout=180)
+
+    def leader(self, topic, partition):
+        """The number of the node that leads the partition, per the cluster's metadata."""
+        return int(kafka_sh(self.directory, "leader", topic, partition))
+
+    def isr(self, topic, partition):
+        """The numbers of the partition's in-sync nodes, in order."""
+        return [int(n) for n in kafka_sh(self.directory, "isr", topic, partition).split(",")]
+
+
+@pytest.fixture
+def kafka_cluster(tmp_path):
+    """A KafkaCluster, started; stopped and wiped when the test ends."""
+    cluster = KafkaCluster(tmp_path / "kafka-cluster")
+    started = time.monotonic()
+    cluster.start()
+    print(f"\nmeasured: 3-node cluster started in {time.monotonic() - started:.1f}s")
+    yield cluster
+    cluster.stop(clean=True)
