@@ -1,0 +1,70 @@
+"""kill -9 of a worker of one stage, five times at random moments, while 20,000 jobs
+flow through FIRST (exec) -> MIDDLE (builtin) -> LAST (exec), each kill followed by a
+restart (issue 9, "Must show"); see chaos.py for the pipeline and the killer.
+
+at_least_once: 0 lost; duplicates counted, printed and bounded by what the killed
+worker held uncommitted (bound below). exactly_once: 0 lost, 0 duplicated, no
+transaction left open, per `sluice verify` (exit 0).
+
+One ctest per case (CMakeLists.txt): chaos_kills_<guarantee>_<stage>.
+"""
+
+import pytest
+
+from chaos import COMMIT_INTERVAL_S, FIRST, LAST, MIDDLE, Plan, run_chaos
+
+# What one kill can make the pipeline do twice, under at_least_once.
+#
+# A restarted worker resumes at the committed position of each partition (skipping
+# the offsets the commit's metadata names as done above it), so it redoes the tasks
+# the killed one completed after its last commit the broker confirmed; what was in
+# flight but not completed had produced nothing. Each redone task adds one record to
+# done (every stage answers one output per task): a duplicate. The worker commits,
+# every COMMIT_INTERVAL_S, what the broker acknowledged; the commit in flight at the
+# kill may be lost, so the window of completed, uncommitted work is at most two
+# intervals plus the round trips of the acknowledgement and of the commit:
+WINDOW_S = 2 * COMMIT_INTERVAL_S + 1.0
+# In that window
+#  - an exec worker completes at most C tasks per D ms (each task sleeps D ms on one
+#    of C agent threads): C * (WINDOW_S / D + 1), Plan.max_rate();
+#  - the builtin has no pace of its own: it completes what FIRST sends. The killer
+#    kills it only once it has caught up (its input depth at most what FIRST can send
+#    in Plan.caught_up_s), so it holds at most that plus what FIRST sent between
+#    the check and the kill (Kill.since_check_s, measured).
+# And never more than its stage's input held uncommitted (end - committed offsets,
+# input and retry topics) right after the kill (Kill.uncommitted, measured): the
+# redone tasks lie in that range.
+
+
+def uncommitted_bound(plan, kill):
+    """The most duplicates `kill` can cause (see above)."""
+    rate = plan.max_rate(kill.stage)
+    if rate is not None:
+        by_config = plan.concurrency + rate * WINDOW_S
+    else:
+        by_config = plan.upstream_rate(kill.stage) * (plan.caught_up_s + kill.since_check_s)
+    return min(int(by_config), kill.uncommitted)
+
+
+@pytest.mark.parametrize("victim", [FIRST, MIDDLE, LAST])
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_kill9_of_a_stages_worker_five_times(guarantee, victim, broker, pipeline_name,
+                                             tmp_path, start_worker):
+    plan = Plan(guarantee=guarantee, victim=victim, kills=5, jobs=20_000)
+    result = run_chaos(plan, tmp_path, pipeline_name, broker, start_worker)
+    assert len(result.kills) == plan.kills
+    assert all(k.exit_code == -9 for k in result.kills), result.kills
+
+    if guarantee == "exactly_once":
+        print(f"measured: {result.verified}")
+        assert result.verified.code == 0, result.verified  # 0 lost, 0 duplicated, none open
+        return
+
+    accounting = result.accounting
+    bounds = [uncommitted_bound(plan, k) for k in result.kills]
+    print(f"measured: kill -9 of {victim} x{plan.kills}: DUPLICATES {accounting.duplicates} "
+          f"(bound {sum(bounds)}: per kill {bounds}; held uncommitted "
+          f"{[k.uncommitted for k in result.kills]}); {result.elapsed_s:.1f}s")
+    assert accounting.lost == 0, accounting
+    assert accounting.unexpected == 0, accounting
+    assert accounting.duplicates <= sum(bounds), accounting
