@@ -68,3 +68,29 @@ def test_kill9_of_a_stages_worker_five_times(guarantee, victim, broker, pipeline
     assert accounting.lost == 0, accounting
     assert accounting.unexpected == 0, accounting
     assert accounting.duplicates <= sum(bounds), accounting
+
+
+@pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
+def test_kill9_with_poison_and_transient_failures(guarantee, broker, pipeline_name,
+                                                  tmp_path, start_worker):
+    """1% of jobs poison, 5% failing twice at LAST, whose worker is killed five times:
+    ok + dead-lettered = submitted, each poison job's letter after max_attempts."""
+    plan = Plan(guarantee=guarantee, victim=LAST, failures="mix", kills=5, jobs=20_000)
+    result = run_chaos(plan, tmp_path, pipeline_name, broker, start_worker)
+    assert len(result.kills) == plan.kills
+
+    if guarantee == "exactly_once":
+        print(f"measured: {result.verified}")
+        assert result.verified.code == 0, result.verified
+        return
+
+    accounting = result.accounting
+    bounds = [uncommitted_bound(plan, k) for k in result.kills]
+    print(f"measured: kill -9 of {LAST} x{plan.kills} with failures: DUPLICATES "
+          f"{accounting.duplicates} (bound {sum(bounds)}: per kill {bounds}); "
+          f"{result.elapsed_s:.1f}s")
+    assert accounting.lost == 0 and accounting.unexpected == 0, accounting
+    assert accounting.dead_jobs == plan.jobs // 100, accounting  # every poison job, only
+    assert accounting.done_jobs + accounting.dead_jobs == plan.jobs, accounting
+    assert accounting.wrong_attempts == 0, accounting
+    assert accounting.duplicates <= sum(bounds), accounting
