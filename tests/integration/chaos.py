@@ -20,9 +20,9 @@ returns a ChaosResult: the kills, the accounting, the longest stall of done.
 
 Where the moments come from: kill k waits until done passes a point drawn at random
 (seeded: the seed is printed; SLUICE_CHAOS_SEED=N replays a run's points) in the
-k-th of Plan.kills equal slices of the run, and until the worker restarted after the
-previous kill has done work (done moved since the restart; with a builtin victim, also
-its input caught up: see Killer). Every wait has a deadline.
+k-th of Plan.kills equal slices of the run, and until the worker to kill has completed
+tasks (per its /metrics: after a restart, it rejoined and works). Every wait has a
+deadline.
 """
 
 import collections
@@ -38,7 +38,7 @@ import time
 import pytest
 
 from conftest import (
-    APPEND_AGENT, apply_topics, builtin_stage, free_port, input_depth, pipeline_spec,
+    APPEND_AGENT, apply_topics, builtin_stage, free_port, pipeline_spec,
     read_done, read_settled_done, repo_path, run_sluice, scrape_metrics, sluice_path,
     status_json, submit, tail_records, verify, wait_until, write_spec)
 
@@ -69,9 +69,6 @@ class Plan:
     # A dead member holds its group's rebalance until its session times out: the
     # broker's minimum (6 s) rather than the engine's 10 s keeps 5 kills in budget.
     session_timeout_ms: int = 6000
-    # A builtin victim is killed only once its input depth is at most what its
-    # upstream can send in this long (see Killer).
-    caught_up_s: float = 2.0
     timeout_s: float = 240                 # for the run to end once the kills are done
 
     def max_rate(self, stage):
@@ -79,11 +76,6 @@ class Plan:
         at least its delay, on one of `concurrency` threads. None for the builtin."""
         delay = {FIRST: self.first_delay_ms, LAST: self.last_delay_ms}.get(stage)
         return None if delay is None else self.concurrency * 1000 / delay
-
-    def upstream_rate(self, stage):
-        """The most tasks a second the stage before `stage` sends, all its workers."""
-        upstream = STAGES[STAGES.index(stage) - 1]
-        return self.max_rate(upstream) * self.workers[upstream]
 
     def fate(self, n):
         if self.failures == "none":
@@ -241,7 +233,6 @@ class Kill:
     completed: int       # tasks the killed worker had completed in its life
     exit_code: int
     uncommitted: int     # the stage's input + retry depth right after: end - committed
-    since_check_s: float  # the builtin victim's caught-up check -> the kill (else 0)
     back_s: float = 0.0  # kill -> the restarted worker's first completed task
 
 
@@ -251,11 +242,7 @@ class Killer:
     k:
       - done has reached the k-th point: uniform in the k-th of plan.kills equal slices
         of plan.kill_span (fractions of the jobs);
-      - the worker to kill has completed tasks (after a restart: it rejoined and works);
-      - for a builtin victim, its input depth is at most what its upstream can send in
-        plan.caught_up_s: the restarted worker drained what piled up while it was gone, so
-        that what it holds uncommitted is bounded by the upstream's rate (see
-        test_chaos_kills.py).
+      - the worker to kill has completed tasks (after a restart: it rejoined and works).
     Each condition has a deadline; the run must still be going at each kill."""
 
     def __init__(self, pipeline, progress, seed, deadline_s=120):
@@ -264,7 +251,6 @@ class Killer:
         self.rng = random.Random(seed)
         self.deadline_s = deadline_s
         self.kills = []
-        self.checked_at = None
 
     def points(self):
         start, end = self.plan.kill_span
@@ -272,19 +258,11 @@ class Killer:
         return [int(self.plan.jobs * (start + width * (k + self.rng.random())))
                 for k in range(self.plan.kills)]
 
-    def caught_up_depth(self):
-        """A builtin victim's input depth at which it has caught up."""
-        return int(self.plan.upstream_rate(self.plan.victim) * self.plan.caught_up_s)
-
     def _ready(self, point, slot):
         self.pipeline.check_alive()
         done = self.progress.done()
         if done < point or not self.pipeline.completed(self.plan.victim, slot):
             return None
-        if self.plan.max_rate(self.plan.victim) is None:
-            self.checked_at = time.monotonic()
-            if input_depth(self.pipeline.spec, self.plan.victim) > self.caught_up_depth():
-                return None
         return done
 
     def _kill(self, k, point, slot):
@@ -297,13 +275,14 @@ class Killer:
                    "the killed worker's exec child to exit")
         queue = next(s for s in status_json(self.pipeline.spec)["stages"]
                      if s["stage"] == stage)["queue"]
-        since_check = killed_at - self.checked_at if self.checked_at else 0.0
         kill = Kill(stage, slot, point, self.progress.done(), int(completed), code,
-                    queue["input"]["depth"] + queue["retry"]["depth"], since_check)
+                    queue["input"]["depth"] + queue["retry"]["depth"])
         self.kills.append(kill)
         self.pipeline.start(stage, slot)
-        wait_until(lambda: self.pipeline.check_alive() and self.pipeline.completed(stage, slot),
-                   self.deadline_s, f"the worker restarted after kill {k} to complete a task")
+        # Once every job is done, a restarted worker has nothing left to complete.
+        wait_until(lambda: self.pipeline.check_alive() and (
+            self.pipeline.completed(stage, slot) or self.progress.done() >= self.plan.jobs),
+            self.deadline_s, f"the worker restarted after kill {k} to complete a task")
         kill.back_s = time.monotonic() - killed_at
         print(f"chaos: kill {k}: kill -9 of {stage}-{slot} at {kill.done} done (point "
               f"{point}) after {kill.completed} tasks of its own, exit {code}; its input "
