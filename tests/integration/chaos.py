@@ -155,6 +155,12 @@ class Pipeline:
             s["workers"] >= wanted[s["stage"]] for s in status_json(self.spec)["stages"]),
             60, f"the workers to join their groups ({wanted})")
 
+    def stop_all(self):
+        """SIGTERM to every worker, and a wait for each to exit."""
+        for slots in self.slots.values():
+            for worker in slots:
+                worker.terminate()
+
     def completed(self, stage, slot):
         """Tasks the worker in the slot has completed (ok, retried or dead-lettered),
         per its /metrics; 0 while it does not answer yet."""
@@ -430,6 +436,11 @@ def run_chaos(plan, tmp_path, pipeline_name, broker, start_worker, seed=None):
         kills = Killer(pipeline, progress, seed).run() if plan.kills else []
         if plan.guarantee == "exactly_once":
             verified = verify_settled(spec, job_ids_file, timeout=plan.timeout_s)
+            if verified.code == 0:
+                # Once the workers stopped (committing what is complete, aborting the
+                # rest), nothing more can come out: what verify says then is final.
+                pipeline.stop_all()
+                verified = cli_verify(spec, job_ids_file)
         else:
             accounting = account(spec, plan, job_ids, payloads, timeout=plan.timeout_s)
     finally:

@@ -40,28 +40,37 @@ def uncommitted_bound(plan, kill):
     return min(int(plan.concurrency + rate * WINDOW_S), kill.uncommitted)
 
 
+def run_and_check(plan, *fixtures):
+    """Runs the plan; checks that every kill was a kill -9 mid-run and, under
+    exactly_once, `sluice verify` exit 0 (0 lost, 0 duplicated, no transaction left
+    open: returns None); under at_least_once 0 lost, nothing unexpected, duplicates
+    within the bound (returns the Accounting)."""
+    result = run_chaos(plan, *fixtures)
+    assert len(result.kills) == plan.kills
+    assert all(k.exit_code == -9 for k in result.kills), result.kills
+    if plan.guarantee == "exactly_once":
+        print(f"measured: {result.verified}")
+        assert result.verified.code == 0, result.verified
+        return None
+
+    accounting = result.accounting
+    bounds = [uncommitted_bound(plan, k) for k in result.kills]
+    print(f"measured: kill -9 of {plan.victim} x{plan.kills} (failures {plan.failures}): "
+          f"DUPLICATES {accounting.duplicates} (bound {sum(bounds)}: per kill {bounds}; "
+          f"held uncommitted {[k.uncommitted for k in result.kills]}); "
+          f"{result.elapsed_s:.1f}s")
+    assert accounting.lost == 0, accounting
+    assert accounting.unexpected == 0, accounting
+    assert accounting.duplicates <= sum(bounds), accounting
+    return accounting
+
+
 @pytest.mark.parametrize("victim", [FIRST, MIDDLE, LAST])
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
 def test_kill9_of_a_stages_worker_five_times(guarantee, victim, broker, pipeline_name,
                                              tmp_path, start_worker):
-    plan = Plan(guarantee=guarantee, victim=victim, kills=5, jobs=20_000)
-    result = run_chaos(plan, tmp_path, pipeline_name, broker, start_worker)
-    assert len(result.kills) == plan.kills
-    assert all(k.exit_code == -9 for k in result.kills), result.kills
-
-    if guarantee == "exactly_once":
-        print(f"measured: {result.verified}")
-        assert result.verified.code == 0, result.verified  # 0 lost, 0 duplicated, none open
-        return
-
-    accounting = result.accounting
-    bounds = [uncommitted_bound(plan, k) for k in result.kills]
-    print(f"measured: kill -9 of {victim} x{plan.kills}: DUPLICATES {accounting.duplicates} "
-          f"(bound {sum(bounds)}: per kill {bounds}; held uncommitted "
-          f"{[k.uncommitted for k in result.kills]}); {result.elapsed_s:.1f}s")
-    assert accounting.lost == 0, accounting
-    assert accounting.unexpected == 0, accounting
-    assert accounting.duplicates <= sum(bounds), accounting
+    run_and_check(Plan(guarantee=guarantee, victim=victim, kills=5, jobs=20_000),
+                  tmp_path, pipeline_name, broker, start_worker)
 
 
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
@@ -70,21 +79,9 @@ def test_kill9_with_poison_and_transient_failures(guarantee, broker, pipeline_na
     """1% of jobs poison, 5% failing twice at LAST, whose worker is killed five times:
     ok + dead-lettered = submitted, each poison job's letter after max_attempts."""
     plan = Plan(guarantee=guarantee, victim=LAST, failures="mix", kills=5, jobs=20_000)
-    result = run_chaos(plan, tmp_path, pipeline_name, broker, start_worker)
-    assert len(result.kills) == plan.kills
-
-    if guarantee == "exactly_once":
-        print(f"measured: {result.verified}")
-        assert result.verified.code == 0, result.verified
-        return
-
-    accounting = result.accounting
-    bounds = [uncommitted_bound(plan, k) for k in result.kills]
-    print(f"measured: kill -9 of {LAST} x{plan.kills} with failures: DUPLICATES "
-          f"{accounting.duplicates} (bound {sum(bounds)}: per kill {bounds}); "
-          f"{result.elapsed_s:.1f}s")
-    assert accounting.lost == 0 and accounting.unexpected == 0, accounting
+    accounting = run_and_check(plan, tmp_path, pipeline_name, broker, start_worker)
+    if accounting is None:
+        return  # exactly_once: `sluice verify` said it
     assert accounting.dead_jobs == plan.jobs // 100, accounting  # every poison job, only
     assert accounting.done_jobs + accounting.dead_jobs == plan.jobs, accounting
     assert accounting.wrong_attempts == 0, accounting
-    assert accounting.duplicates <= sum(bounds), accounting
