@@ -62,6 +62,7 @@ class Plan:
     first_delay_ms: int = 15
     last_delay_ms: int = 5
     partitions: int = 3
+    replication: int = 1                   # 3 on the 3-node cluster (test_chaos_brokers)
     keys: int = 997
     max_attempts: int = 4
     # Kills fall in (start, end) of the run, as fractions of the jobs done.
@@ -107,7 +108,7 @@ def chaos_spec(tmp_path, pipeline_name, broker, plan):
                         "--concurrency", c]}
     spec = pipeline_spec(pipeline_name, broker, [
         first, builtin_stage(MIDDLE, "passthrough", next=[LAST]), last],
-        partitions=plan.partitions, guarantee=plan.guarantee,
+        partitions=plan.partitions, replication=plan.replication, guarantee=plan.guarantee,
         retry={"max_attempts": plan.max_attempts, "backoff": "100ms", "max_backoff": "1s"})
     spec["kafka"]["properties"] = {"session.timeout.ms": str(plan.session_timeout_ms),
                                    "heartbeat.interval.ms": "1000"}
@@ -196,10 +197,13 @@ class Progress:
 
     def _poll(self):
         while not self._stop.is_set():
-            result = subprocess.run(
-                [str(sluice_path()), "status", "-f", str(self.spec), "--json"],
-                capture_output=True, text=True, timeout=60, cwd=repo_path(),
-                stdin=subprocess.DEVNULL)
+            try:
+                result = subprocess.run(
+                    [str(sluice_path()), "status", "-f", str(self.spec), "--json"],
+                    capture_output=True, text=True, timeout=60, cwd=repo_path(),
+                    stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                continue  # no sample (a broker down): the poll goes on
             try:
                 if result.returncode == 0:
                     done = json.loads(result.stdout.strip().splitlines()[-1])["done"]
@@ -215,11 +219,14 @@ class Progress:
         self._stop.set()
         self._thread.join(timeout=90)
 
-    def longest_stall(self):
+    def longest_stall(self, start=None, end=None):
         """(seconds, done when it began): the longest run of samples without a change
-        in done, while done < until."""
+        in done, while done < until; only samples taken in [start, end] (monotonic
+        times) when given."""
         longest, began, flat = 0.0, 0, None  # flat: (time, done) where done last moved
         for t, done in self.samples:
+            if (start is not None and t < start) or (end is not None and t > end):
+                continue
             if flat is None or done != flat[1]:
                 flat = (t, done)
             elif done < self.until and t - flat[0] > longest:
@@ -415,10 +422,13 @@ def jobs(plan):
             for n in range(plan.jobs)]
 
 
-def run_chaos(plan, tmp_path, pipeline_name, broker, start_worker, seed=None):
+def run_chaos(plan, tmp_path, pipeline_name, broker, start_worker, seed=None,
+              disrupt=None):
     """Builds the pipeline, starts its workers, submits plan.jobs jobs, kills and
     restarts as planned, waits for every job to be accounted for; returns a
-    ChaosResult (and prints what it measured)."""
+    ChaosResult (and prints what it measured). disrupt(pipeline, progress), if given,
+    does what happens mid-run instead of the Killer (test_chaos_brokers.py: broker
+    kills) and returns the list that ChaosResult.kills holds."""
     seed = seed_for_run() if seed is None else seed
     spec = chaos_spec(tmp_path, pipeline_name, broker, plan)
     pipeline = Pipeline(spec, plan, start_worker)
@@ -433,7 +443,10 @@ def run_chaos(plan, tmp_path, pipeline_name, broker, start_worker, seed=None):
     progress = Progress(spec, until=len(job_ids))
     accounting = verified = None
     try:
-        kills = Killer(pipeline, progress, seed).run() if plan.kills else []
+        if disrupt is not None:
+            kills = disrupt(pipeline, progress)
+        else:
+            kills = Killer(pipeline, progress, seed).run() if plan.kills else []
         if plan.guarantee == "exactly_once":
             verified = verify_settled(spec, job_ids_file, timeout=plan.timeout_s)
             if verified.code == 0:
