@@ -221,16 +221,19 @@ class Progress:
 
     def longest_stall(self, start=None, end=None):
         """(seconds, done when it began): the longest run of samples without a change
-        in done, while done < until; only samples taken in [start, end] (monotonic
-        times) when given."""
-        longest, began, flat = 0.0, 0, None  # flat: (time, done) where done last moved
+        in done that ended with done moving again (the flat run after the last job is
+        the end, not a stall: done counts duplicates and, under exactly_once,
+        transaction markers, so it says nothing of jobs still to come); only samples
+        taken in [start, end] (monotonic times) when given."""
+        longest, began, flat, last = 0.0, 0, None, None  # flat: where done last moved
         for t, done in self.samples:
             if (start is not None and t < start) or (end is not None and t > end):
                 continue
+            if flat is not None and done != flat[1] and last - flat[0] > longest:
+                longest, began = last - flat[0], flat[1]
             if flat is None or done != flat[1]:
                 flat = (t, done)
-            elif done < self.until and t - flat[0] > longest:
-                longest, began = t - flat[0], done
+            last = t
         return longest, began
 
 
