@@ -157,10 +157,12 @@ class Pipeline:
             60, f"the workers to join their groups ({wanted})")
 
     def stop_all(self):
-        """SIGTERM to every worker, and a wait for each to exit."""
+        """SIGTERM to every worker, and a wait for each to exit: up to the engine's
+        shutdown deadline (30 s), which a worker may use up (test_chaos_brokers: one
+        did, right after a broker's bounce), and a little for closing."""
         for slots in self.slots.values():
             for worker in slots:
-                worker.terminate()
+                worker.terminate(timeout=45)
 
     def completed(self, stage, slot):
         """Tasks the worker in the slot has completed (ok, retried or dead-lettered),

@@ -129,9 +129,8 @@ class BrokerChaos:
             self.cluster.stop_node(node)
             self._back(f"bounce of node {node}", node, stopped, done, pipeline)
         self.window = (killed, time.monotonic())
-        if progress.done() >= self.plan.jobs:
-            print("brokers: every job was done before the last bounce ended (the rest "
-                  "of it ran on an idle pipeline)")
+        # done counts records: duplicates and, under exactly_once, transaction markers.
+        print(f"brokers: {progress.done()} records in done when the last bounce ended")
         return self.outages
 
 
