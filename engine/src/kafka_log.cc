@@ -11,6 +11,10 @@ constexpr std::string_view kStartUpChatter[] = {
     "Not coordinator",
     // Sluice sets enable.gapless.guarantee itself; the warning is not the user's.
     "enable.gapless.guarantee is experimental",
+    // kafka.properties go to every client a worker makes, consumer and
+    // producer alike: a property of one is ignored by the other.
+    "is a consumer property and will be ignored by this producer",
+    "is a producer property and will be ignored by this consumer",
 };
 
 bool is_chatter(std::string_view facility, std::string_view message) {

@@ -120,8 +120,11 @@ class OutputSink {
   // exactly_once (output_sink_transactions.cc). Every wait ends at `deadline`.
   bool transactional() const { return !transactional_id_.empty(); }
   bool in_transaction() const { return in_transaction_; }
-  // Records produced in the open transaction.
+  // Records produced in the open transaction, and how long it has been open.
   size_t transaction_records() const { return transaction_records_; }
+  Clock::duration transaction_age() const {
+    return in_transaction_ ? Clock::now() - transaction_began_ : Clock::duration::zero();
+  }
   // Serves delivery reports and the backlog until every record handed over
   // is acknowledged or failed; false at the deadline.
   bool flush(Clock::time_point deadline);
@@ -181,6 +184,7 @@ class OutputSink {
   std::string transactional_id_;
   bool in_transaction_ = false;
   size_t transaction_records_ = 0;
+  Clock::time_point transaction_began_{};
 };
 
 // The classification of a produce or delivery error (exposed for tests).

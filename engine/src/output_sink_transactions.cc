@@ -56,6 +56,7 @@ bool OutputSink::ensure_transaction() {
   }
   in_transaction_ = true;
   transaction_records_ = 0;
+  transaction_began_ = Clock::now();
   return true;
 }
 
@@ -70,7 +71,7 @@ bool OutputSink::flush(Clock::time_point deadline) {
 
 TransactionEnd OutputSink::commit_transaction(const std::vector<CommitRequest>& positions,
                                               Clock::time_point deadline) {
-  if (!ensure_transaction()) return TransactionEnd::kRebuild;
+  if (needs_rebuild_ || !ensure_transaction()) return TransactionEnd::kRebuild;
   KafkaError error;
   const char* what = "add offsets to the transaction";
   if (!positions.empty()) {
@@ -101,6 +102,9 @@ TransactionEnd OutputSink::commit_transaction(const std::vector<CommitRequest>& 
 
 TransactionEnd OutputSink::abort_transaction(Clock::time_point deadline) {
   if (!in_transaction_) return TransactionEnd::kAborted;
+  // A call that gave up (a commit timed out) is still in progress inside
+  // librdkafka: every other call conflicts with it until the rebuild.
+  if (needs_rebuild_) return TransactionEnd::kRebuild;
   KafkaError error = call_until(
       deadline, [&](int ms) { return rd_kafka_abort_transaction(producer_.get(), ms); });
   if (error) return give_up(kafka_status(error.get(), "abort the transaction").message());

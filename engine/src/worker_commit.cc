@@ -47,7 +47,7 @@ void WorkerImpl::send_commit(bool all) {
 void WorkerImpl::commit_phase() {
   bool circuit_not_closed = circuit_.state(Clock::now()) != CircuitState::kClosed;
   if (exactly_once_) {
-    (void)commit_transaction(circuit_not_closed, Clock::now() + kTransactionDeadline);
+    (void)commit_transaction(circuit_not_closed, true, Clock::now() + kTransactionDeadline);
     return;
   }
   send_commit(circuit_not_closed);
@@ -57,7 +57,11 @@ void WorkerImpl::commit_phase() {
 // that ends at `deadline` (or at once on a second signal). Never unbounded:
 // a broker that stopped answering costs the deadline, not the process.
 bool WorkerImpl::commit_and_wait(Clock::time_point deadline) {
-  if (exactly_once_) return commit_transaction(true, deadline);
+  // A transaction that cannot commit within kTransactionDeadline will not:
+  // the broker aborts it soon after.
+  if (exactly_once_) {
+    return commit_transaction(true, false, std::min(deadline, Clock::now() + kTransactionDeadline));
+  }
   send_commit(true);
   if (abandon_seen()) return false;
   return sink_->wait_for_commits(deadline);

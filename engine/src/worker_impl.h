@@ -184,7 +184,7 @@ class WorkerImpl final : public Worker {
   // Bounds a periodic transaction commit (its flush, then each call): below
   // the default transaction.timeout.ms, so the broker does not abort first.
   static constexpr auto kTransactionDeadline = std::chrono::seconds(8);
-  bool commit_transaction(bool all, Clock::time_point deadline);
+  bool commit_transaction(bool all, bool may_wait, Clock::time_point deadline);
   void abort_and_rewind(Clock::time_point deadline);
   void rewind_every_partition();
   bool transaction_due() const {

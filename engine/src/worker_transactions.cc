@@ -13,14 +13,30 @@
 // tasks since run again: read_committed readers never see their records.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <limits>
+
+#include "done_offsets.h"
 #include "worker_impl.h"
 
 namespace sluice::engine {
+namespace {
+
+// Whether a commit carries every offset done above its position: one left
+// out would run again after a crash, its outputs committed twice.
+bool done_offsets_fit(const CommitRequest& request) {
+  return encode_done_offsets(request.position, request.done_above,
+                             std::numeric_limits<size_t>::max(), request.circuit_until_unix_ms)
+             .size() <= kMaxDoneOffsetsBytes;
+}
+
+}  // namespace
 
 // Returns true when the transaction committed (or there was nothing to
 // commit); otherwise every partition is rewinding (or will be, once the
-// producer is rebuilt: recover_phase).
-bool WorkerImpl::commit_transaction(bool all, Clock::time_point deadline) {
+// producer is rebuilt: recover_phase), except when `may_wait` and the
+// transaction stays open for a later try.
+bool WorkerImpl::commit_transaction(bool all, bool may_wait, Clock::time_point deadline) {
   next_commit_ = Clock::now() + options_.transaction_interval;
   if (sink_->needs_rebuild()) return false;
   if (!transaction_doomed_ && !sink_->flush(deadline)) {
@@ -34,6 +50,16 @@ bool WorkerImpl::commit_transaction(bool all, Clock::time_point deadline) {
   }
   std::vector<CommitRequest> requests = positions(all);
   if (requests.empty() && !sink_->in_transaction()) return true;
+  // Tasks finished far out of order (the intake pauses before this, but
+  // tasks already taken in go on finishing): wait for the gaps to fill,
+  // while the transaction is young, else redo it.
+  if (!std::all_of(requests.begin(), requests.end(), done_offsets_fit)) {
+    if (may_wait && sink_->transaction_age() < kTransactionDeadline) return false;
+    spdlog::warn("stage {}: the offsets done out of order no longer fit a commit's metadata; "
+                 "aborting the transaction", spec_->name);
+    abort_and_rewind(deadline);
+    return false;
+  }
   switch (sink_->commit_transaction(requests, deadline)) {
     case TransactionEnd::kCommitted:
       for (const CommitRequest& request : requests) {

@@ -32,6 +32,17 @@ TEST(KafkaLog, DemotesStartUpChatterToDebug) {
             debug);
 }
 
+TEST(KafkaLog, PropertiesOfTheOtherClientKindAreNotWarnings) {
+  EXPECT_EQ(log_level_for(4, "CONFWARN",
+                          "[thrd:app]: Configuration property session.timeout.ms is a consumer "
+                          "property and will be ignored by this producer instance"),
+            debug);
+  EXPECT_EQ(log_level_for(4, "CONFWARN",
+                          "[thrd:app]: Configuration property linger.ms is a producer property "
+                          "and will be ignored by this consumer instance"),
+            debug);
+}
+
 TEST(KafkaLog, ConnectionFailuresAreDebugBecauseTheyReachTheCallerAsErrors) {
   EXPECT_EQ(log_level_for(3, "FAIL",
                           "127.0.0.1:9/bootstrap: Connect to ipv4#127.0.0.1:9 failed: "
