@@ -21,8 +21,8 @@ namespace {
 
 class TopicSnapshotImpl final : public TopicSnapshot {
  public:
-  TopicSnapshotImpl(KafkaOptions kafka, std::string topic)
-      : kafka_(std::move(kafka)), topic_(std::move(topic)) {}
+  TopicSnapshotImpl(KafkaOptions kafka, std::string topic, Isolation isolation)
+      : kafka_(std::move(kafka)), topic_(std::move(topic)), isolation_(isolation) {}
 
   Status start();
   Result<std::optional<SnapshotRecord>> next(std::chrono::milliseconds stall) override;
@@ -35,6 +35,7 @@ class TopicSnapshotImpl final : public TopicSnapshot {
 
   KafkaOptions kafka_;
   std::string topic_;
+  Isolation isolation_;
   std::map<int32_t, int64_t> unfinished_;  // partition -> end offset (next_offset)
   engine::KafkaHandle consumer_;
 };
@@ -42,6 +43,11 @@ class TopicSnapshotImpl final : public TopicSnapshot {
 Status TopicSnapshotImpl::start() {
   engine::ClientSpec spec = engine::consumer_spec("sluice-snapshot-" + engine::new_id());
   spec.defaults["enable.partition.eof"] = "true";
+  if (isolation_ == Isolation::kReadCommitted) {
+    // The watermark query below then asks for the last stable offsets too.
+    kafka_.properties.erase("isolation.level");
+    spec.defaults["isolation.level"] = "read_committed";
+  }
   auto consumer = engine::connect_client(kafka_, std::move(spec));
   if (!consumer.is_ok()) return consumer.status();
   consumer_ = std::move(consumer).value();
@@ -119,8 +125,9 @@ Result<std::optional<SnapshotRecord>> TopicSnapshotImpl::next(std::chrono::milli
 }  // namespace
 
 Result<std::unique_ptr<TopicSnapshot>> TopicSnapshot::open(const KafkaOptions& kafka,
-                                                           const std::string& topic) {
-  auto snapshot = std::make_unique<TopicSnapshotImpl>(kafka, topic);
+                                                           const std::string& topic,
+                                                           Isolation isolation) {
+  auto snapshot = std::make_unique<TopicSnapshotImpl>(kafka, topic, isolation);
   if (Status s = snapshot->start(); !s.is_ok()) return s;
   return std::unique_ptr<TopicSnapshot>(std::move(snapshot));
 }

@@ -51,6 +51,8 @@ struct CliState {
   TailOptions tail;
   std::string tail_idle;
   DlqOptions dlq;
+  VerifyOptions verify;
+  std::string verify_timeout;
   DemoOptions demo;
   std::function<int()> action;
 };
@@ -151,6 +153,24 @@ void add_dlq(CLI::App& app, CliState& s) {
   replay->callback([&s] { s.action = [&s] { return dlq_replay_command(s.dlq); }; });
 }
 
+void add_verify(CLI::App& app, CliState& s) {
+  auto* verify = app.add_subcommand(
+      "verify", "Lost, duplicated and unexpected jobs in done and the DLQs; open transactions");
+  add_spec_option(verify, s.verify.spec_path);
+  verify->add_option("--jobs", s.verify.jobs_path, "The submitted job ids, one a line")
+      ->required();
+  verify->add_flag("--json", s.verify.json, "One JSON object");
+  verify->add_option("--timeout", s.verify_timeout,
+                     "How long an open transaction may take to end (default 10s)")
+      ->check(DurationValidator());
+  verify->callback([&s] {
+    if (!s.verify_timeout.empty()) {
+      s.verify.timeout = topics::parse_duration(s.verify_timeout).value();
+    }
+    s.action = [&s] { return verify_command(s.verify); };
+  });
+}
+
 void add_demo(CLI::App& app, CliState& s) {
   auto* demo = app.add_subcommand("demo", "Run a sample pipeline on the embedded broker");
   demo->add_option("--jobs", s.demo.jobs, "How many jobs to submit")->check(CLI::Range(1, 20000));
@@ -209,6 +229,7 @@ int run_cli(int argc, char** argv) {
   add_status(app, state);
   add_tail(app, state);
   add_dlq(app, state);
+  add_verify(app, state);
   add_demo(app, state);
   if (std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
     return report(usage_error(unknown));

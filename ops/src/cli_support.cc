@@ -57,6 +57,12 @@ Result<Target> load_target(const std::string& spec_path) {
   return target;
 }
 
+Status with_apply_hint(const Status& status, const std::string& spec_file) {
+  if (status.code() != StatusCode::kNotFound) return status;
+  return not_found(status.message() + "; create it with `sluice topics apply -f " + spec_file +
+                   "`");
+}
+
 bool stdout_reader_gone() {
   pollfd out{STDOUT_FILENO, POLLOUT, 0};
   return poll(&out, 1, 0) == 1 && (out.revents & POLLERR) != 0;

@@ -33,6 +33,10 @@ struct Target {
 };
 Result<Target> load_target(const std::string& spec_path);
 
+// A kNotFound topic error, with "; create it with `sluice topics apply -f
+// SPEC_FILE`"; any other status as it is.
+Status with_apply_hint(const Status& status, const std::string& spec_file);
+
 // Writes `line` and a newline to stdout and flushes. A reader that went
 // away (EPIPE: `sluice tail | head`) is kCancelled, for the caller to stop
 // quietly; any other failure is kFatal naming the cause.

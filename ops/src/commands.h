@@ -71,6 +71,18 @@ struct DlqOptions {
 int dlq_list_command(const DlqOptions& options);
 int dlq_replay_command(const DlqOptions& options);
 
+// `sluice verify`: the jobs of --jobs FILE (what `submit` printed) against
+// <p>.done and the DLQs; exit 1 when one is lost (or, under exactly_once,
+// duplicated, or a transaction is left open), see verify_report.h.
+struct VerifyOptions {
+  std::string spec_path;
+  std::string jobs_path;
+  bool json = false;
+  // How long a transaction open at the first look may take to end.
+  std::chrono::milliseconds timeout{10000};
+};
+int verify_command(const VerifyOptions& options);
+
 struct DemoOptions {
   int jobs = 2000;
 };

@@ -29,9 +29,7 @@ Result<DlqScope> open_scope(const DlqSelection& selection, const std::string& sp
 }
 
 Status with_apply_hint(const Status& status, const DlqScope& scope) {
-  if (status.code() != StatusCode::kNotFound) return status;
-  return not_found(status.message() + "; create it with `sluice topics apply -f " +
-                   scope.target.spec.file + "`");
+  return with_apply_hint(status, scope.target.spec.file);
 }
 
 Status for_each_selected(const DlqScope& scope, const std::unordered_set<std::string>& ledger,

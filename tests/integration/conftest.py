@@ -21,8 +21,8 @@ pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_slui
 submit, wait_until, read_done, verify, Worker`, and for specs, status, metrics and the
 broker's own view: pipeline_spec, exec_stage, builtin_stage, passthrough_pipeline,
 status_json, done_at_least, tail_records, read_settled_done, free_port, scrape_metrics,
-metric_total, kafka_topics, broker_version. Brokers of a test's own: OwnBroker
-(fixture own_broker) and the 3-node KafkaCluster (fixture kafka_cluster).
+metric_total, kafka_topics, broker_version, raw_produce, tool_path. Brokers of a test's own:
+OwnBroker (fixture own_broker) and the 3-node KafkaCluster (fixture kafka_cluster).
 """
 
 import collections
@@ -438,6 +438,19 @@ def kafka_topics(broker, timeout=60):
         pytest.fail(f"kafka-configs exited {result.returncode}: {result.stderr[-1000:]}",
                     pytrace=False)
     return set(_TOPIC_LINE.findall(result.stdout))
+
+
+def tool_path(env_name, name):
+    """A helper binary of tests/integration (see CMakeLists.txt there): $ENV_NAME, else
+    NAME beside the sluice binary's build tree."""
+    return os.environ.get(env_name) or str(sluice_path().parents[1] / "tests/integration" / name)
+
+
+def raw_produce(broker, topic, key, value):
+    """Writes `value` (bytes) to `topic` as a foreign producer would: no envelope."""
+    result = subprocess.run([tool_path("SLUICE_RAW_PRODUCE", "sluice_raw_produce"), broker,
+                             topic, key], input=value, capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
 
 
 # --- reading and checking results --------------------------------------------------

@@ -13,17 +13,15 @@ Each test names its `retry.mode`: topic (the retry topic) or in_place.
 
 import base64
 import collections
-import os
 import re
 import statistics
-import subprocess
 import time
 
 import pytest
 
 from conftest import (
     apply_topics, builtin_stage, done_at_least, metric_total, free_port, pipeline_spec,
-    read_done, read_settled_done, repo_path, run_sluice, sluice_path, status_json, submit,
+    raw_produce, read_done, read_settled_done, repo_path, run_sluice, status_json, submit,
     tail_records, wait_until, write_spec)
 
 FIRST, FLAKY, LAST = "first", "flaky", "last"
@@ -326,15 +324,6 @@ def test_kill9_of_a_flaky_worker_twice_loses_nothing(broker, pipeline_name, tmp_
 
 
 # --- 5. garbage ----------------------------------------------------------------------
-
-
-def raw_produce(broker, topic, key, value):
-    """Writes `value` (bytes) to `topic` as a foreign producer would: no envelope."""
-    tool = os.environ.get("SLUICE_RAW_PRODUCE") or str(
-        sluice_path().parents[1] / "tests/integration/sluice_raw_produce")
-    result = subprocess.run([tool, broker, topic, key], input=value, capture_output=True,
-                            timeout=60)
-    assert result.returncode == 0, result.stderr.decode(errors="replace")
 
 
 def garbage(n):

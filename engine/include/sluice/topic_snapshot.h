@@ -34,10 +34,17 @@ struct SnapshotRecord {
   std::string value;
 };
 
+// kAsConfigured: kafka.properties' isolation.level, else librdkafka's
+// default (read_committed). kReadCommitted whatever they say (`sluice
+// verify`): the end offsets are then the last stable offsets, and records of
+// open or aborted transactions are never returned.
+enum class Isolation { kAsConfigured, kReadCommitted };
+
 class TopicSnapshot {
  public:
-  static Result<std::unique_ptr<TopicSnapshot>> open(const KafkaOptions& kafka,
-                                                     const std::string& topic);
+  static Result<std::unique_ptr<TopicSnapshot>> open(
+      const KafkaOptions& kafka, const std::string& topic,
+      Isolation isolation = Isolation::kAsConfigured);
   virtual ~TopicSnapshot() = default;
   // The next record below the end offsets, or nullopt when there is none left.
   virtual Result<std::optional<SnapshotRecord>> next(

@@ -1,0 +1,86 @@
+// sluice_open_transaction BOOTSTRAP TOPIC KEY TIMEOUT_MS < BYTES: begins a
+// transaction, writes stdin byte for byte as one record's value into it,
+// waits until the broker has the record, and exits without committing or
+// aborting, as a transactional producer killed -9 mid-transaction would: the
+// partition keeps a transaction open (read_committed readers stop before
+// it) until the broker aborts it, TIMEOUT_MS (transaction.timeout.ms, at
+// least 1000) plus up to its abort check interval (10 s by default) later.
+// Integration tests use it to give `sluice verify` an open transaction.
+#include <librdkafka/rdkafka.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <random>
+#include <string>
+
+namespace {
+
+struct ProducerDeleter {
+  void operator()(rd_kafka_t* producer) const { rd_kafka_destroy(producer); }
+};
+
+int fail(const std::string& what) {
+  std::cerr << "sluice_open_transaction: " << what << "\n";
+  return 1;
+}
+
+// The error of a transactional call, destroyed here; "" when it succeeded.
+std::string error_text(rd_kafka_error_t* error) {
+  if (error == nullptr) return "";
+  std::string text = rd_kafka_error_string(error);
+  rd_kafka_error_destroy(error);
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    return fail("usage: sluice_open_transaction BOOTSTRAP TOPIC KEY TIMEOUT_MS < BYTES");
+  }
+  const std::string bootstrap = argv[1], topic = argv[2], key = argv[3], timeout = argv[4];
+  std::string value(std::istreambuf_iterator<char>(std::cin), {});
+
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  // A fresh id each run: a later run must not fence this one's transaction.
+  std::string id = "sluice-open-transaction-" + std::to_string(std::random_device()());
+  for (const auto& [name, setting] : {std::pair<std::string, std::string>{"bootstrap.servers", bootstrap},
+                                      {"transactional.id", id},
+                                      {"transaction.timeout.ms", timeout}}) {
+    if (rd_kafka_conf_set(conf, name.c_str(), setting.c_str(), error, sizeof(error)) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return fail(error);
+    }
+  }
+  // rd_kafka_new takes the conf only when it succeeds.
+  std::unique_ptr<rd_kafka_t, ProducerDeleter> producer(
+      rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error)));
+  if (!producer) {
+    rd_kafka_conf_destroy(conf);
+    return fail(error);
+  }
+  if (std::string e = error_text(rd_kafka_init_transactions(producer.get(), 30000)); !e.empty()) {
+    return fail("init transactions on " + bootstrap + ": " + e);
+  }
+  if (std::string e = error_text(rd_kafka_begin_transaction(producer.get())); !e.empty()) {
+    return fail("begin transaction: " + e);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_producev(
+      producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+      RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return fail("produce to " + topic + ": " + rd_kafka_err2str(err));
+  }
+  // A flush inside a transaction waits for the record's acknowledgement.
+  if (err = rd_kafka_flush(producer.get(), 30000); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return fail("deliver to " + topic + " on " + bootstrap + ": " + rd_kafka_err2str(err));
+  }
+  std::fflush(nullptr);
+  std::_Exit(0);  // no commit, no abort, no goodbye to the coordinator
+}
