@@ -42,7 +42,9 @@ class TopicSnapshotImpl final : public TopicSnapshot {
 
 Status TopicSnapshotImpl::start() {
   engine::ClientSpec spec = engine::consumer_spec("sluice-snapshot-" + engine::new_id());
-  spec.defaults["enable.partition.eof"] = "true";
+  // Forced over consumer_spec's "false": without EOF a partition ending in a
+  // transaction marker never finishes (next() stalled, then failed).
+  spec.forced["enable.partition.eof"] = "true";
   if (isolation_ == Isolation::kReadCommitted) {
     // The watermark query below then asks for the last stable offsets too.
     kafka_.properties.erase("isolation.level");

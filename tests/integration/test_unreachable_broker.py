@@ -1,4 +1,4 @@
-"""An unreachable broker: `submit`, `run` and `topics apply` exit 1 within a bounded
+"""An unreachable broker: `submit`, `run`, `topics apply` and `verify` exit 1 within a bounded
 time with one error line that says Kafka cannot be reached, and where."""
 
 import re
@@ -13,6 +13,7 @@ COMMANDS = {
     "submit": ("submit", '{"n": 1}'),
     "run": ("run", "--stage", "first"),
     "topics apply": ("topics", "apply"),
+    "verify": ("verify", "--jobs", "/dev/null"),
 }
 
 

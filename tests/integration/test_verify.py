@@ -5,6 +5,7 @@ otherwise; 2 for bad usage."""
 
 import json
 import subprocess
+import time
 
 from conftest import (
     apply_topics, builtin_stage, passthrough_pipeline, pipeline_spec, raw_produce,
@@ -92,7 +93,8 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     # A dead letter of a submitted job counts as its outcome.
     dead = "d" * 32
     raw_produce(broker, f"{pipeline_name}.only.dlq", dead, envelope(dead))
-    code, report = verify(spec, write_ids(tmp_path, [*ids, dead], "with-dead.txt"))
+    ids_file = write_ids(tmp_path, [*ids, dead], "with-dead.txt")
+    code, report = verify(spec, ids_file)
     assert (code, counts(report)) == (0, clean(JOBS + 1, JOBS, dead_lettered=1)), report
 
     # A second copy of a job on done: duplicated, which at_least_once allows.
@@ -173,6 +175,8 @@ def test_verify_reports_a_transaction_left_open(tmp_path, pipeline_name, broker)
     assert f"  {done_topic}[0]: stable offset 1, high watermark 2" in table.stdout.splitlines()
 
     # Once the broker aborted it: nothing open, and the aborted record never counts.
+    started = time.monotonic()
     code, report = wait_until(lambda: (lambda r: r if r[0] == 0 else None)(
         verify(spec, ids_file, "--timeout", "1s")), 90, "the broker to abort the transaction")
+    print(f"measured: the broker aborted it {time.monotonic() - started:.1f}s later")
     assert report["open_transactions"] == [] and counts(report) == clean(1, 1), report
