@@ -18,8 +18,8 @@ point SLUICE_BROKER_FILE at ~/.cache/sluice/local-kafka/bootstrap.
 Each test gets its own pipeline (`pipeline_name`), hence its own topics and groups, so
 tests can share the broker and run in parallel. Fixtures: broker,
 pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_sluice,
-submit, wait_until, read_done, verify, Worker`, and for specs, status, metrics and the
-broker's own view: pipeline_spec, exec_stage, builtin_stage, passthrough_pipeline,
+submit, wait_until, read_done, verify, sluice_verify, Worker`, and for specs, status,
+metrics and the broker's own view: pipeline_spec, exec_stage, builtin_stage, passthrough_pipeline,
 status_json, done_at_least, tail_records, read_settled_done, free_port, scrape_metrics,
 metric_total, kafka_topics, broker_version, raw_produce, tool_path. Brokers of a test's own:
 OwnBroker (fixture own_broker) and the 3-node KafkaCluster (fixture kafka_cluster).
@@ -540,6 +540,18 @@ class Verification:
     def __str__(self):
         return (f"missing {self.missing}, duplicates {self.duplicates}, "
                 f"unexpected {self.unexpected}{self.examples}")
+
+
+def sluice_verify(spec, ids_file, *args, timeout=120):
+    """`sluice verify -f SPEC --jobs IDS_FILE --json ARGS...`: (exit code, the report as a
+    dict). Fails the test unless it exits 0 or 1 with one JSON line."""
+    result = run_sluice("verify", "-f", spec, "--jobs", ids_file, "--json", *args,
+                        timeout=timeout)
+    lines = result.stdout.splitlines()
+    if result.returncode not in (0, 1) or len(lines) != 1:
+        pytest.fail(f"sluice verify exited {result.returncode} with {result.stdout[:300]!r}: "
+                    f"{result.stderr.strip()}", pytrace=False)
+    return result.returncode, json.loads(lines[0])
 
 
 def verify(submitted_job_ids, done_records):

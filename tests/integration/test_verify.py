@@ -9,7 +9,7 @@ import time
 
 from conftest import (
     apply_topics, builtin_stage, passthrough_pipeline, pipeline_spec, raw_produce,
-    run_sluice, tool_path, wait_until, write_spec)
+    run_sluice, sluice_verify, tool_path, wait_until, write_spec)
 
 JOBS = 40
 
@@ -25,15 +25,6 @@ def write_ids(tmp_path, ids, name="ids.txt"):
     path = tmp_path / name
     path.write_text("".join(f"{i}\n" for i in ids))
     return path
-
-
-def verify(spec, ids_file, *args):
-    """`sluice verify --json`: (exit code, the report as a dict)."""
-    result = run_sluice("verify", "-f", spec, "--jobs", ids_file, "--json", *args)
-    assert result.returncode in (0, 1), result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, f"expected one JSON line, got {result.stdout!r}; {result.stderr}"
-    return result.returncode, json.loads(lines[0])
 
 
 def counts(report):
@@ -57,13 +48,13 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     assert len(ids) == JOBS
 
     # Before the worker ran: every job is lost.
-    code, report = verify(spec, ids_file)
+    code, report = sluice_verify(spec, ids_file)
     assert (code, report["lost"], report["done"]) == (1, JOBS, 0), report
     assert report["examples"]["lost"] == sorted(ids)[:5]
 
     start_worker(spec, "only")
     done = wait_until(lambda: (lambda r: r if r[1]["done"] == JOBS else None)(
-        verify(spec, ids_file)), 60, f"verify to count {JOBS} jobs done")
+        sluice_verify(spec, ids_file)), 60, f"verify to count {JOBS} jobs done")
     code, report = done
     print(f"\nmeasured: verify after the run: exit {code}, {counts(report)}")
     assert code == 0, report
@@ -83,7 +74,7 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     # An id that was never submitted: lost, exit 1, named.
     never = "0" * 32
     with_never = write_ids(tmp_path, [*ids, "", never, "  "], "with-never.txt")
-    code, report = verify(spec, with_never)
+    code, report = sluice_verify(spec, with_never)
     assert code == 1 and report["lost"] == 1 and report["submitted"] == JOBS + 1, report
     assert report["examples"]["lost"] == [never] and report["failures"] == ["1 lost"]
     table = run_sluice("verify", "-f", spec, "--jobs", with_never)
@@ -94,12 +85,12 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     dead = "d" * 32
     raw_produce(broker, f"{pipeline_name}.only.dlq", dead, envelope(dead))
     ids_file = write_ids(tmp_path, [*ids, dead], "with-dead.txt")
-    code, report = verify(spec, ids_file)
+    code, report = sluice_verify(spec, ids_file)
     assert (code, counts(report)) == (0, clean(JOBS + 1, JOBS, dead_lettered=1)), report
 
     # A second copy of a job on done: duplicated, which at_least_once allows.
     raw_produce(broker, f"{pipeline_name}.done", ids[3], envelope(ids[3]))
-    code, report = verify(spec, ids_file)
+    code, report = sluice_verify(spec, ids_file)
     assert code == 0, report
     assert (report["duplicated"], report["extra_copies"]) == (1, 1), report
     assert report["examples"]["duplicated"] == [ids[3]] and report["lost"] == 0
@@ -107,7 +98,7 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     # Foreign bytes and a job nobody submitted, on done.
     raw_produce(broker, f"{pipeline_name}.done", "foreign", b"n\xff\x00 not an envelope")
     raw_produce(broker, f"{pipeline_name}.done", "stranger", envelope("e" * 32))
-    code, report = verify(spec, ids_file)
+    code, report = sluice_verify(spec, ids_file)
     print(f"measured: verify after the extra records: exit {code}, {counts(report)}")
     assert code == 0, report
     assert (report["unreadable"], report["unexpected"]) == (1, 1), report
@@ -156,13 +147,13 @@ def test_verify_reports_a_transaction_left_open(tmp_path, pipeline_name, broker)
     ids_file = write_ids(tmp_path, [job])
     done_topic = f"{pipeline_name}.done"
     raw_produce(broker, done_topic, job, envelope(job))
-    code, report = verify(spec, ids_file)
+    code, report = sluice_verify(spec, ids_file)
     assert (code, report["guarantee"], counts(report)) == (0, "exactly_once", clean(1, 1))
 
     # A producer gone mid-transaction: its record is not read (read_committed), and the
     # partition stays unstable until the broker aborts the transaction.
     open_transaction(broker, done_topic, "b" * 32, envelope("b" * 32), timeout_ms=15000)
-    code, report = verify(spec, ids_file, "--timeout", "1s")
+    code, report = sluice_verify(spec, ids_file, "--timeout", "1s")
     print(f"\nmeasured: verify with a transaction open: exit {code}, "
           f"{report['open_transactions']}, {report['failures']}")
     assert code == 1, report
@@ -176,7 +167,9 @@ def test_verify_reports_a_transaction_left_open(tmp_path, pipeline_name, broker)
 
     # Once the broker aborted it: nothing open, and the aborted record never counts.
     started = time.monotonic()
-    code, report = wait_until(lambda: (lambda r: r if r[0] == 0 else None)(
-        verify(spec, ids_file, "--timeout", "1s")), 90, "the broker to abort the transaction")
+    code, report = wait_until(
+        lambda: (lambda r: r if r[0] == 0 else None)(
+            sluice_verify(spec, ids_file, "--timeout", "1s")),
+        90, "the broker to abort the transaction")
     print(f"measured: the broker aborted it {time.monotonic() - started:.1f}s later")
     assert report["open_transactions"] == [] and counts(report) == clean(1, 1), report

@@ -15,6 +15,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -48,9 +49,9 @@ int main(int argc, char** argv) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   // A fresh id each run: a later run must not fence this one's transaction.
   std::string id = "sluice-open-transaction-" + std::to_string(std::random_device()());
-  for (const auto& [name, setting] : {std::pair<std::string, std::string>{"bootstrap.servers", bootstrap},
-                                      {"transactional.id", id},
-                                      {"transaction.timeout.ms", timeout}}) {
+  const std::pair<std::string, std::string> settings[] = {
+      {"bootstrap.servers", bootstrap}, {"transactional.id", id}, {"transaction.timeout.ms", timeout}};
+  for (const auto& [name, setting] : settings) {
     if (rd_kafka_conf_set(conf, name.c_str(), setting.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
