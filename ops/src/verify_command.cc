@@ -1,14 +1,17 @@
 // `sluice verify`: what came out of a pipeline against what went in. Reads
 // the ids file, waits out transactions about to commit, then reads <p>.done
-// and every stage's DLQ read_committed to their ends (verify_tally.h
-// compares; verify_report.h prints).
+// and every stage's DLQ read_committed to their ends, leaving out letters
+// the replay ledger says were sent back (verify_tally.h compares;
+// verify_report.h prints).
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <unordered_set>
 
 #include "cli_support.h"
 #include "commands.h"
+#include "dlq_ledger.h"
 #include "sluice/admin.h"
 #include "sluice/topic_snapshot.h"
 #include "sluice/topics/names.h"
@@ -37,9 +40,11 @@ Status read_ids_file(const std::string& path, JobTally& tally) {
 }
 
 // Every record of `topic` up to its last stable offset: the job id of each
-// envelope to `add`, the rest counted unreadable.
+// envelope to `add`, the rest counted unreadable. A dead letter whose place
+// is in `replayed` (the stage's replay ledger) is counted apart.
 Status tally_topic(const KafkaOptions& kafka, const std::string& topic, JobTally& tally,
-                   void (JobTally::*add)(std::string_view)) {
+                   void (JobTally::*add)(std::string_view),
+                   const std::unordered_set<std::string>& replayed = {}) {
   auto snapshot = TopicSnapshot::open(kafka, topic, Isolation::kReadCommitted);
   if (!snapshot.is_ok()) return snapshot.status();
   v1::Envelope envelope;
@@ -47,12 +52,27 @@ Status tally_topic(const KafkaOptions& kafka, const std::string& topic, JobTally
     auto record = (*snapshot)->next();
     if (!record.is_ok()) return record.status();
     if (!record->has_value()) return Status::ok();
-    if (decode_envelope((*record)->value, &envelope)) {
-      (tally.*add)(envelope.job_id());
-    } else {
+    if (!decode_envelope((*record)->value, &envelope)) {
       tally.add_unreadable();
+    } else if (replayed.count(ledger_key((*record)->partition, (*record)->offset)) != 0) {
+      tally.add_replayed_letter();
+    } else {
+      (tally.*add)(envelope.job_id());
     }
   }
+}
+
+// The dead letters of `stage` and what the replay ledger says of them. A
+// missing ledger (a deployment older than `dlq replay`) replayed nothing.
+Status tally_dead_letters(const KafkaOptions& kafka, const std::string& pipeline,
+                          const std::string& stage, JobTally& tally) {
+  auto ledger = read_ledger(kafka, topics::dlq_ledger_topic(pipeline, stage));
+  if (!ledger.is_ok() && ledger.status().code() != StatusCode::kNotFound) {
+    return ledger.status();
+  }
+  return tally_topic(kafka, topics::dlq_topic(pipeline, stage), tally,
+                     &JobTally::add_dead_letter,
+                     ledger.is_ok() ? *ledger : std::unordered_set<std::string>());
 }
 
 // Every topic of the pipeline: stage inputs, retry topics, DLQs, done, and
@@ -79,8 +99,7 @@ Result<VerifyReport> verify(const Target& target, JobTally& tally,
   Status s = tally_topic(target.kafka, topics::done_topic(spec.pipeline), tally,
                          &JobTally::add_done);
   for (size_t i = 0; s.is_ok() && i < spec.stages.size(); ++i) {
-    s = tally_topic(target.kafka, topics::dlq_topic(spec.pipeline, spec.stages[i].name), tally,
-                    &JobTally::add_dead_letter);
+    s = tally_dead_letters(target.kafka, spec.pipeline, spec.stages[i].name, tally);
   }
   if (!s.is_ok()) return s;
   report.counts = tally.counts();

@@ -57,6 +57,7 @@ std::vector<std::string> verify_table(const VerifyReport& report) {
   lines.push_back(row("unexpected", c.unexpected, " (job ids not in the file)"));
   add_examples(lines, c.unexpected_examples);
   lines.push_back(row("unreadable", c.unreadable, " (records that are not envelopes)"));
+  lines.push_back(row("replayed letters", c.replayed_letters, " (sent back by dlq replay)"));
   lines.push_back(row("open transactions", static_cast<int64_t>(report.open_transactions.size()),
                       " (partitions)"));
   for (const PartitionEnd& end : report.open_transactions) {
@@ -85,7 +86,8 @@ std::string verify_json(const VerifyReport& report) {
       {"submitted", c.submitted}, {"done", c.done}, {"dead_lettered", c.dead_lettered},
       {"lost", c.lost}, {"duplicated", c.duplicated}, {"extra_copies", c.extra_copies},
       {"unexpected", c.unexpected}, {"unreadable", c.unreadable},
-      {"records", {{"done", c.done_records}, {"dlq", c.dead_letter_records}}},
+      {"records", {{"done", c.done_records}, {"dlq", c.dead_letter_records},
+                   {"dlq_replayed", c.replayed_letters}}},
       {"examples", {{"lost", c.lost_examples}, {"duplicated", c.duplicated_examples},
                     {"unexpected", c.unexpected_examples}}},
       {"open_transactions", open}};

@@ -67,6 +67,7 @@ VerifyCounts JobTally::counts() const {
   c.unreadable = unreadable_;
   c.done_records = done_records_;
   c.dead_letter_records = dead_letter_records_;
+  c.replayed_letters = replayed_letters_;
   c.lost_examples = lost.sorted();
   c.duplicated_examples = duplicated.sorted();
   c.unexpected_examples = unexpected.sorted();

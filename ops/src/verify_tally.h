@@ -29,6 +29,9 @@ struct VerifyCounts {
   int64_t unexpected = 0;     // job ids in done or a DLQ that are not in the file
   int64_t unreadable = 0;     // records that are not Sluice envelopes
   int64_t done_records = 0, dead_letter_records = 0;
+  // Dead letters `dlq replay` sent back (its ledger says so): not an outcome
+  // of their job, whose outcome is what became of the replay.
+  int64_t replayed_letters = 0;
   // The smallest few ids of each problem, sorted.
   std::vector<std::string> lost_examples, duplicated_examples, unexpected_examples;
 };
@@ -40,6 +43,7 @@ class JobTally {
   void add_done(std::string_view job_id);
   void add_dead_letter(std::string_view job_id);
   void add_unreadable() { ++unreadable_; }
+  void add_replayed_letter() { ++replayed_letters_; }
   VerifyCounts counts() const;
 
  private:
@@ -49,7 +53,7 @@ class JobTally {
     uint32_t dead = 0;
   };
   std::unordered_map<std::string, Seen> jobs_;
-  int64_t done_records_ = 0, dead_letter_records_ = 0, unreadable_ = 0;
+  int64_t done_records_ = 0, dead_letter_records_ = 0, unreadable_ = 0, replayed_letters_ = 0;
 };
 
 // Calls `each` with every job id of an ids file's text: one a line,

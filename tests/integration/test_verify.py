@@ -59,7 +59,7 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     print(f"\nmeasured: verify after the run: exit {code}, {counts(report)}")
     assert code == 0, report
     assert counts(report) == clean(JOBS, JOBS)
-    assert report["records"] == {"done": JOBS, "dlq": 0}
+    assert report["records"] == {"done": JOBS, "dlq": 0, "dlq_replayed": 0}
     assert report["open_transactions"] == [] and report["ok"] is True
     assert report["guarantee"] == "at_least_once"
 
@@ -88,6 +88,15 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     code, report = sluice_verify(spec, ids_file)
     assert (code, counts(report)) == (0, clean(JOBS + 1, JOBS, dead_lettered=1)), report
 
+    # Replayed (`dlq replay`) and done: the letter the ledger records as sent back is
+    # no outcome any more, the job is not duplicated.
+    replayed = run_sluice("dlq", "replay", "-f", spec, "--stage", "only")
+    assert replayed.returncode == 0, replayed.stderr
+    code, report = wait_until(lambda: (lambda r: r if r[1]["done"] == JOBS + 1 else None)(
+        sluice_verify(spec, ids_file)), 60, "the replayed job to be done")
+    assert (code, counts(report)) == (0, clean(JOBS + 1, JOBS + 1)), report
+    assert report["records"] == {"done": JOBS + 1, "dlq": 0, "dlq_replayed": 1}
+
     # A second copy of a job on done: duplicated, which at_least_once allows.
     raw_produce(broker, f"{pipeline_name}.done", ids[3], envelope(ids[3]))
     code, report = sluice_verify(spec, ids_file)
@@ -103,7 +112,7 @@ def test_verify_counts_what_came_out(tmp_path, pipeline_name, broker, start_work
     assert code == 0, report
     assert (report["unreadable"], report["unexpected"]) == (1, 1), report
     assert report["examples"]["unexpected"] == ["e" * 32]
-    assert report["records"] == {"done": JOBS + 2, "dlq": 1}
+    assert report["records"] == {"done": JOBS + 3, "dlq": 0, "dlq_replayed": 1}
 
 
 def test_verify_bad_usage_exits_2(tmp_path, pipeline_name, broker):

@@ -89,12 +89,17 @@ TEST(JobTally, ExamplesAreTheSmallestFiveWhateverTheOrder) {
   EXPECT_THAT(c.lost_examples, ElementsAre("a", "b", "c", "d", "e"));
 }
 
-TEST(JobTally, UnreadableRecordsAreCountedApart) {
+TEST(JobTally, UnreadableRecordsAndReplayedLettersAreCountedApart) {
   JobTally tally;
+  tally.add_submitted("a");
   tally.add_unreadable();
   tally.add_unreadable();
-  EXPECT_EQ(tally.counts().unreadable, 2);
-  EXPECT_EQ(tally.counts().done_records, 0);
+  tally.add_replayed_letter();
+  VerifyCounts c = tally.counts();
+  EXPECT_EQ(c.unreadable, 2);
+  EXPECT_EQ(c.replayed_letters, 1);
+  EXPECT_EQ(c.done_records + c.dead_letter_records, 0);
+  EXPECT_EQ(c.lost, 1);  // a replayed letter is no outcome of its job
 }
 
 PartitionEnd end(int32_t partition, int64_t stable, int64_t high) {
