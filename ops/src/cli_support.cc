@@ -57,6 +57,16 @@ Result<Target> load_target(const std::string& spec_path) {
   return target;
 }
 
+Result<Target> load_external_target(const std::string& spec_path, const std::string& to_do) {
+  auto target = load_target(spec_path);
+  if (target.is_ok() && target->embedded) {
+    return usage_error(spec_path +
+                       ": brokers is embedded: there is no broker outside this process to " +
+                       to_do);
+  }
+  return target;
+}
+
 Status with_apply_hint(const Status& status, const std::string& spec_file) {
   if (status.code() != StatusCode::kNotFound) return status;
   return not_found(status.message() + "; create it with `sluice topics apply -f " + spec_file +

@@ -32,6 +32,10 @@ struct Target {
   std::unique_ptr<EmbeddedBroker> embedded;
 };
 Result<Target> load_target(const std::string& spec_path);
+// load_target for a command that needs a broker outside this process
+// (submit, verify): `brokers: embedded` is kUsage "SPEC: brokers is
+// embedded: there is no broker outside this process to <to_do>".
+Result<Target> load_external_target(const std::string& spec_path, const std::string& to_do);
 
 // A kNotFound topic error, with "; create it with `sluice topics apply -f
 // SPEC_FILE`"; any other status as it is.

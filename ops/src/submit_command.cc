@@ -169,13 +169,8 @@ int submit_command(const SubmitOptions& options) {
     if (!deadline.is_ok()) return report(deadline.status());
     base.deadline_unix_ms = *deadline;
   }
-  auto target = load_target(options.spec_path);
+  auto target = load_external_target(options.spec_path, "submit to; try `sluice demo`");
   if (!target.is_ok()) return report(target.status());
-  if (target->embedded) {
-    return report(usage_error(options.spec_path +
-                              ": brokers is embedded: there is no broker outside this process to"
-                              " submit to; try `sluice demo`"));
-  }
   auto submitter = JobSubmitter::create(target->spec, target->kafka);
   if (!submitter.is_ok()) return report(submitter.status());
   return report(submit_all(**submitter, base, options));

@@ -113,13 +113,9 @@ int verify_command(const VerifyOptions& options) {
   JobTally tally;
   // The ids file before the spec, the spec before the broker.
   if (Status s = read_ids_file(options.jobs_path, tally); !s.is_ok()) return report(s);
-  auto target = load_target(options.spec_path);
+  auto target =
+      load_external_target(options.spec_path, "verify; `sluice demo` verifies its own run");
   if (!target.is_ok()) return report(target.status());
-  if (target->embedded) {
-    return report(usage_error(options.spec_path +
-                              ": brokers is embedded: there is no broker outside this process to"
-                              " verify; `sluice demo` verifies its own run"));
-  }
   auto result = verify(*target, tally, options.timeout);
   if (!result.is_ok()) return report(with_apply_hint(result.status(), target->spec.file));
   std::vector<std::string> lines =

@@ -127,6 +127,10 @@ def test_verify_bad_usage_exits_2(tmp_path, pipeline_name, broker):
         assert result.stdout == ""
     result = run_sluice("verify", "-f", spec)
     assert result.returncode == 2 and "--jobs" in result.stderr, result.stderr
+    embedded = write_spec(tmp_path, pipeline_spec(pipeline_name, "embedded", [
+        builtin_stage("only", "passthrough")]), "embedded.yaml")
+    result = run_sluice("verify", "-f", embedded, "--jobs", write_ids(tmp_path, []))
+    assert result.returncode == 2 and "brokers is embedded" in result.stderr, result.stderr
 
 
 def test_verify_without_topics_says_apply(tmp_path, pipeline_name, broker):
