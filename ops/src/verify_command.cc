@@ -75,11 +75,19 @@ Status tally_dead_letters(const KafkaOptions& kafka, const std::string& pipeline
                      ledger.is_ok() ? *ledger : std::unordered_set<std::string>());
 }
 
-// Every topic of the pipeline: stage inputs, retry topics, DLQs, done, and
-// the rest `topics apply` creates, where a transaction may be left open.
-std::vector<std::string> pipeline_topics(const topics::PipelineSpec& spec) {
+// The topics `topics apply` creates that workers write, where a transaction
+// may be left open: stage inputs, retry topics, DLQs, changelogs, done. Not
+// the replay ledgers: `dlq replay` writes them outside any transaction, and
+// a deployment older than it has none.
+std::vector<std::string> transactional_topics(const topics::PipelineSpec& spec) {
+  std::unordered_set<std::string> ledgers;
+  for (const topics::StageSpec& stage : spec.stages) {
+    ledgers.insert(topics::dlq_ledger_topic(spec.pipeline, stage.name));
+  }
   std::vector<std::string> names;
-  for (const TopicPlan& plan : plan_topics(spec)) names.push_back(plan.name);
+  for (const TopicPlan& plan : plan_topics(spec)) {
+    if (ledgers.count(plan.name) == 0) names.push_back(plan.name);
+  }
   return names;
 }
 
@@ -93,7 +101,7 @@ Result<VerifyReport> verify(const Target& target, JobTally& tally,
   auto ends = EndOffsetReader::create(target.kafka);
   if (!ends.is_ok()) return ends.status();
   // First: records of a transaction that commits meanwhile are then read below.
-  auto open = open_transactions(**ends, pipeline_topics(spec), wait);
+  auto open = open_transactions(**ends, transactional_topics(spec), wait);
   if (!open.is_ok()) return open.status();
   report.open_transactions = std::move(open).value();
   Status s = tally_topic(target.kafka, topics::done_topic(spec.pipeline), tally,
