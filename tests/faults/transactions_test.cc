@@ -250,6 +250,25 @@ TEST_F(Transactions, CoordinatorsMovingInMidRunLoseNothing) {
   EXPECT_EQ(logs_->count(kRebuilt), 0u) << "a coordinator move cost the producer";
 }
 
+// The transaction coordinator moves to a broker nobody can reach (a
+// coordinator failing over), and only 2 s later to a live one: the commit
+// waits for it, within the worker's deadline, and goes through.
+TEST_F(Transactions, ACoordinatorAwayForTwoSecondsOnlyDelaysTheCommit) {
+  constexpr int kUnreachable = kBrokers + 1;
+  std::future<void> back;
+  run_through_fault(
+      [&] {
+        broker_->move_coordinator("transaction", transactional_id_, kUnreachable);
+        back = std::async(std::launch::async, [&] {
+          std::this_thread::sleep_for(seconds(2));  // the outage itself
+          broker_->move_coordinator("transaction", transactional_id_, 2);
+        });
+      },
+      [&] { return back.wait_for(seconds(0)) == std::future_status::ready; });
+  EXPECT_EQ(logs_->count(kRewound), 0u) << "the outage cost an abort";
+  EXPECT_EQ(logs_->count(kRebuilt), 0u) << "the outage cost the producer";
+}
+
 // The commit's EndTxn is answered only after the worker's transaction
 // deadline: the transaction's outcome is unknown, so the producer is rebuilt
 // (its init_transactions settles it) and the work since the last commit
