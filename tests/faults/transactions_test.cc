@@ -51,7 +51,6 @@ constexpr int kJobsPerBatch = 100;
 constexpr size_t kInputPartitions = 3;
 
 // The Kafka protocol's ApiKeys and error codes used below.
-constexpr int kProduce = 0;
 constexpr int kEndTxn = 26;
 constexpr int kTxnOffsetCommit = 28;
 constexpr int kTopicAuthorizationFailed = 29;  // a record fails: abortable
