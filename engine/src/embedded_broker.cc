@@ -21,7 +21,7 @@ class EmbeddedBrokerImpl final : public EmbeddedBroker {
  public:
   ~EmbeddedBrokerImpl() override { cluster_.reset(); }
 
-  Status start();
+  Status start(int brokers);
   std::string bootstrap() const override { return bootstrap_; }
   Status create_topics(const topics::PipelineSpec& spec) override;
   void fail_next_produce_requests(int count, int kafka_error) override {
@@ -35,11 +35,25 @@ class EmbeddedBrokerImpl final : public EmbeddedBroker {
                                             errors.size(), errors.data());
   }
   void set_down(bool down) override {
-    constexpr int32_t kBrokerId = 1;  // the mock's only broker
+    constexpr int32_t kBrokerId = 1;  // the first (or only) broker
     if (down) {
       rd_kafka_mock_broker_set_down(cluster_.get(), kBrokerId);
     } else {
       rd_kafka_mock_broker_set_up(cluster_.get(), kBrokerId);
+    }
+  }
+  void move_coordinator(const std::string& kind, const std::string& key,
+                        int broker_id) override {
+    rd_kafka_mock_coordinator_set(cluster_.get(), kind.c_str(), key.c_str(), broker_id);
+  }
+  void delay_next_requests(int broker_id, int api_key, int count,
+                           std::chrono::milliseconds delay) override {
+    // One (error, rtt) tuple per push: the stack takes them in order.
+    for (int i = 0; i < count; ++i) {
+      rd_kafka_mock_broker_push_request_error_rtts(cluster_.get(), broker_id,
+                                                   static_cast<int16_t>(api_key), 1,
+                                                   RD_KAFKA_RESP_ERR_NO_ERROR,
+                                                   static_cast<int>(delay.count()));
     }
   }
 
@@ -49,13 +63,13 @@ class EmbeddedBrokerImpl final : public EmbeddedBroker {
   std::string bootstrap_;
 };
 
-Status EmbeddedBrokerImpl::start() {
+Status EmbeddedBrokerImpl::start(int brokers) {
   KafkaOptions options;  // no bootstrap: this handle never connects anywhere
   options.client_id = "sluice-embedded-broker";
   auto host = engine::make_client(options, engine::ClientSpec{});
   if (!host.is_ok()) return host.status();
   host_ = std::move(host).value();
-  cluster_.reset(rd_kafka_mock_cluster_new(host_.get(), /*broker_cnt=*/1));
+  cluster_.reset(rd_kafka_mock_cluster_new(host_.get(), brokers));
   if (!cluster_) return fatal_error("cannot start the embedded broker");
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(cluster_.get());
   // A real broker waits 3 s for more members before the first rebalance of a
@@ -101,9 +115,9 @@ Status EmbeddedBrokerImpl::create_topics(const topics::PipelineSpec& spec) {
 
 }  // namespace
 
-Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start() {
+Result<std::unique_ptr<EmbeddedBroker>> EmbeddedBroker::start(int brokers) {
   auto broker = std::make_unique<EmbeddedBrokerImpl>();
-  if (Status s = broker->start(); !s.is_ok()) return s;
+  if (Status s = broker->start(brokers); !s.is_ok()) return s;
   return std::unique_ptr<EmbeddedBroker>(std::move(broker));
 }
 

@@ -335,6 +335,10 @@ Status WorkerImpl::recover_phase() {
     rewind_all_ = false;
     for (auto& [where, partition] : partitions_) start_rewind(partition);
     if (sink_->needs_rebuild()) {
+      // A record that failed in the old producer's transaction doomed that
+      // transaction only: it goes with the old producer, and the new one's
+      // first transaction must not abort for it.
+      transaction_doomed_ = false;
       // exactly_once: a new producer's transactions need the broker; without
       // it the partitions stay paused and the rebuild is tried again.
       if (Status s = sink_->rebuild(); !s.is_ok()) {

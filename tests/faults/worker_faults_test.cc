@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "embedded_pipeline.h"
+#include "gated_stage.h"
 #include "raw_producer.h"
 #include "sluice/embedded_broker.h"
 #include "sluice/observer.h"
@@ -212,39 +213,6 @@ TEST_F(WorkerFaults, StopWithAFullProducerQueueEndsWithinTheShutdownDeadline) {
   std::printf("measured: stopped %.1f s after the stop with a full producer queue\n", seconds);
 }
 
-// Holds each task until release() is called, then lets everything through.
-class HoldingStage : public Stage {
- public:
-  void process(const Task& task, Completion done) override {
-    std::unique_lock lock(mutex_);
-    if (!released_) {
-      held_.push_back({task.payload, std::move(done)});
-      return;
-    }
-    lock.unlock();
-    done(passed_on(task.payload));
-  }
-  void release() {
-    std::vector<std::pair<std::string, Completion>> held;
-    {
-      std::lock_guard lock(mutex_);
-      released_ = true;
-      held.swap(held_);
-    }
-    for (auto& [payload, done] : held) done(passed_on(payload));
-  }
-
- private:
-  static Outcome passed_on(const std::string& payload) {
-    Outcome outcome;
-    outcome.outputs.emplace_back().payload = payload;
-    return outcome;
-  }
-  std::mutex mutex_;
-  bool released_ = false;
-  std::vector<std::pair<std::string, Completion>> held_;
-};
-
 class PauseEvents : public WorkerObserver {
  public:
   void paused_changed(bool paused) override {
@@ -263,8 +231,8 @@ class PauseEvents : public WorkerObserver {
 // far under max_buffered_tasks, but over max_buffered_bytes, so consumption
 // pauses; once the stage lets go it resumes, and every job is done.
 TEST_F(WorkerFaults, BufferedInputBytesPauseConsumptionUntilTheyDrain) {
-  auto holding = std::make_unique<HoldingStage>();
-  HoldingStage* stage = holding.get();
+  auto holding = std::make_unique<testing::GatedStage>(/*open=*/false);
+  testing::GatedStage* stage = holding.get();
   PauseEvents pauses;
   WorkerOptions options{spec_, "pass", kafka_};
   options.max_buffered_bytes = 16 * 1024;
@@ -279,7 +247,7 @@ TEST_F(WorkerFaults, BufferedInputBytesPauseConsumptionUntilTheyDrain) {
 
   (void)testing::wait_until([&] { return !pauses.seen().empty(); }, std::chrono::seconds(30));
   std::vector<bool> before_release = pauses.seen();
-  stage->release();
+  stage->open_gate();
   Seen seen;
   read_done(**reader, &seen, kJobs, std::chrono::seconds(30));
   stop = true;

@@ -17,13 +17,13 @@ namespace sluice::testing {
 
 class EmbeddedPipelineTest : public ::testing::Test {
  protected:
-  // Parses `spec_text` (named `file` in errors), starts the broker and
-  // creates the pipeline's topics on it.
-  void start_pipeline(const std::string& spec_text, const std::string& file) {
+  // Parses `spec_text` (named `file` in errors), starts the broker (of
+  // `brokers` brokers) and creates the pipeline's topics on it.
+  void start_pipeline(const std::string& spec_text, const std::string& file, int brokers = 1) {
     auto spec = topics::parse_spec(spec_text, file);
     ASSERT_TRUE(spec.is_ok()) << spec.status().message();
     spec_ = *spec;
-    auto broker = EmbeddedBroker::start();
+    auto broker = EmbeddedBroker::start(brokers);
     ASSERT_TRUE(broker.is_ok()) << broker.status().message();
     broker_ = std::move(broker).value();
     ASSERT_TRUE(broker_->create_topics(spec_).is_ok());

@@ -6,6 +6,7 @@
 // batches, silently dropping older data: size work well inside that.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -16,7 +17,9 @@ namespace sluice {
 
 class EmbeddedBroker {
  public:
-  static Result<std::unique_ptr<EmbeddedBroker>> start();
+  // `brokers` brokers, ids 1 to `brokers` (more than one: for tests that move
+  // a coordinator away from a broker).
+  static Result<std::unique_ptr<EmbeddedBroker>> start(int brokers = 1);
   virtual ~EmbeddedBroker() = default;
   // bootstrap.servers for clients in this process.
   virtual std::string bootstrap() const = 0;
@@ -32,8 +35,17 @@ class EmbeddedBroker {
   // The next `count` requests of protocol ApiKey `api_key` (e.g. 9,
   // OffsetFetch) fail with `kafka_error`.
   virtual void fail_next_requests(int api_key, int count, int kafka_error) = 0;
-  // Takes the broker down (connections refused) or back up.
+  // Takes broker 1 down (connections refused) or back up.
   virtual void set_down(bool down) = 0;
+  // The coordinator of `kind` ("transaction" or "group") for `key` (a
+  // transactional.id or a group.id) becomes broker `broker_id`; the one
+  // before answers NOT_COORDINATOR from then on.
+  virtual void move_coordinator(const std::string& kind, const std::string& key,
+                                int broker_id) = 0;
+  // Broker `broker_id` answers the next `count` requests of `api_key` only
+  // after `delay` (e.g. an EndTxn slower than the client's deadline).
+  virtual void delay_next_requests(int broker_id, int api_key, int count,
+                                   std::chrono::milliseconds delay) = 0;
 };
 
 }  // namespace sluice
