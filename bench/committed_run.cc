@@ -94,7 +94,7 @@ Status submit_paced(JobSubmitter& submitter, const CommittedRunOptions& options)
 Status read_done(rd_kafka_t* reader, JobSubmitter& submitter, const CommittedRunOptions& options,
                  Clock::time_point started, double cpu_at_start,
                  const std::atomic<bool>& runner_ended, CommittedRun* run) {
-  const int64_t total = options.records + options.paced_records;
+  const int64_t total = run->backlog + options.paced_records;
   std::thread pacer;
   Status paced;
   int64_t read = 0;
@@ -114,13 +114,16 @@ Status read_done(rd_kafka_t* reader, JobSubmitter& submitter, const CommittedRun
     if (!message || message->err) continue;
     ++read;
     if (read == 1) run->timing.first_output_seconds = seconds_since(started);
-    if (read == options.records) {
-      run->timing.seconds = seconds_since(started);
-      run->timing.cpu_seconds = process_cpu_seconds() - cpu_at_start;
-      run->timing.loop_cpu_seconds = loops_cpu_seconds();
+    if (read == run->backlog) {
+      // Scaled to `records` records, as every run is reported (the header).
+      run->seconds = seconds_since(started);
+      double scale = static_cast<double>(options.records) / run->backlog;
+      run->timing.seconds = run->seconds * scale;
+      run->timing.cpu_seconds = (process_cpu_seconds() - cpu_at_start) * scale;
+      run->timing.loop_cpu_seconds = loops_cpu_seconds() * scale;
       run->probe = read_probe();
       pacer = std::thread([&] { paced = submit_paced(submitter, options); });
-    } else if (read > options.records) {
+    } else if (read > run->backlog) {
       if (!envelope.ParseFromArray(message->payload, static_cast<int>(message->len))) {
         paced = fatal_error("an undecodable record in done");
         break;
@@ -148,11 +151,14 @@ Result<CommittedRun> committed_run(const topics::PipelineSpec& spec, rd_kafka_t*
     std::lock_guard<std::mutex> lock(loops_mutex);
     loop_threads.clear();
   }
+  CommittedRun run;
+  auto backlog = sum_high_watermarks(watcher, topics::intake_topic(spec.pipeline), options.partitions);
+  if (!backlog.is_ok()) return backlog.status();
+  run.backlog = *backlog;
   reset_probe();
   std::atomic<bool> stop{false};
   std::atomic<bool> ended{false};
   Status ran;
-  CommittedRun run;
   double cpu_at_start = process_cpu_seconds();
   Clock::time_point started = Clock::now();
   std::thread thread([&] {

@@ -7,8 +7,12 @@
 // topic from its end at the start, counts records instead (the same for both
 // guarantees: at_least_once records are readable as soon as written).
 // 1. Throughput: the clock starts just before the runner's thread starts (it
-//    creates the workers) and stops when `records` records have been read:
-//    the preloaded backlog went through every stage and committed.
+//    creates the workers) and stops when the backlog has been read: as many
+//    records as <p>.intake held at the start, i.e. every stage passed them on
+//    and committed. That is `records` preloaded, plus the paced jobs of the
+//    earlier runs (each run's fresh consumer groups read the intake from its
+//    start); the time is scaled to `records` records, so that every run
+//    reports the rate of its whole backlog as a time for `records`.
 // 2. Latency: the runner keeps going; `paced_records` fresh jobs are then
 //    submitted at `paced_rate` a second (a rate the pipeline keeps up with),
 //    and for each, the time from its submitted_at_unix_ms to the moment the
@@ -30,7 +34,7 @@ namespace sluice::bench {
 struct CommittedRunOptions {
   std::string brokers;
   int partitions = 1;
-  int64_t records = 0;         // the preloaded backlog
+  int64_t records = 0;         // preloaded; the times are for this many
   int64_t paced_records = 0;   // the latency phase's jobs
   double paced_rate = 5000;    // a second
   int keys = 4096;
@@ -39,7 +43,9 @@ struct CommittedRunOptions {
 };
 
 struct CommittedRun {
-  RunTiming timing;                // of the backlog (1.)
+  int64_t backlog = 0;             // records in <p>.intake at the start
+  double seconds = 0;              // to read all of it (not scaled)
+  RunTiming timing;                // of the backlog (1.), scaled to `records`
   ProbeCounts probe;               // the worker loops' transactional calls during 1.
   std::vector<double> latency_ms;  // of the paced jobs (2.), in arrival order
 };

@@ -37,7 +37,7 @@ namespace {
 struct TransactionFlags {
   int transaction_interval_ms = 100;     // WorkerOptions' default
   size_t max_transaction_records = 10000;  // WorkerOptions' default
-  int64_t paced_records = 10000;
+  int64_t paced_records = 5000;
   double paced_rate = 5000;
   std::vector<int> shapes = {1, 3};  // stages per pipeline
 };
@@ -216,12 +216,13 @@ Status Benchmark::run_variant(Variant& variant, int run) {
     return s;
   }
   const ProbeCounts& p = result->probe;
-  double seconds = result->timing.seconds;
+  double seconds = result->seconds;
   std::fprintf(stderr,
-               "  %s: end-to-end p50 %.0f ms, p99 %.0f ms, max %.0f ms; %lld transactions "
+               "  %s: backlog %lld records; end-to-end p50 %.0f ms, p99 %.0f ms, max %.0f ms; %lld transactions "
                "(%.1f/s per worker), %lld aborted; loops blocked %.1f%% (flush %.2f s, "
                "send_offsets %.2f s, commit %.2f s)\n",
-               variant.series.name, percentile(result->latency_ms, 0.5),
+               variant.series.name, static_cast<long long>(result->backlog),
+               percentile(result->latency_ms, 0.5),
                percentile(result->latency_ms, 0.99), percentile(result->latency_ms, 1.0),
                static_cast<long long>(p.commits), p.commits / seconds / variant.stages,
                static_cast<long long>(p.aborts),
@@ -264,10 +265,10 @@ void Benchmark::print_details() const {
       const ProbeCounts& p = r.probe;
       p50.push_back(percentile(r.latency_ms, 0.5));
       p99.push_back(percentile(r.latency_ms, 0.99));
-      rate.push_back(p.commits / r.timing.seconds / v.stages);
-      per_txn.push_back(p.commits ? double(flags_.records) * v.stages / p.commits : 0);
+      rate.push_back(p.commits / r.seconds / v.stages);
+      per_txn.push_back(p.commits ? double(r.backlog) * v.stages / p.commits : 0);
       commit_ms.push_back(p.commits ? 1000 * p.commit_seconds / p.commits : 0);
-      blocked.push_back(100 * p.blocked_seconds() / (r.timing.seconds * v.stages));
+      blocked.push_back(100 * p.blocked_seconds() / (r.seconds * v.stages));
     }
     Summary tail = summarize(p99);
     std::printf("| %s | %.0f | %.0f | %.0f | %.0f | %.1f | %.0f | %.1f | %.1f%% |\n",
