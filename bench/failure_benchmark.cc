@@ -132,14 +132,16 @@ void Benchmark::print_figures(const std::string& label, const FailureFigures& fi
   std::fprintf(stderr,
                "%s failed: %lld of %lld first attempts (%.2f%%); %lld retried by the worker, "
                "%lld retry records produced, %lld later attempts run; failure to next "
-               "attempt: median %.0f ms, min %.0f, max %.0f; last retry ran %.0f ms after "
+               "attempt (%zu sampled jobs): median %.0f ms, min %.0f, max %.0f; last retry ran "
+               "%.0f ms after "
                "the last first attempt; %lld flow-control pauses\n",
                label.c_str(), static_cast<long long>(c.failed),
                static_cast<long long>(c.first_attempts),
                c.first_attempts ? 100.0 * c.failed / c.first_attempts : 0.0,
                static_cast<long long>(figures.observer.retried),
                static_cast<long long>(figures.retry_records),
-               static_cast<long long>(c.later_attempts), wait.median, wait.min, wait.max,
+               static_cast<long long>(c.later_attempts), c.retry_waits_ms.size(), wait.median,
+               wait.min, wait.max,
                tail_ms, static_cast<long long>(figures.observer.flow_pauses));
 }
 

@@ -16,13 +16,15 @@ uint32_t fnv1a(std::string_view text) {
 
 void FlakyStage::process_in_place(const Task& task, Outcome& outcome) {
   auto now = FlakyCounts::Clock::now();
-  bool failing_job = fnv1a(task.job_id) % 100 < static_cast<uint32_t>(fail_percent_);
+  uint32_t hash = fnv1a(task.job_id);
+  bool failing_job = hash % 100 < static_cast<uint32_t>(fail_percent_);
+  bool timed = failing_job && hash / 100 % kWaitSample == 0;
   if (task.attempt == 1) {
     ++counts_->first_attempts;
     counts_->last_first_attempt = now;
     if (failing_job) {
       ++counts_->failed;
-      counts_->failed_at[task.job_id] = now;
+      if (timed) counts_->failed_at[task.job_id] = now;
       outcome.kind = OutcomeKind::kRetry;
       outcome.error_kind = "error";
       outcome.error = "failure_benchmark: this job fails its first attempt";
@@ -31,7 +33,8 @@ void FlakyStage::process_in_place(const Task& task, Outcome& outcome) {
   } else {
     ++counts_->later_attempts;
     counts_->last_later_attempt = now;
-    if (auto failed = counts_->failed_at.find(task.job_id); failed != counts_->failed_at.end()) {
+    if (auto failed = timed ? counts_->failed_at.find(task.job_id) : counts_->failed_at.end();
+        failed != counts_->failed_at.end()) {
       counts_->retry_waits_ms.push_back(
           std::chrono::duration<double, std::milli>(now - failed->second).count());
       counts_->failed_at.erase(failed);

@@ -103,6 +103,34 @@ void append_error(v1::Envelope& envelope, const Failure& failure) {
   record->set_time_unix_ms(now_unix_ms());
 }
 
+namespace {
+
+// The few fields appended to a serialized envelope, in a message reused per
+// thread: cleared, it keeps its strings' and error entry's buffers, so a
+// failure allocates nothing here once warm.
+v1::Envelope& appended_fields() {
+  thread_local v1::Envelope fields;
+  fields.Clear();
+  return fields;
+}
+
+}  // namespace
+
+void append_error(const Failure& failure, std::string* envelope_bytes) {
+  v1::Envelope& fields = appended_fields();
+  append_error(fields, failure);
+  fields.AppendToString(envelope_bytes);
+}
+
+void append_next_attempt(const NextAttempt& next, std::string* envelope_bytes) {
+  v1::Envelope& fields = appended_fields();
+  fields.set_attempt(next.attempt);
+  fields.set_not_before_unix_ms(next.not_before_unix_ms);
+  fields.mutable_destination_stage()->assign(next.stage.data(), next.stage.size());
+  fields.mutable_key()->assign(next.key.data(), next.key.size());
+  fields.AppendToString(envelope_bytes);
+}
+
 v1::Envelope undecodable_envelope(std::string_view pipeline,
                                   std::string_view stage,
                                   std::string_view bytes,

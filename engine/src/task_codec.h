@@ -41,6 +41,25 @@ struct Failure {
 };
 void append_error(v1::Envelope& envelope, const Failure& failure);
 
+// The same on the wire: appends the error entry to `envelope_bytes`, a
+// serialized Envelope, without parsing it. Protobuf reads concatenated
+// messages as one (repeated fields append, a scalar's last value wins), so
+// the bytes parse as the envelope with its history one entry longer. The
+// retry path's form: a failure costs no parse of its input.
+void append_error(const Failure& failure, std::string* envelope_bytes);
+
+// What turns a serialized Envelope (its history appended) into the record
+// of the next attempt, appended to `envelope_bytes`: the attempt, its
+// not-before time, the stage it is for, and the task's key (the record key
+// when the envelope carried none); each replaces the input's value.
+struct NextAttempt {
+  uint32_t attempt;
+  int64_t not_before_unix_ms;
+  std::string_view stage;
+  std::string_view key;
+};
+void append_next_attempt(const NextAttempt& next, std::string* envelope_bytes);
+
 // A record that could not be decoded, wrapped so it can be dead-lettered
 // with its original bytes as payload.
 v1::Envelope undecodable_envelope(std::string_view pipeline,

@@ -38,6 +38,7 @@
 #include "partition_context.h"
 #include "record_slab.h"
 #include "sluice/worker.h"
+#include "task_codec.h"
 #include "task_state.h"
 
 namespace sluice::engine {
@@ -139,7 +140,8 @@ class WorkerImpl final : public Worker {
 
   // worker_retries.cc
   void retry_later(TaskRecord& record, const Outcome& outcome);
-  void send_retry(TaskRecord& record, Clock::duration delay);
+  void add_to_history(TaskRecord& record, const Failure& failure);
+  void send_retry(TaskRecord& record, const Failure& failure, Clock::duration delay);
   void refused_later(TaskRecord& record);
   void park(TaskRecord& record, Clock::duration wait);
   void hold_stage(Clock::duration wait);

@@ -28,8 +28,8 @@ int64_t millis(Clock::duration d) {
 void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
   const Task& task = record.body->task;
   observer_->task_failed(outcome.error_kind);
-  append_error(input_envelope(record),
-               {spec_->name, task.attempt, outcome.error_kind, outcome.error});
+  Failure failure{spec_->name, task.attempt, outcome.error_kind, outcome.error};
+  add_to_history(record, failure);
   Clock::duration delay =
       options_.retry_jitter
           ? retry_delay(spec_->retry, task.attempt, outcome.retry_after, options_.retry_jitter())
@@ -45,25 +45,42 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
     ++record.body->task.attempt;
     return park(record, delay);
   }
-  send_retry(record, delay);
+  send_retry(record, failure, delay);
+}
+
+// The history is appended to the input's bytes, not to a parsed envelope:
+// a failure then costs no parse and no re-serialization of its input (a
+// retry record is those bytes plus a few fields; a dead letter parses them
+// once). Measured on the failure benchmark: bench/README.md.
+void WorkerImpl::add_to_history(TaskRecord& record, const Failure& failure) {
+  TaskBody& body = *record.body;
+  if (body.envelope) return append_error(*body.envelope, failure);  // parsed already
+  size_t before = body.input_bytes.size();
+  append_error(failure, &body.input_bytes);
+  body_bytes_ += body.input_bytes.size() - before;
 }
 
 // The next attempt as a record of <p>.<stage>.retry, keyed like the task, so
 // it lands on the retry partition this worker's group reads; once the broker
 // has it, the input offset is done. A retry record too large for the broker
 // (its history grew) is dead-lettered instead, with that said.
-void WorkerImpl::send_retry(TaskRecord& record, Clock::duration delay) {
+void WorkerImpl::send_retry(TaskRecord& record, const Failure& failure, Clock::duration delay) {
   const Task& task = record.body->task;
-  v1::Envelope& next = input_envelope(record);
-  put_task_back(task, &next);
-  next.set_attempt(task.attempt + 1);
-  next.set_not_before_unix_ms(now_unix_ms() + millis(delay));
-  next.set_destination_stage(spec_->name);
-  next.SerializeToString(&serialize_scratch_);
+  NextAttempt next{task.attempt + 1, now_unix_ms() + millis(delay), spec_->name, task.key};
+  if (std::optional<v1::Envelope>& parsed = record.body->envelope) {
+    put_task_back(task, &*parsed);  // a parsed input keeps its history there
+    parsed->SerializeToString(&serialize_scratch_);
+  } else {
+    serialize_scratch_ = record.body->input_bytes;
+  }
+  append_next_attempt(next, &serialize_scratch_);
   OutgoingRecord out{consumed_topics_[kRetryTopic], task.key, serialize_scratch_, task.job_id,
                      task.id};
   if (size_t size = sink_->record_bytes(out); size > sink_->max_record_bytes()) {
-    v1::ErrorRecord* last = next.mutable_errors(next.errors_size() - 1);
+    v1::Envelope& letter = input_envelope(record);
+    // Bytes the generated parser refused lose their history (input_envelope), this error too.
+    if (letter.errors_size() == 0) append_error(letter, failure);
+    v1::ErrorRecord* last = letter.mutable_errors(letter.errors_size() - 1);
     last->set_message(last->message() + " (not retried: its retry record of " +
                       std::to_string(size) + " bytes is over max_record_bytes " +
                       std::to_string(sink_->max_record_bytes()) + ")");

@@ -1,6 +1,7 @@
 #include "task_codec.h"
 
 #include <gmock/gmock.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -122,6 +123,53 @@ TEST(TaskCodec, AppendErrorAddsToTheHistoryInOrder) {
   EXPECT_EQ(crash.message(), "child exited 137");
   EXPECT_GE(crash.time_unix_ms(), before);
   EXPECT_EQ(envelope.errors(2).kind(), "error");
+}
+
+// The retry path appends to the input's bytes instead of parsing and
+// re-serializing it: what it writes must read back as that envelope with
+// the new error and the next attempt's fields, nothing else changed.
+TEST(TaskCodec, AppendedErrorAndNextAttemptReadBackAsTheWholeEnvelope) {
+  v1::Envelope input = sample_envelope();  // one error already
+  input.set_not_before_unix_ms(5);
+  std::string bytes = input.SerializeAsString();
+
+  append_error({"summarize", 2, "error", "bad gateway \xFF"}, &bytes);
+  append_next_attempt({3, 12345, "summarize", "user-7"}, &bytes);
+
+  v1::Envelope expected = input;
+  append_error(expected, {"summarize", 2, "error", "bad gateway \xFF"});
+  expected.set_attempt(3);
+  expected.set_not_before_unix_ms(12345);
+  expected.set_destination_stage("summarize");
+  expected.set_key("user-7");
+  v1::Envelope decoded;
+  ASSERT_TRUE(decode(bytes, &decoded));
+  ASSERT_EQ(decoded.errors_size(), 2);
+  EXPECT_EQ(decoded.errors(1).message(), "bad gateway \xEF\xBF\xBD");
+  // The appended entry's time is its own; every other field, maps included, must match.
+  expected.mutable_errors(1)->set_time_unix_ms(decoded.errors(1).time_unix_ms());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(decoded, expected))
+      << decoded.DebugString();
+}
+
+// Appended again on a later failure, the history keeps every entry in order
+// and the last attempt's fields win.
+TEST(TaskCodec, AppendingTwiceKeepsTheWholeHistory) {
+  std::string bytes = sample_envelope().SerializeAsString();
+
+  append_error({"summarize", 2, "timeout", "first"}, &bytes);
+  append_next_attempt({3, 100, "summarize", "k"}, &bytes);
+  append_error({"summarize", 3, "crash", "second"}, &bytes);
+  append_next_attempt({4, 200, "summarize", "k"}, &bytes);
+
+  v1::Envelope decoded;
+  ASSERT_TRUE(decode(bytes, &decoded));
+  ASSERT_EQ(decoded.errors_size(), 3);
+  EXPECT_EQ(decoded.errors(1).message(), "first");
+  EXPECT_EQ(decoded.errors(2).message(), "second");
+  EXPECT_EQ(decoded.errors(2).attempt(), 3u);
+  EXPECT_EQ(decoded.attempt(), 4u);
+  EXPECT_EQ(decoded.not_before_unix_ms(), 200);
 }
 
 TEST(TaskCodec, UndecodableEnvelopeKeepsTheOriginalBytesAndKey) {
