@@ -158,13 +158,10 @@ void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
                 "record of " + std::to_string(size) + " bytes for " + record.topic +
                     " exceeds max_record_bytes " + std::to_string(max_record_bytes_));
   }
-  if (needs_rebuild_ || (transactional() && !ensure_transaction())) {
-    return fail(record_id, SendFailure::kFatal, "the producer is being rebuilt");
-  }
-  if (transactional()) ++transaction_records_;
-  // Behind a backlog, a record waits its turn: per-partition order holds.
-  rd_kafka_resp_err_t err =
-      backlog_.empty() ? send(record, record_id) : RD_KAFKA_RESP_ERR__QUEUE_FULL;
+  if (needs_rebuild_) return fail(record_id, SendFailure::kFatal, "the producer is being rebuilt");
+  // Behind a backlog (or a hold), a record waits its turn: per-partition order holds.
+  rd_kafka_resp_err_t err = backlog_.empty() && !holding_ ? send(record, record_id)
+                                                          : RD_KAFKA_RESP_ERR__QUEUE_FULL;
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     backlog_.push_back({record.topic, std::string(record.key), std::string(record.value),
                         std::string(record.job_id), std::string(record.task_id),
@@ -176,6 +173,14 @@ void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
 // with more headers builds a header list, which librdkafka owns once the
 // produce succeeds.
 rd_kafka_resp_err_t OutputSink::send(const OutgoingRecord& record, uint64_t record_id) {
+  // exactly_once: a record goes into the open transaction, or begins one.
+  if (transactional()) {
+    if (!ensure_transaction()) {
+      fail(record_id, SendFailure::kFatal, "the producer is being rebuilt");
+      return RD_KAFKA_RESP_ERR__FATAL;
+    }
+    ++transaction_records_;
+  }
   rd_kafka_resp_err_t err;
   if (record.headers.empty()) {
     err = send_inline(record, record_id);
@@ -229,7 +234,7 @@ void OutputSink::poll(int wait_ms) {
 }
 
 void OutputSink::drain_backlog() {
-  while (!backlog_.empty() && !needs_rebuild_) {
+  while (!backlog_.empty() && !needs_rebuild_ && !holding_) {
     const Waiting& w = backlog_.front();
     rd_kafka_resp_err_t err =
         send({w.topic, w.key, w.value, w.job_id, w.task_id, w.headers}, w.record_id);
@@ -239,7 +244,9 @@ void OutputSink::drain_backlog() {
 }
 
 bool OutputSink::congested() const {
-  return !backlog_.empty() || needs_rebuild_ ||
+  // While held, records of tasks finishing meanwhile wait, up to a bound.
+  size_t waiting_allowed = holding_ ? queue_high_mark_ / 8 : 0;
+  return backlog_.size() > waiting_allowed || needs_rebuild_ ||
          static_cast<size_t>(rd_kafka_outq_len(producer_.get())) >= queue_high_mark_;
 }
 

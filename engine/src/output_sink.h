@@ -126,8 +126,14 @@ class OutputSink {
     return in_transaction_ ? Clock::now() - transaction_began_ : Clock::duration::zero();
   }
   // Serves delivery reports and the backlog until every record handed over
-  // is acknowledged or failed; false at the deadline.
+  // (while held: sent) is acknowledged or failed; false at the deadline.
   bool flush(Clock::time_point deadline);
+  // While held, produce() keeps records back (in the backlog, in order):
+  // the open transaction's records are acknowledged while the worker goes on,
+  // and what it produces meanwhile goes into the next one.
+  void hold(bool on) { holding_ = on; }
+  // Records handed to librdkafka and not yet acknowledged or failed.
+  size_t in_flight() const { return awaiting_acks_ - backlog_.size(); }
   // Adds `positions` (with their metadata) through the consumer's group
   // metadata, so a member that lost its partitions cannot commit them
   // (KIP-447), then commits. An abortable error aborts.
@@ -183,6 +189,7 @@ class OutputSink {
   bool needs_rebuild_ = false;
   std::string transactional_id_;
   bool in_transaction_ = false;
+  bool holding_ = false;
   size_t transaction_records_ = 0;
   Clock::time_point transaction_began_{};
 };

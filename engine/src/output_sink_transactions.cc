@@ -61,7 +61,7 @@ bool OutputSink::ensure_transaction() {
 }
 
 bool OutputSink::flush(Clock::time_point deadline) {
-  while (awaiting_acks_ > 0 || !backlog_.empty()) {
+  while (in_flight() > 0 || (!backlog_.empty() && !holding_)) {
     int left = ms_until(deadline);
     if (left == 0 || needs_rebuild_) return false;
     poll(std::min(left, 10));
@@ -101,6 +101,10 @@ TransactionEnd OutputSink::commit_transaction(const std::vector<CommitRequest>& 
 }
 
 TransactionEnd OutputSink::abort_transaction(Clock::time_point deadline) {
+  // Records held back for the next transaction belong to tasks that run
+  // again: the caller rewinds every partition.
+  awaiting_acks_ -= backlog_.size();
+  backlog_.clear();
   if (!in_transaction_) return TransactionEnd::kAborted;
   // A call that gave up (a commit timed out) is still in progress inside
   // librdkafka: every other call conflicts with it until the rebuild.

@@ -315,6 +315,8 @@ void WorkerImpl::close_consumer(Clock::time_point deadline) {
 // partition next runs them.
 void WorkerImpl::drain_until(Clock::time_point deadline,
                              const std::function<bool(const TaskRecord&)>& counts) {
+  // Records held back for the next transaction must go out to be acked.
+  if (exactly_once_) release_hold();
   while (true) {
     drop_records([&](const TaskRecord& r) {
       return counts(r) && (r.state == TaskState::kWaiting || r.state == TaskState::kParked ||

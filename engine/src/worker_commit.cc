@@ -46,10 +46,7 @@ void WorkerImpl::send_commit(bool all) {
 // exactly_once: the transaction commits, in the loop (worker_transactions.cc).
 void WorkerImpl::commit_phase() {
   bool circuit_not_closed = circuit_.state(Clock::now()) != CircuitState::kClosed;
-  if (exactly_once_) {
-    (void)commit_transaction(circuit_not_closed, true, Clock::now() + kTransactionDeadline);
-    return;
-  }
+  if (exactly_once_) return transaction_phase(circuit_not_closed);
   send_commit(circuit_not_closed);
 }
 
@@ -60,6 +57,7 @@ bool WorkerImpl::commit_and_wait(Clock::time_point deadline) {
   // A transaction that cannot commit within kTransactionDeadline will not:
   // the broker aborts it soon after.
   if (exactly_once_) {
+    release_hold();
     return commit_transaction(true, false, std::min(deadline, Clock::now() + kTransactionDeadline));
   }
   send_commit(true);

@@ -186,12 +186,14 @@ class WorkerImpl final : public Worker {
   // Bounds a periodic transaction commit (its flush, then each call): below
   // the default transaction.timeout.ms, so the broker does not abort first.
   static constexpr auto kTransactionDeadline = std::chrono::seconds(8);
+  void transaction_phase(bool all);
+  void release_hold();
   bool commit_transaction(bool all, bool may_wait, Clock::time_point deadline);
   void abort_and_rewind(Clock::time_point deadline);
   void rewind_every_partition();
   bool transaction_due() const {
-    return exactly_once_ && (transaction_doomed_ || sink_->transaction_records() >=
-                                                        options_.max_transaction_records);
+    return exactly_once_ && (holding_since_ || transaction_doomed_ ||
+                             sink_->transaction_records() >= options_.max_transaction_records);
   }
 
   WorkerOptions options_;
@@ -203,6 +205,9 @@ class WorkerImpl final : public Worker {
   bool exactly_once_;
   // exactly_once: a record of the open transaction failed; it must abort.
   bool transaction_doomed_ = false;
+  // exactly_once: since when the sink holds new records back, for the commit
+  // (transaction_phase).
+  std::optional<Clock::time_point> holding_since_;
   CircuitBreaker circuit_;
   // Topics this worker consumes; TopicPartition::topic indexes it.
   static constexpr int32_t kInputTopic = 0;
