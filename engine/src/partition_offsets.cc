@@ -47,6 +47,7 @@ void PartitionOffsets::complete(int64_t offset) {
                                 [](const Entry& e, int64_t o) { return e.offset < o; });
   if (entry == window_.end() || entry->offset != offset || entry->done) return;
   entry->done = true;
+  done_changed_ = true;
   --pending_;
   // It starts a run, extends one, or joins two.
   bool left_done = entry != window_.begin() && std::prev(entry)->done;
@@ -95,6 +96,7 @@ std::vector<OffsetRange> PartitionOffsets::done_above() const {
 
 void PartitionOffsets::mark_committed(int64_t position) {
   committed_ = std::max(committed_, position);
+  done_changed_ = false;
 }
 
 PartitionOffsets PartitionOffsets::rewound() const {

@@ -66,6 +66,10 @@ class PartitionOffsets {
 
   // Whether position() moved since the last mark_committed().
   bool moved() const { return started() && watermark_ > committed_; }
+  // Whether what a commit says (position() and done_above()) changed since
+  // the last mark_committed(): an offset done above a position that stayed
+  // put must be committed too (exactly_once: with the outputs of its task).
+  bool changed() const { return moved() || (started() && done_changed_); }
   void mark_committed(int64_t position);
   void forget_commit() { committed_ = -1; }
 
@@ -87,6 +91,7 @@ class PartitionOffsets {
   int64_t committed_ = -1;
   size_t pending_ = 0;
   size_t done_runs_ = 0;  // runs of done entries in window_
+  bool done_changed_ = false;
   std::deque<Entry> window_;       // taken offsets >= watermark_, ascending; front not done
   std::deque<OffsetRange> skips_;  // ascending, not yet reached
 };

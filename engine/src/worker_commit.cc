@@ -7,12 +7,13 @@
 
 namespace sluice::engine {
 
-// Every partition with a known start, or only those whose position moved.
+// Every partition with a known start, or only those whose position or done
+// offsets changed.
 std::vector<CommitRequest> WorkerImpl::positions(bool all) const {
   std::vector<CommitRequest> out;
   int64_t circuit_until = circuit_until_unix_ms();
   for (const auto& [where, partition] : partitions_) {
-    if (!partition.offsets.started() || !(all || partition.offsets.moved())) continue;
+    if (!partition.offsets.started() || !(all || partition.offsets.changed())) continue;
     out.push_back({&consumed_topics_[where.topic], where.partition, partition.offsets.position(),
                    partition.offsets.done_above(), circuit_until});
   }

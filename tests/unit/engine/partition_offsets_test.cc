@@ -165,5 +165,23 @@ TEST(PartitionOffsets, DoneRangesBoundCoversDoneAboveThroughRandomCompletions) {
   EXPECT_EQ(tracker.position(), 400);
 }
 
+// Found by the exactly_once chaos test (one duplicate in 20,000 after five kills):
+// periodic commits went out only for partitions whose position moved, so offsets
+// done above a position held by one slow task were never committed while their
+// outputs were; a crash then ran them again.
+TEST(PartitionOffsets, ChangedWhenAnOffsetAboveAStuckPositionIsDone) {
+  PartitionOffsets tracker = taking(10, {10, 11, 12});
+  tracker.mark_committed(tracker.position());
+  EXPECT_FALSE(tracker.changed());
+  tracker.complete(12);  // 10 still runs: the position stays at 10
+  EXPECT_FALSE(tracker.moved());
+  EXPECT_TRUE(tracker.changed());
+  EXPECT_THAT(tracker.done_above(), ElementsAre(OffsetRange{12, 12}));
+  tracker.mark_committed(tracker.position());
+  EXPECT_FALSE(tracker.changed());
+  tracker.complete(10);
+  EXPECT_TRUE(tracker.changed());
+}
+
 }  // namespace
 }  // namespace sluice::engine
