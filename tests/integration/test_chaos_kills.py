@@ -11,7 +11,8 @@ One ctest per case (CMakeLists.txt): chaos_kills_<guarantee>_<stage>.
 
 import pytest
 
-from chaos import COMMIT_INTERVAL_S, FIRST, LAST, MIDDLE, Plan, run_chaos
+from chaos import COMMIT_INTERVAL_S, FIRST, LAST, MIDDLE, Plan, jobs, run_chaos
+from conftest import tail_records
 
 # What one kill can make the pipeline do twice, under at_least_once.
 #
@@ -43,15 +44,15 @@ def uncommitted_bound(plan, kill):
 def run_and_check(plan, *fixtures):
     """Runs the plan; checks that every kill was a kill -9 mid-run and, under
     exactly_once, `sluice verify` exit 0 (0 lost, 0 duplicated, no transaction left
-    open: returns None); under at_least_once 0 lost, nothing unexpected, duplicates
-    within the bound (returns the Accounting)."""
+    open); under at_least_once 0 lost, nothing unexpected, duplicates within the
+    bound. Returns the ChaosResult (its accounting: at_least_once only)."""
     result = run_chaos(plan, *fixtures)
     assert len(result.kills) == plan.kills
     assert all(k.exit_code == -9 for k in result.kills), result.kills
     if plan.guarantee == "exactly_once":
         print(f"measured: {result.verified}")
         assert result.verified.code == 0, result.verified
-        return None
+        return result
 
     accounting = result.accounting
     bounds = [uncommitted_bound(plan, k) for k in result.kills]
@@ -62,7 +63,7 @@ def run_and_check(plan, *fixtures):
     assert accounting.lost == 0, accounting
     assert accounting.unexpected == 0, accounting
     assert accounting.duplicates <= sum(bounds), accounting
-    return accounting
+    return result
 
 
 @pytest.mark.parametrize("victim", [FIRST, MIDDLE, LAST])
@@ -79,9 +80,20 @@ def test_kill9_with_poison_and_transient_failures(guarantee, broker, pipeline_na
     """1% of jobs poison, 5% failing twice at LAST, whose worker is killed five times:
     ok + dead-lettered = submitted, each poison job's letter after max_attempts."""
     plan = Plan(guarantee=guarantee, victim=LAST, failures="mix", kills=5, jobs=20_000)
-    accounting = run_and_check(plan, tmp_path, pipeline_name, broker, start_worker)
+    result = run_and_check(plan, tmp_path, pipeline_name, broker, start_worker)
+    accounting = result.accounting
     if accounting is None:
-        return  # exactly_once: `sluice verify` said it
+        # exactly_once: `sluice verify` counted done + dead-lettered = submitted, each
+        # job once; the letters are exactly the poison jobs, each after max_attempts.
+        job_ids = result.job_ids_file.read_text().split()
+        poison = {j for j, p in zip(job_ids, jobs(plan)) if p["fate"] == "always"}
+        assert result.verified.report["dead_lettered"] == len(poison), result.verified
+        letters = tail_records(result.spec, "--dlq", LAST, max_records=len(poison))
+        assert len(letters) == len(poison)
+        assert {r["job_id"] for r in letters} == poison
+        wrong = [r for r in letters if r.get("attempt") != plan.max_attempts]
+        assert not wrong, wrong[:3]
+        return
     assert accounting.dead_jobs == plan.jobs // 100, accounting  # every poison job, only
     assert accounting.done_jobs + accounting.dead_jobs == plan.jobs, accounting
     assert accounting.wrong_attempts == 0, accounting
