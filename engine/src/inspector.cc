@@ -142,7 +142,18 @@ Result<rd_kafka_t*> InspectorImpl::group_consumer(const std::string& group) {
     rd_kafka_poll(it->second.get(), 0);
     return it->second.get();
   }
-  auto consumer = engine::make_client(kafka_, engine::consumer_spec(group));
+  // read_uncommitted, whatever the spec's consumers use: a read_committed
+  // OffsetFetch asks for stable offsets, and the broker holds it while a
+  // transaction of the group is open. A worker killed -9 mid-transaction
+  // leaves one open for up to transaction.timeout.ms plus the broker's abort
+  // check interval (20 s by default): status would time out all that while.
+  // Unstable, the answer is the last committed offset, which is what queue
+  // depth counts from.
+  KafkaOptions options = kafka_;
+  options.properties.erase("isolation.level");
+  engine::ClientSpec spec = engine::consumer_spec(group);
+  spec.forced["isolation.level"] = "read_uncommitted";
+  auto consumer = engine::make_client(options, std::move(spec));
   if (!consumer.is_ok()) return consumer.status();
   rd_kafka_t* rk = consumer->get();
   consumers_.emplace(group, std::move(consumer).value());

@@ -21,7 +21,7 @@ pipeline_name, start_worker. Helpers: `from conftest import write_spec, run_slui
 submit, wait_until, read_done, verify, sluice_verify, Worker`, and for specs, status,
 metrics and the broker's own view: pipeline_spec, exec_stage, builtin_stage, passthrough_pipeline,
 status_json, done_at_least, tail_records, read_settled_done, free_port, scrape_metrics,
-metric_total, kafka_topics, broker_version, raw_produce, tool_path. Brokers of a test's own:
+metric_total, kafka_topics, broker_version, raw_produce, open_transaction, tool_path. Brokers of a test's own:
 OwnBroker (fixture own_broker) and the 3-node KafkaCluster (fixture kafka_cluster).
 """
 
@@ -444,6 +444,19 @@ def tool_path(env_name, name):
     """A helper binary of tests/integration (see CMakeLists.txt there): $ENV_NAME, else
     NAME beside the sluice binary's build tree."""
     return os.environ.get(env_name) or str(sluice_path().parents[1] / "tests/integration" / name)
+
+
+def open_transaction(broker, topic, key, value, timeout_ms, group=None, offset=None):
+    """Leaves a transaction open on `topic` holding one record and, given `group`, a
+    commit of `offset` on partition 0 of `topic` for that group (see
+    tests/support/open_transaction.cc); the broker aborts it some time after
+    `timeout_ms`."""
+    args = [tool_path("SLUICE_OPEN_TRANSACTION", "sluice_open_transaction"), broker, topic,
+            key, str(timeout_ms)]
+    if group is not None:
+        args += [group, str(offset)]
+    result = subprocess.run(args, input=value, capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
 
 
 def raw_produce(broker, topic, key, value):

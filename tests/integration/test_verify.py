@@ -4,12 +4,11 @@ nothing is lost (under exactly_once: nor duplicated, nor a transaction open); 1
 otherwise; 2 for bad usage."""
 
 import json
-import subprocess
 import time
 
 from conftest import (
-    apply_topics, builtin_stage, passthrough_pipeline, pipeline_spec, raw_produce,
-    run_sluice, sluice_verify, tool_path, wait_until, write_spec)
+    apply_topics, builtin_stage, open_transaction, passthrough_pipeline, pipeline_spec,
+    raw_produce, run_sluice, sluice_verify, wait_until, write_spec)
 
 JOBS = 40
 
@@ -140,16 +139,6 @@ def test_verify_without_topics_says_apply(tmp_path, pipeline_name, broker):
     assert result.returncode == 1, result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
     assert "does not exist" in result.stderr and "sluice topics apply" in result.stderr
-
-
-def open_transaction(broker, topic, key, value, timeout_ms):
-    """Leaves a transaction open on `topic` holding one record (see
-    tests/support/open_transaction.cc); the broker aborts it some time after
-    `timeout_ms`."""
-    tool = tool_path("SLUICE_OPEN_TRANSACTION", "sluice_open_transaction")
-    result = subprocess.run([tool, broker, topic, key, str(timeout_ms)], input=value,
-                            capture_output=True, timeout=60)
-    assert result.returncode == 0, result.stderr.decode(errors="replace")
 
 
 def test_verify_reports_a_transaction_left_open(tmp_path, pipeline_name, broker):

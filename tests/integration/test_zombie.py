@@ -63,6 +63,9 @@ def test_a_paused_worker_is_fenced(broker, pipeline_name, tmp_path, start_worker
     job_ids = submit(spec, [{"n": n} for n in range(BATCH)])
     wait_until(lambda: completed(metrics["a"]) > 0 and completed(metrics["b"]) > 0, 60,
                "both workers to complete tasks")
+    # work-b logged "assigned 6 partitions" once already, alone in the group before
+    # work-a joined: only what it logs from here on can show the handover.
+    survivor_log_before_stop = len(survivor.stderr())
     zombie.proc.send_signal(signal.SIGSTOP)  # the worker alone: its agent goes on
     stopped = time.monotonic()
     before_stop = completed(metrics["b"])
@@ -71,7 +74,7 @@ def test_a_paused_worker_is_fenced(broker, pipeline_name, tmp_path, start_worker
         # The group gave work-a's partitions to work-b: work-b was assigned all of
         # them, once work-a's session timed out.
         wait_until(lambda: re.search(rf"assigned {PARTITIONS} partitions of",
-                                     survivor.stderr()), 60,
+                                     survivor.stderr()[survivor_log_before_stop:]), 60,
                    f"work-b to be assigned all {PARTITIONS} partitions")
         wait_until(lambda: completed(metrics["b"]) > before_stop, 60,
                    "work-b to complete tasks on its new assignment")

@@ -1,11 +1,15 @@
-// sluice_open_transaction BOOTSTRAP TOPIC KEY TIMEOUT_MS < BYTES: begins a
+// sluice_open_transaction BOOTSTRAP TOPIC KEY TIMEOUT_MS [GROUP OFFSET] < BYTES: begins a
 // transaction, writes stdin byte for byte as one record's value into it,
 // waits until the broker has the record, and exits without committing or
 // aborting, as a transactional producer killed -9 mid-transaction would: the
 // partition keeps a transaction open (read_committed readers stop before
 // it) until the broker aborts it, TIMEOUT_MS (transaction.timeout.ms, at
 // least 1000) plus up to its abort check interval (10 s by default) later.
-// Integration tests use it to give `sluice verify` an open transaction.
+// With GROUP OFFSET, the transaction also holds a commit of OFFSET on
+// TOPIC/0 for consumer group GROUP (send_offsets_to_transaction): the broker
+// keeps that offset pending, as a worker's, until the transaction ends.
+// Integration tests use it to give `sluice verify` and `sluice status` an
+// open transaction.
 #include <librdkafka/rdkafka.h>
 
 #include <cstdio>
@@ -36,11 +40,23 @@ std::string error_text(rd_kafka_error_t* error) {
   return text;
 }
 
+// Adds a commit of `offset` on topic/0 for `group` to the open transaction.
+std::string send_offset(rd_kafka_t* producer, const char* group, const std::string& topic,
+                        int64_t offset) {
+  rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(offsets, topic.c_str(), 0)->offset = offset;
+  rd_kafka_consumer_group_metadata_t* metadata = rd_kafka_consumer_group_metadata_new(group);
+  std::string e = error_text(rd_kafka_send_offsets_to_transaction(producer, offsets, metadata, 30000));
+  rd_kafka_consumer_group_metadata_destroy(metadata);
+  rd_kafka_topic_partition_list_destroy(offsets);
+  return e;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    return fail("usage: sluice_open_transaction BOOTSTRAP TOPIC KEY TIMEOUT_MS < BYTES");
+  if (argc != 5 && argc != 7) {
+    return fail("usage: sluice_open_transaction BOOTSTRAP TOPIC KEY TIMEOUT_MS [GROUP OFFSET] < BYTES");
   }
   const std::string bootstrap = argv[1], topic = argv[2], key = argv[3], timeout = argv[4];
   std::string value(std::istreambuf_iterator<char>(std::cin), {});
@@ -81,6 +97,12 @@ int main(int argc, char** argv) {
   // A flush inside a transaction waits for the record's acknowledgement.
   if (err = rd_kafka_flush(producer.get(), 30000); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return fail("deliver to " + topic + " on " + bootstrap + ": " + rd_kafka_err2str(err));
+  }
+  if (argc == 7) {
+    if (std::string e = send_offset(producer.get(), argv[5], topic, std::atoll(argv[6]));
+        !e.empty()) {
+      return fail("send offsets of group " + std::string(argv[5]) + ": " + e);
+    }
   }
   std::fflush(nullptr);
   std::_Exit(0);  // no commit, no abort, no goodbye to the coordinator
