@@ -189,6 +189,10 @@ class OutputSink {
   bool needs_rebuild_ = false;
   std::string transactional_id_;
   bool in_transaction_ = false;
+  // Inside abort_transaction(): its flush serves the delivery reports of the
+  // records it purges (and of those still in flight), which belong to the
+  // aborted transaction, not to the next one.
+  bool aborting_ = false;
   bool holding_ = false;
   size_t transaction_records_ = 0;
   Clock::time_point transaction_began_{};

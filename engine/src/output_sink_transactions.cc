@@ -109,8 +109,10 @@ TransactionEnd OutputSink::abort_transaction(Clock::time_point deadline) {
   // A call that gave up (a commit timed out) is still in progress inside
   // librdkafka: every other call conflicts with it until the rebuild.
   if (needs_rebuild_) return TransactionEnd::kRebuild;
+  aborting_ = true;
   KafkaError error = call_until(
       deadline, [&](int ms) { return rd_kafka_abort_transaction(producer_.get(), ms); });
+  aborting_ = false;
   if (error) return give_up(kafka_status(error.get(), "abort the transaction").message());
   in_transaction_ = false;
   transaction_records_ = 0;

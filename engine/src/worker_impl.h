@@ -170,6 +170,11 @@ class WorkerImpl final : public Worker {
   Status recover_phase();
   void seek_rewound(std::vector<PartitionContext*> contexts);
   void flow_control_phase();
+  // The offset window's hysteresis: a partition pauses when its window (or,
+  // under exactly_once, its done ranges, which the commit metadata carries)
+  // is full, and resumes once it is half empty.
+  bool window_full(const PartitionContext& partition) const;
+  bool window_half_empty(const PartitionContext& partition) const;
   void check_stage_health();
   void apply_pauses();
 
@@ -188,6 +193,7 @@ class WorkerImpl final : public Worker {
   static constexpr auto kTransactionDeadline = std::chrono::seconds(8);
   void transaction_phase(bool all);
   void release_hold();
+  void doom_unacknowledged(std::string_view when);
   bool commit_transaction(bool all, bool may_wait, Clock::time_point deadline);
   void abort_and_rewind(Clock::time_point deadline);
   void rewind_every_partition();

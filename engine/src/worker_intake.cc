@@ -61,11 +61,7 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
     case PartitionOffsets::Intake::kSkip: return;   // done by the previous owner
     case PartitionOffsets::Intake::kTrack: break;
   }
-  if (partition.offsets.window() >= options_.max_window_per_partition ||
-      (exactly_once_ &&
-       partition.offsets.done_ranges_bound() >= options_.max_done_ranges_per_partition)) {
-    partition.set_reason(kPauseWindow, true);
-  }
+  if (window_full(partition)) partition.set_reason(kPauseWindow, true);
   TaskRecord& record = records_.create();
   uint64_t id = record.id;
   record.state = TaskState::kWaiting;

@@ -436,13 +436,21 @@ void WorkerImpl::flow_control_phase() {
     partition.set_reason(kPauseFlow, flow_paused_);
     partition.set_reason(kPauseStageDown, stage_down_);
     partition.set_reason(kPauseHeld, held_now);
-    if (partition.offsets.window() <= options_.max_window_per_partition / 2 &&
-        (!exactly_once_ || partition.offsets.done_ranges_bound() <=
-                                options_.max_done_ranges_per_partition / 2)) {
-      partition.set_reason(kPauseWindow, false);
-    }
+    if (window_half_empty(partition)) partition.set_reason(kPauseWindow, false);
   }
   apply_pauses();
+}
+
+bool WorkerImpl::window_full(const PartitionContext& partition) const {
+  return partition.offsets.window() >= options_.max_window_per_partition ||
+         (exactly_once_ &&
+          partition.offsets.done_ranges_bound() >= options_.max_done_ranges_per_partition);
+}
+
+bool WorkerImpl::window_half_empty(const PartitionContext& partition) const {
+  return partition.offsets.window() <= options_.max_window_per_partition / 2 &&
+         (!exactly_once_ ||
+          partition.offsets.done_ranges_bound() <= options_.max_done_ranges_per_partition / 2);
 }
 
 // A few times a second: an unavailable stage pauses every partition (its

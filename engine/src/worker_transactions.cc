@@ -49,13 +49,18 @@ void WorkerImpl::transaction_phase(bool all) {
   }
   if (sink_->in_flight() > 0 && !transaction_doomed_ && !sink_->needs_rebuild()) {
     if (now - *holding_since_ < kTransactionDeadline) return;
-    spdlog::warn("stage {}: the records of the open transaction were not all acknowledged "
-                 "within {} s; aborting it", spec_->name,
-                 std::chrono::duration_cast<std::chrono::seconds>(kTransactionDeadline).count());
-    transaction_doomed_ = true;
+    doom_unacknowledged(
+        fmt::format("within {} s",
+                    std::chrono::duration_cast<std::chrono::seconds>(kTransactionDeadline).count()));
   }
   (void)commit_transaction(all, true, now + kTransactionDeadline);
   release_hold();
+}
+
+void WorkerImpl::doom_unacknowledged(std::string_view when) {
+  spdlog::warn("stage {}: the records of the open transaction were not all acknowledged {}; "
+               "aborting it", spec_->name, when);
+  transaction_doomed_ = true;
 }
 
 void WorkerImpl::release_hold() {
@@ -71,9 +76,7 @@ bool WorkerImpl::commit_transaction(bool all, bool may_wait, Clock::time_point d
   next_commit_ = Clock::now() + options_.transaction_interval;
   if (sink_->needs_rebuild()) return false;
   if (!transaction_doomed_ && !sink_->flush(deadline)) {
-    spdlog::warn("stage {}: the records of the open transaction were not all acknowledged in "
-                 "time; aborting it", spec_->name);
-    transaction_doomed_ = true;
+    doom_unacknowledged("in time");
   }
   if (transaction_doomed_) {
     abort_and_rewind(deadline);

@@ -266,7 +266,9 @@ TEST_F(RetryPaths, AWaitingRetryHoldsNeitherItsKeyNorTheInputsCommit) {
   EXPECT_GE(second->at - first->at, milliseconds(1950)) << "attempt 2 came before the backoff";
   EXPECT_LT(input_committed_at, second->at) << "the input's commit waited for the retry";
   for (const auto& call : calls) {
-    if (call.payload.rfind("ok", 0) == 0) EXPECT_LT(call.at, second->at);
+    if (call.payload.rfind("ok", 0) == 0) {
+      EXPECT_LT(call.at, second->at);
+    }
   }
   EXPECT_EQ(outcomes_.retried, 1);
   ASSERT_TRUE(testing::wait_until([&] { return depth("retry") == 0; }, seconds(10)));

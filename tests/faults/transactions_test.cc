@@ -279,5 +279,34 @@ TEST_F(Transactions, ACommitPastItsDeadlineRebuildsTheProducer) {
   EXPECT_EQ(logs_->count(kRewound), kInputPartitions) << "more than one recovery";
 }
 
+// Broker 1 goes down with the outputs of a batch on their way to it: they
+// wait in the producer's queue, unacknowledged, until the worker gives up on
+// its transaction and aborts it. The abort purges them, and their delivery
+// reports come back inside the abort: they belong to the aborted
+// transaction. Once counted as failures, they doomed the next transaction,
+// whose abort purged the records queued then, and so on: after a broker's
+// bounce a stage aborted every transaction for minutes (test_chaos_brokers).
+TEST_F(Transactions, RecordsPurgedByAnAbortDoNotDoomTheNextTransaction) {
+  constexpr int kLive = 2;  // the coordinators' broker, up throughout
+  broker_->move_coordinator("transaction", transactional_id_, kLive);
+  broker_->move_coordinator("group", topics::group_id("eos", "pass"), kLive);
+  constexpr const char* kNotAcknowledged = "were not all acknowledged within";
+  std::future<void> back;
+  run_through_fault(
+      [&] {
+        broker_->set_down(true);
+        back = std::async(std::launch::async, [&] {
+          (void)testing::wait_until(logged(kNotAcknowledged), seconds(20));
+          broker_->set_down(false);
+        });
+      },
+      [&] { return back.wait_for(seconds(0)) == std::future_status::ready; });
+  EXPECT_EQ(logs_->count(kNotAcknowledged), 1u);
+  EXPECT_EQ(logs_->count(kRewound), kInputPartitions) << "more than one abort";
+  EXPECT_EQ(logs_->count("Purged in queue"), 0u)
+      << "the records of the aborted transaction were reported as failures";
+  EXPECT_EQ(logs_->count(kRebuilt), 0u) << "the outage cost the producer";
+}
+
 }  // namespace
 }  // namespace sluice

@@ -32,6 +32,7 @@ import os
 import pathlib
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -294,12 +295,27 @@ class Worker:
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            stacks = self.stacks()
             self.kill()
         else:
             self._kill_group()  # children a clean exit should have reaped, if any
             return self.proc.returncode
         pytest.fail(f"worker {self.stage} (pid {self.pid}) still running {timeout}s after "
-                    "SIGTERM; killed it", pytrace=False)
+                    f"SIGTERM; killed it. Where its threads were:\n{stacks}", pytrace=False)
+
+    def stacks(self):
+        """Every thread's backtrace (gdb, when the machine has it): what a hung worker
+        waits on."""
+        if not shutil.which("gdb"):
+            return "(no gdb here)"
+        try:
+            result = subprocess.run(["gdb", "-p", str(self.pid), "-batch", "-nx",
+                                     "-ex", "thread apply all bt"],
+                                    capture_output=True, text=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            return "(gdb did not answer within 120 s)"
+        return "\n".join(line for line in result.stdout.splitlines()
+                         if line.startswith(("Thread ", "#")))
 
     def kill(self):
         """A crash: SIGKILL to the worker and its children. Returns the exit code."""

@@ -4,27 +4,18 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
 
 #include <string>
+
+#include "one_record.h"
 
 namespace sluice::testing {
 
 inline void produce_raw(const std::string& bootstrap, const std::string& topic,
                         const std::string& key, const std::string& value) {
-  char error[256];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  ASSERT_EQ(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error)),
-            RD_KAFKA_CONF_OK);
-  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-  ASSERT_NE(producer, nullptr) << error;
-  EXPECT_EQ(rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
-                              RD_KAFKA_V_KEY(key.data(), key.size()),
-                              RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
-            RD_KAFKA_RESP_ERR_NO_ERROR);
-  EXPECT_EQ(rd_kafka_flush(producer, 10000), RD_KAFKA_RESP_ERR_NO_ERROR);
-  rd_kafka_destroy(producer);
+  Producer producer;
+  ASSERT_EQ(new_producer({{"bootstrap.servers", bootstrap}}, &producer), "");
+  EXPECT_EQ(produce_one(producer.get(), topic, key, value), "");
 }
 
 }  // namespace sluice::testing

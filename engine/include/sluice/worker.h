@@ -36,7 +36,7 @@ struct WorkerOptions {
   // exactly_once: names this worker among its stage's workers; its
   // transactional.id is sluice.<p>.<stage>.<instance> (topics/names.h). Keep
   // it stable across restarts of one worker, unique among live ones.
-  std::string instance;
+  std::string instance{};
   std::chrono::milliseconds transaction_interval{100};
   size_t max_transaction_records = 10000;
   // exactly_once: per partition, ranges of offsets done above its committed
@@ -60,7 +60,7 @@ struct WorkerOptions {
   WorkerObserver* observer = nullptr;  // not owned; may be null
   // For tests: the sample in [0, 1] that scales each retry's backoff (full
   // jitter: the wait is backoff*2^(n-1), capped, times it). Null: random.
-  std::function<double()> retry_jitter;
+  std::function<double()> retry_jitter{};
   // Set (by a second SIGTERM or SIGINT) to end the shutdown's waits at once;
   // what was not committed is logged and runs again. May be null.
   const std::atomic<bool>* abandon = nullptr;
