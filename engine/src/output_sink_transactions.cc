@@ -21,6 +21,8 @@ constexpr auto kRetryPause = std::chrono::milliseconds(20);
 // to be created, and for the coordinator to abort an earlier producer's
 // open transaction: longer than a connect check.
 constexpr auto kMinInitTimeout = std::chrono::seconds(30);
+// What an abort after a failed commit gets at least (an abort is one EndTxn).
+constexpr auto kMinAbortTime = std::chrono::seconds(2);
 
 int ms_until(OutputSink::Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -95,7 +97,10 @@ TransactionEnd OutputSink::commit_transaction(const std::vector<CommitRequest>& 
   std::string why = kafka_status(error.get(), what).message();
   if (rd_kafka_error_txn_requires_abort(error.get())) {
     spdlog::warn("stage {}: {}; aborting it: its tasks run again", stage_, why);
-    return abort_transaction(deadline);
+    // A call retried to its deadline leaves the abort no time, and a
+    // producer rebuilt for that costs an init_transactions (16 s measured
+    // after a node's restart, in the soak): the abort gets a little more.
+    return abort_transaction(std::max(deadline, Clock::now() + kMinAbortTime));
   }
   return give_up(why);
 }

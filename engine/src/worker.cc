@@ -45,7 +45,12 @@ WorkerImpl::WorkerImpl(WorkerOptions options, std::unique_ptr<Stage> stage)
       spec_(options_.spec.find_stage(options_.stage)),
       exactly_once_(spec_ != nullptr && spec_->guarantee == topics::Guarantee::kExactlyOnce),
       circuit_(spec_ ? spec_->circuit : topics::CircuitPolicy{}),
-      dispatcher_(spec_ ? static_cast<size_t>(spec_->concurrency) : 1) {}
+      dispatcher_(spec_ ? static_cast<size_t>(spec_->concurrency) : 1) {
+  // The spec's commit_interval, when set, wins over the options' defaults.
+  if (spec_ != nullptr && spec_->commit_interval) {
+    options_.commit_interval = options_.transaction_interval = *spec_->commit_interval;
+  }
+}
 
 WorkerImpl::~WorkerImpl() {
   // Fallback only: run() closes everything in order. The stage goes first so

@@ -52,8 +52,17 @@ constexpr Guarantee kGuarantees[] = {Guarantee::kAtLeastOnce, Guarantee::kExactl
 constexpr std::string_view kRetryModeNames[] = {"topic", "in_place"};
 constexpr RetryMode kRetryModes[] = {RetryMode::kTopic, RetryMode::kInPlace};
 
-Status read_guarantee(const Field& f, StageSpec& s, SettingsBlame&) {
+Status read_guarantee(const Field& f, StageSpec& s, SettingsBlame& b) {
+  b.guarantee = f;
   return read_enum_into(f, s.guarantee, kGuaranteeNames, kGuarantees);
+}
+
+Status read_commit_interval(const Field& f, StageSpec& s, SettingsBlame& b) {
+  b.commit_interval = f;
+  Millis interval{};
+  Status st = read_duration_into(f, interval, Millis{1});
+  if (st.is_ok()) s.commit_interval = interval;
+  return st;
 }
 
 Status read_state(const Field& f, StageSpec& s, SettingsBlame&) {
@@ -145,6 +154,7 @@ constexpr KeyReader kSettingReaders[] = {
        return read_int_into(f, s.concurrency, 1, 10000); }},
     {"timeout", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_duration_into(f, s.timeout, Millis{1}); }},
+    {"commit_interval", read_commit_interval},
     {"retry", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        return read_sub_fields(f, SpecSection::kRetry, kRetryReaders, s, b); }},
     {"circuit", read_circuit},
@@ -200,6 +210,17 @@ Status check_settings(const StageSpec& merged, const SettingsBlame& blame) {
     return blame_one(blame.backoff, blame.max_backoff)
         .error("backoff " + format_duration(r.backoff) + " exceeds max_backoff " +
                format_duration(r.max_backoff));
+  }
+  // A transaction stays open about commit_interval, plus its acks and its
+  // commit (up to 8 s at worst); the broker aborts one open past
+  // transaction.timeout.ms (10 s by default).
+  if (merged.guarantee == Guarantee::kExactlyOnce && merged.commit_interval &&
+      *merged.commit_interval > kMaxTransactionInterval) {
+    return blame_one(blame.commit_interval, blame.guarantee)
+        .error("commit_interval " + format_duration(*merged.commit_interval) +
+               " is above " + format_duration(kMaxTransactionInterval) +
+               " under exactly_once (a transaction stays open that long, and the broker "
+               "aborts one open past transaction.timeout.ms, 10s by default)");
   }
   const BackpressurePolicy& bp = merged.backpressure;
   if (bp.high_watermark <= bp.low_watermark) {

@@ -7,7 +7,7 @@ constexpr std::string_view kTop[] = {"pipeline", "kafka", "defaults", "stages"};
 constexpr std::string_view kKafka[] = {"brokers", "properties"};
 constexpr std::string_view kStage[] = {"name", "kind", "command", "builtin", "http", "next"};
 constexpr std::string_view kSettings[] = {"partitions", "replication", "guarantee",
-                                          "concurrency", "timeout", "retry",
+                                          "concurrency", "timeout", "commit_interval", "retry",
                                           "circuit", "backpressure", "state", "env",
                                           "inherit_env", "max_outputs"};
 constexpr std::string_view kHttp[] = {"url", "method", "headers"};

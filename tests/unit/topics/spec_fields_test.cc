@@ -273,5 +273,40 @@ TEST(SpecFields, RefusesMaxOutputsOutOfRange) {
             "p.yaml:6: stages[0].max_outputs: must be between 1 and 100000, got 0");
 }
 
+TEST(SpecFields, CommitIntervalIsAbsentUnlessSetAndAStageOverridesDefaults) {
+  auto spec = parse_spec(R"(pipeline: p
+defaults: {commit_interval: 250ms}
+stages:
+  - {name: a, kind: builtin, builtin: x, next: [b]}
+  - {name: b, kind: builtin, builtin: x, commit_interval: 2s, guarantee: exactly_once}
+)", "p.yaml");
+  ASSERT_TRUE(spec.is_ok()) << spec.status().message();
+  EXPECT_EQ(spec->stages[0].commit_interval, Millis{250});
+  EXPECT_EQ(spec->stages[1].commit_interval, Millis{2000});
+  auto plain = parse_spec("pipeline: p\nstages:\n  - {name: a, kind: builtin, builtin: x}\n",
+                          "p.yaml");
+  ASSERT_TRUE(plain.is_ok()) << plain.status().message();
+  EXPECT_FALSE(plain->stages[0].commit_interval.has_value());
+}
+
+TEST(SpecFields, RefusesCommitIntervalAboveFiveSecondsUnderExactlyOnce) {
+  EXPECT_EQ(refusal(R"(pipeline: p
+defaults: {commit_interval: 30s}
+stages:
+  - name: a
+    kind: builtin
+    builtin: x
+    guarantee: exactly_once
+)"),
+            "p.yaml:7: stages[0].guarantee: commit_interval 30s is above 5s under exactly_once "
+            "(a transaction stays open that long, and the broker aborts one open past "
+            "transaction.timeout.ms, 10s by default)");
+  EXPECT_EQ(refusal(R"(pipeline: p
+stages:
+  - {name: a, kind: builtin, builtin: x, guarantee: exactly_once, commit_interval: 0ms}
+)"),
+            "p.yaml:3: stages[0].commit_interval: must be at least 1ms, got 0ms");
+}
+
 }  // namespace
 }  // namespace sluice::topics

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,9 @@ struct StageSpec {
   Guarantee guarantee = Guarantee::kAtLeastOnce;
   int concurrency = 1;
   Millis timeout{30000};
+  // How often a worker commits its input offsets (at_least_once) or its
+  // transaction (exactly_once). Absent: 1 s, or 100 ms under exactly_once.
+  std::optional<Millis> commit_interval;
   RetryPolicy retry;
   CircuitPolicy circuit;
   BackpressurePolicy backpressure;
