@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -37,14 +38,15 @@ std::string error_text(rd_kafka_error_t* error) {
 // Adds a commit of `offset` on topic/0 for `group` to the open transaction.
 std::string send_offset(rd_kafka_t* producer, const char* group, const std::string& topic,
                         int64_t offset) {
-  rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(offsets, topic.c_str(), 0)->offset = offset;
-  rd_kafka_consumer_group_metadata_t* metadata = rd_kafka_consumer_group_metadata_new(group);
-  std::string e =
-      error_text(rd_kafka_send_offsets_to_transaction(producer, offsets, metadata, 30000));
-  rd_kafka_consumer_group_metadata_destroy(metadata);
-  rd_kafka_topic_partition_list_destroy(offsets);
-  return e;
+  std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>
+      offsets(rd_kafka_topic_partition_list_new(1), &rd_kafka_topic_partition_list_destroy);
+  rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), 0)->offset = offset;
+  std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                  decltype(&rd_kafka_consumer_group_metadata_destroy)>
+      metadata(rd_kafka_consumer_group_metadata_new(group),
+               &rd_kafka_consumer_group_metadata_destroy);
+  return error_text(
+      rd_kafka_send_offsets_to_transaction(producer, offsets.get(), metadata.get(), 30000));
 }
 
 }  // namespace
