@@ -72,6 +72,10 @@ class OutputSink {
     // One per partition of each commit, ok or not.
     std::function<void(const std::string& topic, int32_t partition, int64_t position,
                        bool ok)> committed;
+    // True once the worker is stopping: a wait that may last long (a
+    // rebuilt producer's init_transactions) gives up, so that the stop is
+    // not held up past its deadline. Empty: never.
+    std::function<bool()> stopping;
   };
 
   // A non-empty `transactional_id` makes the producer transactional

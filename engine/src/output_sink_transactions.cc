@@ -21,6 +21,9 @@ constexpr auto kRetryPause = std::chrono::milliseconds(20);
 // to be created, and for the coordinator to abort an earlier producer's
 // open transaction: longer than a connect check.
 constexpr auto kMinInitTimeout = std::chrono::seconds(30);
+// init_transactions is called in slices of this, and resumes where the last
+// slice stopped: between slices a stop is noticed.
+constexpr int kInitSliceMs = 500;
 // What an abort after a failed commit gets at least (an abort is one EndTxn).
 constexpr auto kMinAbortTime = std::chrono::seconds(2);
 
@@ -35,10 +38,18 @@ int ms_until(OutputSink::Clock::time_point deadline) {
 Status OutputSink::init_transactions() {
   auto deadline = Clock::now() + std::max<Clock::duration>(kafka_.connect_timeout, kMinInitTimeout);
   while (true) {
-    KafkaError error(rd_kafka_init_transactions(producer_.get(), ms_until(deadline)));
+    KafkaError error(
+        rd_kafka_init_transactions(producer_.get(), std::min(ms_until(deadline), kInitSliceMs)));
     if (!error) return Status::ok();
+    if (events_.stopping && events_.stopping()) {
+      return transient_error("transactions of " + transactional_id_ +
+                             " not started: the worker is stopping");
+    }
     if (rd_kafka_error_is_retriable(error.get()) && Clock::now() < deadline) {
-      std::this_thread::sleep_for(kRetryPause);
+      // A slice that timed out resumes at once; an error returned at once waits.
+      if (rd_kafka_error_code(error.get()) != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+        std::this_thread::sleep_for(kRetryPause);
+      }
       continue;
     }
     Status s = kafka_status(error.get(), "start transactions as " + transactional_id_ + " on " +

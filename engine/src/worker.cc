@@ -87,7 +87,8 @@ Status WorkerImpl::start() {
           [this](uint64_t id, SendFailure f, const std::string& why) { on_send_failed(id, f, why); },
           [this](const std::string& topic, int32_t partition, int64_t position, bool ok) {
             on_committed(topic, partition, position, ok);
-          }},
+          },
+          [this] { return stop_seen() || abandon_seen(); }},
       exactly_once_ ? topics::transactional_id(pipeline, spec_->name, options_.instance)
                     : std::string());
   if (Status s = sink_->open(consumer_.get(), consumer_queue_.get()); !s.is_ok()) return s;

@@ -334,7 +334,8 @@ Status WorkerImpl::recover_phase() {
     for (int i = 0; i < 4 && sink_->awaiting_acks() > 0; ++i) sink_->poll(50);
     rewind_all_ = false;
     for (auto& [where, partition] : partitions_) start_rewind(partition);
-    if (sink_->needs_rebuild()) {
+    // A stop ends the loop next: a rebuild then would only hold it up.
+    if (sink_->needs_rebuild() && !stop_seen()) {
       // A record that failed in the old producer's transaction doomed that
       // transaction only: it goes with the old producer, and the new one's
       // first transaction must not abort for it.

@@ -51,6 +51,7 @@ constexpr int kJobsPerBatch = 100;
 constexpr size_t kInputPartitions = 3;
 
 // The Kafka protocol's ApiKeys and error codes used below.
+constexpr int kInitProducerId = 22;
 constexpr int kEndTxn = 26;
 constexpr int kTxnOffsetCommit = 28;
 constexpr int kTopicAuthorizationFailed = 29;  // a record fails: abortable
@@ -306,6 +307,35 @@ TEST_F(Transactions, RecordsPurgedByAnAbortDoNotDoomTheNextTransaction) {
   EXPECT_EQ(logs_->count("Purged in queue"), 0u)
       << "the records of the aborted transaction were reported as failures";
   EXPECT_EQ(logs_->count(kRebuilt), 0u) << "the outage cost the producer";
+}
+
+// A stop while a rebuilt producer's init_transactions waits for a
+// coordinator that does not answer (a broker coming back, in
+// test_chaos_brokers): the worker gives the rebuild up and ends within its
+// shutdown deadline. It waited out init_transactions' 30 s first, and the
+// chaos test's 45 s wait for a stopped worker ran out.
+TEST_F(Transactions, AStopDuringARebuildEndsWithinTheShutdownDeadline) {
+  ASSERT_NO_FATAL_FAILURE(submit_batch());
+  ASSERT_NO_FATAL_FAILURE(start_worker());
+  ASSERT_EQ(missing_after_reading_done(), 0u) << "jobs lost before any fault";
+  stage_->close_gate();
+  ASSERT_NO_FATAL_FAILURE(submit_batch());
+  ASSERT_TRUE(testing::wait_until([&] { return stage_->held() > 0; }, seconds(10)))
+      << "the second batch never reached the stage";
+  broker_->fail_next_requests(kEndTxn, 1, kProducerFenced);
+  broker_->delay_next_requests(kCoordinator, kInitProducerId, 1, seconds(60));
+  stage_->open_gate();
+  ASSERT_TRUE(testing::wait_until(logged(kRebuilt), seconds(20))) << "never rebuilt";
+  auto stopped = Clock::now();
+  stop_ = true;
+  ASSERT_EQ(run_.wait_for(seconds(20)), std::future_status::ready)
+      << "the stop waited for the rebuild's init_transactions";
+  auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - stopped);
+  std::printf("measured: stopped %lld ms after the stop, mid-rebuild\n",
+              static_cast<long long>(took.count()));
+  EXPECT_LT(took, seconds(5) + seconds(3)) << "past the shutdown deadline (5 s) and a margin";
+  Status run_status = run_.get();
+  EXPECT_TRUE(run_status.is_ok()) << run_status.message();
 }
 
 }  // namespace

@@ -300,22 +300,35 @@ class Worker:
         else:
             self._kill_group()  # children a clean exit should have reaped, if any
             return self.proc.returncode
+        stacks_path = self.stderr_path.with_suffix(".stacks")
+        stacks_path.write_text("\n\n".join(stacks))
+        # The threads in Sluice's own code first: librdkafka's dozens of broker threads
+        # would push them out of a CI log's excerpt (the whole set is in the file).
+        ours = [t for t in stacks if "sluice::" in t] or stacks
+        log_tail = "".join(self.stderr_path.read_text(errors="replace").splitlines(True)[-15:])
         pytest.fail(f"worker {self.stage} (pid {self.pid}) still running {timeout}s after "
-                    f"SIGTERM; killed it. Where its threads were:\n{stacks}", pytrace=False)
+                    f"SIGTERM; killed it. Its last log lines:\n{log_tail}\nIts threads in "
+                    f"sluice code (all of them: {stacks_path}):\n" + "\n".join(ours),
+                    pytrace=False)
 
     def stacks(self):
-        """Every thread's backtrace (gdb, when the machine has it): what a hung worker
-        waits on."""
+        """Every thread's backtrace (gdb, when the machine has it), one string a thread:
+        what a hung worker waits on."""
         if not shutil.which("gdb"):
-            return "(no gdb here)"
+            return ["(no gdb here)"]
         try:
             result = subprocess.run(["gdb", "-p", str(self.pid), "-batch", "-nx",
                                      "-ex", "thread apply all bt"],
                                     capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired:
-            return "(gdb did not answer within 120 s)"
-        return "\n".join(line for line in result.stdout.splitlines()
-                         if line.startswith(("Thread ", "#")))
+            return ["(gdb did not answer within 120 s)"]
+        threads = []
+        for line in result.stdout.splitlines():
+            if line.startswith("Thread "):
+                threads.append(line)
+            elif line.startswith("#") and threads:
+                threads[-1] += "\n" + line
+        return threads
 
     def kill(self):
         """A crash: SIGKILL to the worker and its children. Returns the exit code."""
