@@ -135,6 +135,7 @@ class OutputSink {
   // While held, produce() keeps records back (in the backlog, in order):
   // the open transaction's records are acknowledged while the worker goes on,
   // and what it produces meanwhile goes into the next one.
+  bool holding() const { return holding_; }
   void hold(bool on) {
     holding_ = on;
     // At once: a backlog left for the next poll reads as congestion, and

@@ -411,12 +411,21 @@ void WorkerImpl::seek_rewound(std::vector<PartitionContext*> contexts) {
 // Counts tasks not yet produced and the input bytes they hold, and records
 // awaiting acks (bounded by the sink: a congested sink pauses too). Pausing
 // is costly (librdkafka drops what it prefetched), hence the hysteresis.
+//
+// Not for the congestion of a hold (exactly_once: records of the next
+// transaction waiting while this one's are acknowledged), which ends with
+// the commit: no task starts meanwhile, but fetching goes on. A pause for it
+// cost more than the refetch: the resumed partitions waited for the fetch in
+// flight, long-polling the empty retry partitions for fetch.wait.max.ms, and
+// a transaction of max_transaction_records was followed by 0.5 s of nothing
+// (bench/README.md, transactions_benchmark).
 void WorkerImpl::flow_control_phase() {
   size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + parked_ + delayed_;
+  bool output_blocked = sink_->congested() && !sink_->holding();
   bool full = buffered >= options_.max_buffered_tasks ||
-              body_bytes_ >= options_.max_buffered_bytes || sink_->congested();
+              body_bytes_ >= options_.max_buffered_bytes || output_blocked;
   bool half_empty = buffered <= options_.max_buffered_tasks / 2 &&
-                    body_bytes_ <= options_.max_buffered_bytes / 2 && !sink_->congested();
+                    body_bytes_ <= options_.max_buffered_bytes / 2 && !output_blocked;
   if (!flow_paused_ && full) {
     flow_paused_ = true;
     observer_->paused_changed(true);
