@@ -5,6 +5,7 @@
 // snapshot (what exists), one CreateTopics request for everything missing,
 // then a wait until the new topics show up in metadata, so that a worker
 // started right after apply finds them.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -103,10 +104,13 @@ Status creation_failure(const rd_kafka_topic_result_t* result) {
 }
 
 // TOPIC_ALREADY_EXISTS is not a failure: another `topics apply` (or an
-// auto-creating client) got there between our metadata snapshot and now.
-// Each topic succeeds or fails on its own; the first failure is returned,
-// saying how many others failed too.
-Status read_results(rd_kafka_event_t* event, ApplyReport& report) {
+// auto-creating client) got there between our metadata snapshot and now, or
+// the broker that answered the snapshot did not list the topic yet (on a
+// cluster a broker's metadata lags the controller's). Such topics go to
+// `raced`, to be compared once listed. Each topic succeeds or fails on its
+// own; the first failure is returned, saying how many others failed too.
+Status read_results(rd_kafka_event_t* event, ApplyReport& report,
+                    std::vector<std::string>& raced) {
   size_t count = 0;
   const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
       rd_kafka_event_CreateTopics_result(event), &count);
@@ -118,7 +122,7 @@ Status read_results(rd_kafka_event_t* event, ApplyReport& report) {
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       report.created.push_back(name);
     } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      report.unchanged.push_back(name);
+      raced.push_back(name);
     } else if (++failures == 1) {
       first_failure = creation_failure(results[i]);
     }
@@ -137,14 +141,15 @@ const std::string* first_invisible(const std::vector<std::string>& created,
   return nullptr;
 }
 
-Status wait_until_visible(rd_kafka_t* rk, const std::vector<std::string>& created,
-                          const KafkaOptions& kafka) {
+// Returns the metadata that lists every topic of `created`.
+Result<TopicMap> wait_until_visible(rd_kafka_t* rk, const std::vector<std::string>& created,
+                                    const KafkaOptions& kafka) {
   auto deadline = std::chrono::steady_clock::now() + kafka.connect_timeout;
   for (;;) {
     auto topics = engine::describe_topics(rk, kafka);
     if (!topics.is_ok()) return topics.status();
     const std::string* missing = first_invisible(created, *topics);
-    if (missing == nullptr) return Status::ok();
+    if (missing == nullptr) return topics;
     if (std::chrono::steady_clock::now() >= deadline) {
       return transient_error("created topic " + *missing + " but " + kafka.bootstrap +
                              " did not list it within " + seconds(kafka.connect_timeout));
@@ -185,8 +190,17 @@ Result<ApplyReport> apply_topics(const topics::PipelineSpec& spec,
   if (missing.empty()) return report;
   auto event = request_creation(rk, missing, kafka);
   if (!event.is_ok()) return event.status();
-  if (Status s = read_results(event->get(), report); !s.is_ok()) return s;
-  if (Status s = wait_until_visible(rk, report.created, kafka); !s.is_ok()) return s;
+  std::vector<std::string> raced;
+  if (Status s = read_results(event->get(), report, raced); !s.is_ok()) return s;
+  std::vector<std::string> awaited = report.created;
+  awaited.insert(awaited.end(), raced.begin(), raced.end());
+  auto listed = wait_until_visible(rk, awaited, kafka);
+  if (!listed.is_ok()) return listed.status();
+  for (const TopicPlan& plan : missing) {
+    if (std::find(raced.begin(), raced.end(), plan.name) != raced.end()) {
+      compare(plan, listed->at(plan.name), report);
+    }
+  }
   return report;
 }
 
