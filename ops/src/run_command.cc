@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -77,10 +81,59 @@ Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::str
   return Worker::create(std::move(options), std::move(made).value());
 }
 
+// A stop's last resort. Every wait of a worker's shutdown is bounded by its
+// deadline, but one call is not ours to bound: librdkafka's
+// send_offsets_to_transaction waits for its answer with no timeout of its own
+// (rdkafka_txnmgr.c: RD_POLL_INFINITE, the bound left to its requests, which
+// a group coordinator coming back can outlast). Seen holding a stop past 45 s
+// after a broker's bounce (test_chaos_brokers). Past the shutdown deadline
+// and a margin the process exits without the rest of its shutdown: what was
+// not committed runs again, and the broker aborts an open transaction within
+// transaction.timeout.ms.
+class StopWatchdog {
+ public:
+  explicit StopWatchdog(std::chrono::milliseconds allowed)
+      : thread_([this, allowed] { watch(allowed); }) {}
+  ~StopWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void watch(std::chrono::milliseconds allowed) {
+    std::unique_lock lock(mutex_);
+    while (!finished_ && !stop_requested().load()) {
+      wake_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    if (finished_) return;
+    if (wake_.wait_for(lock, allowed, [this] { return finished_; })) return;
+    spdlog::error("the workers did not stop within {} s of the stop (a Kafka call that does "
+                  "not return); exiting without the rest of the shutdown: work not committed "
+                  "runs again", allowed.count() / 1000);
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool finished_ = false;
+  std::thread thread_;
+};
+
+// What a stop may take before the watchdog ends the process: the engine's
+// shutdown deadline, plus what its bounded steps may add past it (the
+// abort of a failed commit, the producer's close).
+constexpr auto kStopMargin = std::chrono::seconds(10);
+
 // Runs every worker on its own thread; the first to fail stops the others.
 Status run_workers(std::vector<std::unique_ptr<Worker>>& workers) {
   std::vector<Status> results(workers.size());
   std::vector<std::thread> threads;
+  StopWatchdog watchdog(WorkerOptions{}.shutdown_deadline + kStopMargin);
   for (size_t i = 0; i < workers.size(); ++i) {
     threads.emplace_back([&, i] {
       results[i] = workers[i]->run(stop_requested());

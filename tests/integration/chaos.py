@@ -454,11 +454,18 @@ def run_chaos(plan, tmp_path, pipeline_name, broker, start_worker, seed=None,
             kills = Killer(pipeline, progress, seed).run() if plan.kills else []
         if plan.guarantee == "exactly_once":
             verified = verify_settled(spec, job_ids_file, timeout=plan.timeout_s)
+            if verified.code != 0:
+                # Where the missing jobs wait: each stage's queue depth and workers.
+                print(f"chaos: sluice status at the deadline:\n"
+                      f"{run_sluice('status', '-f', spec, timeout=60).stdout}")
             if verified.code == 0:
                 # Once the workers stopped (committing what is complete, aborting the
                 # rest), nothing more can come out: what verify says then is final.
                 pipeline.stop_all()
-                verified = cli_verify(spec, job_ids_file)
+                # A worker whose stop hung exits without its shutdown (run_command.cc,
+                # StopWatchdog): the broker aborts its open transaction within
+                # transaction.timeout.ms (10 s), and verify waits for that.
+                verified = verify_settled(spec, job_ids_file, timeout=30)
         else:
             accounting = account(spec, plan, job_ids, payloads, timeout=plan.timeout_s)
     finally:
