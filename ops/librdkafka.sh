@@ -6,7 +6,10 @@
 # This script fetches the upstream source tarball of the pinned release once, through
 # the machine's own Debian mirror (the unstable suite's source package; a private apt
 # configuration, the system's sources are never changed), checks its sha256, and builds
-# it with CMake into $CACHE/librdkafka-$VERSION. The build then links it with an rpath.
+# it with CMake into $CACHE/librdkafka-$VERSION, after applying ops/librdkafka-patches/*.patch
+# in name order (fixes of upstream defects that Sluice hits, each one naming its upstream
+# issue). The build then links it with an rpath. A cache built from another patch set is
+# rebuilt.
 #
 # Usage: ops/librdkafka.sh [--tarball FILE]   build (once), print the install prefix
 #        ops/librdkafka.sh --prefix            print the install prefix, build nothing
@@ -19,7 +22,8 @@ readonly SHA256=4d53568c13717b167d12c7b2a0fe12aeb5d6bfe02de53df5b68f86d870a81b33
 readonly TARBALL_NAME=librdkafka_$VERSION.orig.tar.gz
 readonly CACHE=${SLUICE_CACHE:-${HOME:?set SLUICE_CACHE or HOME}/.cache/sluice}
 readonly PREFIX=$CACHE/librdkafka-$VERSION
-readonly COMPLETE=$PREFIX/complete # written last
+readonly COMPLETE=$PREFIX/complete # written last: the stamp below
+readonly PATCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/librdkafka-patches
 work="" # the temporary build directory, removed on exit
 readonly MIRROR=${SLUICE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -50,6 +54,24 @@ download_tarball() {
   [[ -f $dir/$TARBALL_NAME ]] || die_unavailable "the source package has no $TARBALL_NAME"
 }
 
+# What a complete cache holds: the release, its checksum and the patches' checksums.
+stamp() {
+  echo "$VERSION $SHA256"
+  (cd "$PATCH_DIR" && sha256sum -- *.patch)
+}
+
+is_complete() {
+  [[ -f $COMPLETE && $(cat "$COMPLETE") == "$(stamp)" ]]
+}
+
+apply_patches() {
+  local src=$1 patch
+  for patch in "$PATCH_DIR"/*.patch; do
+    patch -d "$src" -p1 --forward --batch --quiet <"$patch" >"$work/patch.log" 2>&1 ||
+      die "$(basename "$patch") does not apply to librdkafka $VERSION: $(head -1 "$work/patch.log")"
+  done
+}
+
 main() {
   local tarball=""
   while (($#)); do
@@ -63,7 +85,7 @@ main() {
         shift
         ;;
       -h | --help)
-        sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         return 0
         ;;
       *)
@@ -73,14 +95,14 @@ main() {
     esac
     shift
   done
-  if [[ -f $COMPLETE ]]; then
+  if is_complete; then
     echo "$PREFIX"
     return 0
   fi
   mkdir -p "$CACHE"
   exec 9>"$PREFIX.lock"
   flock 9
-  if [[ -f $COMPLETE ]]; then
+  if is_complete; then
     echo "$PREFIX"
     return 0
   fi
@@ -103,6 +125,7 @@ main() {
   local src
   src=$(find "$work/src" -mindepth 1 -maxdepth 1 -type d | head -1)
   [[ -n $src ]] || die "$tarball holds no librdkafka source directory"
+  apply_patches "$src"
   rm -rf "$PREFIX"
   cmake -S "$src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib \
@@ -112,7 +135,7 @@ main() {
   cmake --build "$work/build" >"$work/build.log" 2>&1 ||
     die "build failed: $(grep -m1 -i error "$work/build.log")"
   cmake --install "$work/build" >/dev/null
-  echo "$VERSION $SHA256" >"$COMPLETE"
+  stamp >"$COMPLETE"
   echo "$PREFIX"
 }
 

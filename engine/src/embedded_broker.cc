@@ -34,12 +34,18 @@ class EmbeddedBrokerImpl final : public EmbeddedBroker {
     rd_kafka_mock_push_request_errors_array(cluster_.get(), static_cast<int16_t>(api_key),
                                             errors.size(), errors.data());
   }
-  void set_down(bool down) override {
-    constexpr int32_t kBrokerId = 1;  // the first (or only) broker
+  void set_down(int broker_id, bool down) override {
     if (down) {
-      rd_kafka_mock_broker_set_down(cluster_.get(), kBrokerId);
+      rd_kafka_mock_broker_set_down(cluster_.get(), broker_id);
     } else {
-      rd_kafka_mock_broker_set_up(cluster_.get(), kBrokerId);
+      rd_kafka_mock_broker_set_up(cluster_.get(), broker_id);
+    }
+  }
+  void lead_partitions_from(const topics::PipelineSpec& spec, int broker_id) override {
+    for (const TopicPlan& plan : plan_topics(spec)) {
+      for (int partition = 0; partition < plan.partitions; ++partition) {
+        rd_kafka_mock_partition_set_leader(cluster_.get(), plan.name.c_str(), partition, broker_id);
+      }
     }
   }
   void move_coordinator(const std::string& kind, const std::string& key,

@@ -82,15 +82,16 @@ Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::str
 }
 
 // A stop's last resort. Every wait of a worker's shutdown is bounded by its
-// deadline, but one call is not ours to bound: librdkafka's
+// deadline, but librdkafka's calls are not ours to bound: its
 // send_offsets_to_transaction waits for its answer with no timeout of its own
-// (rdkafka_txnmgr.c: RD_POLL_INFINITE), and the bound of its request to the
-// group coordinator is never checked (confluentinc/librdkafka#5456, open in
-// 2.14.2): with the coordinator down it can block for good. Seen holding a
-// stop past 45 s after a broker's bounce (test_chaos_brokers). Past the shutdown deadline
-// and a margin the process exits without the rest of its shutdown: what was
-// not committed runs again, and the broker aborts an open transaction within
-// transaction.timeout.ms.
+// (rdkafka_txnmgr.c: RD_POLL_INFINITE), and in 2.14.2 the bound of its request
+// to the group coordinator was never checked (confluentinc/librdkafka#5456):
+// with the coordinator down it blocked for good, and held a stop past 45 s
+// after a broker's bounce (test_chaos_brokers). ops/librdkafka-patches fixes
+// that one; this stays for the next such defect, and for a librdkafka built
+// without the patch. Past the shutdown deadline and a margin the process
+// exits without the rest of its shutdown: what was not committed runs again,
+// and the broker aborts an open transaction within transaction.timeout.ms.
 class StopWatchdog {
  public:
   explicit StopWatchdog(std::chrono::milliseconds allowed)

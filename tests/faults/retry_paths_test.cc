@@ -364,11 +364,11 @@ TEST_F(RetryPaths, ProduceFailuresOfRetriesAndDeadLettersLoseNothing) {
   stage_->close_gate();
   ASSERT_TRUE(testing::wait_until([&] { return stage_->held() == 30; }, seconds(30)))
       << "the stage holds " << stage_->held() << " of 30 tasks";
-  broker_->set_down(true);
+  broker_->set_down(1, true);
   stage_->open_gate();
   // Down past message.timeout.ms, so that every produce of the batch fails.
   std::this_thread::sleep_for(milliseconds(2500));
-  broker_->set_down(false);
+  broker_->set_down(1, false);
 
   std::vector<std::string> ok_jobs = fine;
   ok_jobs.insert(ok_jobs.end(), flaky.begin(), flaky.end());

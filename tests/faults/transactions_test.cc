@@ -301,10 +301,10 @@ TEST_F(Transactions, RecordsPurgedByAnAbortDoNotDoomTheNextTransaction) {
   std::future<void> back;
   run_through_fault(
       [&] {
-        broker_->set_down(true);
+        broker_->set_down(1, true);
         back = std::async(std::launch::async, [&] {
           (void)testing::wait_until(logged(kNotAcknowledged), seconds(20));
-          broker_->set_down(false);
+          broker_->set_down(1, false);
         });
       },
       [&] { return back.wait_for(seconds(0)) == std::future_status::ready; });
@@ -313,6 +313,44 @@ TEST_F(Transactions, RecordsPurgedByAnAbortDoNotDoomTheNextTransaction) {
   EXPECT_EQ(logs_->count("Purged in queue"), 0u)
       << "the records of the aborted transaction were reported as failures";
   EXPECT_EQ(logs_->count(kRebuilt), 0u) << "the outage cost the producer";
+}
+
+// The group coordinator's broker goes down while a batch's offsets wait to
+// be committed, and stays down; it leads no partition, so everything else
+// flows. librdkafka 2.14.2 waited in send_offsets_to_transaction until the
+// coordinator came back, whatever its timeout (confluentinc/librdkafka#5456:
+// a stop and a stage's loop hung on it in test_chaos_brokers). The build of
+// ops/librdkafka.sh carries a fix (ops/librdkafka-patches): the call fails at
+// the worker's transaction deadline, the transaction aborts, and the batch
+// runs again once the coordinator is back.
+TEST_F(Transactions, AGroupCoordinatorThatStaysDownFailsTheCommitInTime) {
+  constexpr int kDown = kCoordinator;  // stays the group's coordinator
+  constexpr int kLive = 2;
+  constexpr auto kWorkerDeadline = seconds(8);  // WorkerImpl::kTransactionDeadline
+  broker_->lead_partitions_from(spec_, kLive);
+  broker_->move_coordinator("transaction", transactional_id_, kLive);
+  Clock::time_point down_at;
+  ASSERT_NO_FATAL_FAILURE(strike_mid_run([&] {
+    broker_->set_down(kDown, true);
+    down_at = Clock::now();
+  }));
+  bool aborted = testing::wait_until(logged(kAbortedAtCommit), seconds(30));
+  auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - down_at);
+  broker_->set_down(kDown, false);
+  ASSERT_TRUE(aborted) << "the commit waited for the group coordinator for 30 s";
+  std::printf("measured: the commit failed %lld ms after its group coordinator went down\n",
+              static_cast<long long>(waited.count()));
+  EXPECT_LT(waited, kWorkerDeadline + seconds(4)) << "past the worker's deadline and a margin";
+  EXPECT_EQ(missing_after_reading_done(), 0u) << "jobs lost across the outage";
+  ASSERT_NO_FATAL_FAILURE(submit_batch());
+  EXPECT_EQ(missing_after_reading_done(), 0u) << "jobs lost after the outage";
+  EXPECT_EQ(logs_->count(kRebuilt), 0u) << "the outage cost the producer";
+  Status run_status = stop();
+  EXPECT_TRUE(run_status.is_ok()) << run_status.message();
+  // The stop's commit reached the coordinator: a producer that had cached
+  // the broker while it was gone (librdkafka#5511) failed every commit after.
+  EXPECT_EQ(logs_->count("was not confirmed committed"), 0u)
+      << "the coordinator was never found again";
 }
 
 // A stop while a rebuilt producer's init_transactions waits for a

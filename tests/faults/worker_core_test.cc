@@ -346,11 +346,11 @@ TEST_F(WorkerCore, AStopWhileTheBrokerIsDownEndsWithinTheDeadline) {
   o.observer = &seen;
   Running worker(o, std::make_unique<ProbeStage>(0, 0));
   ASSERT_TRUE(testing::wait_until([&] { return seen.ended >= 50; }, seconds(30)));
-  broker_->set_down(true);
+  broker_->set_down(1, true);
   auto stop_at = Clock::now();
   auto stopped = worker.stop(seconds(30));
   double seconds_taken = std::chrono::duration<double>(Clock::now() - stop_at).count();
-  broker_->set_down(false);
+  broker_->set_down(1, false);
 
   ASSERT_TRUE(stopped.has_value()) << "the stop did not end within 30 s";
   EXPECT_LT(seconds_taken, 2.0 + 3.0) << "beyond the 2 s shutdown deadline";
@@ -368,12 +368,12 @@ TEST_F(WorkerCore, AnAbandonEndsTheShutdownAtOnce) {
   o.abandon = &abandon;
   Running worker(o, std::make_unique<ProbeStage>(0, 0));
   ASSERT_TRUE(testing::wait_until([&] { return seen.ended >= 20; }, seconds(30)));
-  broker_->set_down(true);
+  broker_->set_down(1, true);
   abandon = true;
   auto stop_at = Clock::now();
   auto stopped = worker.stop(seconds(30));
   double seconds_taken = std::chrono::duration<double>(Clock::now() - stop_at).count();
-  broker_->set_down(false);
+  broker_->set_down(1, false);
 
   ASSERT_TRUE(stopped.has_value());
   EXPECT_LT(seconds_taken, 5.0) << "the abandon waited for the 60 s deadline";

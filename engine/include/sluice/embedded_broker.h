@@ -35,8 +35,12 @@ class EmbeddedBroker {
   // The next `count` requests of protocol ApiKey `api_key` (e.g. 9,
   // OffsetFetch) fail with `kafka_error`.
   virtual void fail_next_requests(int api_key, int count, int kafka_error) = 0;
-  // Takes broker 1 down (connections refused) or back up.
-  virtual void set_down(bool down) = 0;
+  // Takes broker `broker_id` down (connections refused) or back up.
+  virtual void set_down(int broker_id, bool down) = 0;
+  // Broker `broker_id` becomes the leader of every partition of
+  // plan_topics(spec), so that a test knows which broker its records go to
+  // (and can take down another one that is only a coordinator).
+  virtual void lead_partitions_from(const topics::PipelineSpec& spec, int broker_id) = 0;
   // The coordinator of `kind` ("transaction" or "group") for `key` (a
   // transactional.id or a group.id) becomes broker `broker_id`; the one
   // before answers NOT_COORDINATOR from then on.
