@@ -255,6 +255,13 @@ class WorkerImpl final : public Worker {
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s
   bool flow_paused_ = false;
+  // Flow control that met a hold (exactly_once) takes no records in instead
+  // of pausing, from then until it ends or kMaxIntakeStop has passed
+  // (flow_control_phase); unset: flow_paused_ pauses the partitions.
+  std::optional<Clock::time_point> intake_stopped_since_;
+  static constexpr auto kMaxIntakeStop = std::chrono::seconds(10);
+  // Whether flow control pauses the partitions now.
+  bool flow_pauses_partitions() const { return flow_paused_ && !intake_stopped_since_; }
   bool stage_down_ = false;                 // StageHealth::kUnavailable, last asked
   Clock::time_point next_health_check_{};
   bool stopping_ = false;

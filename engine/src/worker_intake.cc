@@ -1,6 +1,8 @@
 // Intake: consumed records become tracked task records, and ready tasks start.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "task_codec.h"
 #include "worker_impl.h"
 
@@ -18,6 +20,12 @@ void WorkerImpl::consume_phase(int wait_ms) {
   // (Batch consume around pause and resume skipped offsets before
   // librdkafka 2.1.0, and moved the position on errors until 2.13.2: the
   // build requires 2.13.2 or later.)
+  if (intake_stopped_since_) {
+    // Nothing is taken in (flow_control_phase): wait for the acks that end
+    // the hold instead. Stage completions are served within 5 ms.
+    sink_->poll(std::min(wait_ms, 5));
+    return;
+  }
   KafkaMessage first(rd_kafka_consumer_poll(consumer_.get(), wait_ms));
   if (!first) return;
   take_in(first.get());

@@ -57,7 +57,7 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     PartitionContext& context = partitions_[where];
     context = PartitionContext{};
     context.where = where;
-    context.set_reason(kPauseFlow, flow_paused_);
+    context.set_reason(kPauseFlow, flow_pauses_partitions());
     context.set_reason(kPauseStopping, stopping_);
     context.set_reason(kPauseStageDown, stage_down_);
     context.set_reason(kPauseHeld, held());
@@ -419,6 +419,13 @@ void WorkerImpl::seek_rewound(std::vector<PartitionContext*> contexts) {
 // flight, long-polling the empty retry partitions for fetch.wait.max.ms, and
 // a transaction of max_transaction_records was followed by 0.5 s of nothing
 // (bench/README.md, transactions_benchmark).
+//
+// Nor, at first, for the tasks that pile up during a hold: a hold ends
+// within kTransactionDeadline, so the bound first stops the intake (records
+// stay in librdkafka's fetch queue, bounded by queued.max.messages.kbytes)
+// and pauses only if it lasts kMaxIntakeStop. Pausing dropped the prefetched
+// records, and each transaction of max_transaction_records was followed by
+// 0.3-0.7 s of few records (transactions_benchmark, 1 stage).
 void WorkerImpl::flow_control_phase() {
   size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + parked_ + delayed_;
   bool output_blocked = sink_->congested() && !sink_->holding();
@@ -426,12 +433,19 @@ void WorkerImpl::flow_control_phase() {
               body_bytes_ >= options_.max_buffered_bytes || output_blocked;
   bool half_empty = buffered <= options_.max_buffered_tasks / 2 &&
                     body_bytes_ <= options_.max_buffered_bytes / 2 && !output_blocked;
+  auto now = Clock::now();
   if (!flow_paused_ && full) {
     flow_paused_ = true;
+    if (sink_->holding()) intake_stopped_since_ = now;
     observer_->paused_changed(true);
   } else if (flow_paused_ && half_empty) {
     flow_paused_ = false;
+    intake_stopped_since_.reset();
     observer_->paused_changed(false);
+  }
+  // Rebalance callbacks wait while the intake is stopped: bounded.
+  if (intake_stopped_since_ && now - *intake_stopped_since_ >= kMaxIntakeStop) {
+    intake_stopped_since_.reset();
   }
   check_stage_health();
   update_retry_pauses();
@@ -443,7 +457,7 @@ void WorkerImpl::flow_control_phase() {
   }
   bool held_now = held();
   for (auto& [where, partition] : partitions_) {
-    partition.set_reason(kPauseFlow, flow_paused_);
+    partition.set_reason(kPauseFlow, flow_pauses_partitions());
     partition.set_reason(kPauseStageDown, stage_down_);
     partition.set_reason(kPauseHeld, held_now);
     if (window_half_empty(partition)) partition.set_reason(kPauseWindow, false);
