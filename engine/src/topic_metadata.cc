@@ -4,7 +4,7 @@
 
 namespace sluice::engine {
 
-Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options) {
+Result<ClusterView> describe_cluster(rd_kafka_t* rk, const KafkaOptions& options) {
   const rd_kafka_metadata_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(
       rk, /*all_topics=*/1, nullptr, &raw,
@@ -16,7 +16,12 @@ Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options) {
                                  std::to_string(options.connect_timeout.count() / 1000) +
                                  "s");
   }
-  TopicMap topics;
+  ClusterView view;
+  view.answered_by = metadata->orig_broker_id;
+  for (int i = 0; i < metadata->broker_cnt; ++i) {
+    const rd_kafka_metadata_broker_t& broker = metadata->brokers[i];
+    view.brokers[broker.id] = std::string(broker.host) + ":" + std::to_string(broker.port);
+  }
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
     // A topic being created or deleted can be listed with an error (e.g.
@@ -24,9 +29,15 @@ Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options) {
     if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || topic.partition_cnt == 0) {
       continue;
     }
-    topics[topic.topic] = {topic.partition_cnt, topic.partitions[0].replica_cnt};
+    view.topics[topic.topic] = {topic.partition_cnt, topic.partitions[0].replica_cnt};
   }
-  return topics;
+  return view;
+}
+
+Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options) {
+  auto view = describe_cluster(rk, options);
+  if (!view.is_ok()) return view.status();
+  return std::move(view->topics);
 }
 
 Result<int32_t> topic_partitions(rd_kafka_t* rk, const KafkaOptions& options,

@@ -26,6 +26,16 @@ using TopicMap = std::map<std::string, TopicInfo>;
 
 Result<TopicMap> describe_topics(rd_kafka_t* rk, const KafkaOptions& options);
 
+// One metadata answer whole: its topics, which broker gave it, and the
+// brokers it lists ("host:port" by node id).
+struct ClusterView {
+  TopicMap topics;
+  int32_t answered_by = -1;
+  std::map<int32_t, std::string> brokers;
+};
+
+Result<ClusterView> describe_cluster(rd_kafka_t* rk, const KafkaOptions& options);
+
 // The partition count of `topic`; kNotFound "topic NAME does not exist on
 // HOST:PORT" when the cluster does not list it.
 Result<int32_t> topic_partitions(rd_kafka_t* rk, const KafkaOptions& options,

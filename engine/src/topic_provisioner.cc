@@ -3,15 +3,15 @@
 //
 // Order: reachability (a clear error within connect_timeout), one metadata
 // snapshot (what exists), one CreateTopics request for everything missing,
-// then a wait until the new topics show up in metadata, so that a worker
-// started right after apply finds them.
+// then a wait until every broker lists the new topics, so that a worker
+// started right after apply finds them whichever broker it asks.
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "kafka_errors.h"
 #include "sluice/admin.h"
 #include "topic_metadata.h"
+#include "topic_propagation.h"
 
 namespace sluice {
 namespace {
@@ -19,8 +19,6 @@ namespace {
 using engine::TopicInfo;
 using engine::TopicMap;
 using std::chrono::milliseconds;
-
-std::string seconds(milliseconds d) { return std::to_string(d.count() / 1000) + "s"; }
 
 // Files an existing topic under report.unchanged or, with a line per
 // differing setting, under report.differing.
@@ -133,31 +131,6 @@ Status read_results(rd_kafka_event_t* event, ApplyReport& report,
                                           " more could not be created either");
 }
 
-const std::string* first_invisible(const std::vector<std::string>& created,
-                                   const TopicMap& topics) {
-  for (const std::string& name : created) {
-    if (topics.count(name) == 0) return &name;
-  }
-  return nullptr;
-}
-
-// Returns the metadata that lists every topic of `created`.
-Result<TopicMap> wait_until_visible(rd_kafka_t* rk, const std::vector<std::string>& created,
-                                    const KafkaOptions& kafka) {
-  auto deadline = std::chrono::steady_clock::now() + kafka.connect_timeout;
-  for (;;) {
-    auto topics = engine::describe_topics(rk, kafka);
-    if (!topics.is_ok()) return topics.status();
-    const std::string* missing = first_invisible(created, *topics);
-    if (missing == nullptr) return topics;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return transient_error("created topic " + *missing + " but " + kafka.bootstrap +
-                             " did not list it within " + seconds(kafka.connect_timeout));
-    }
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-}
-
 // Existing topics are compared (report.unchanged or report.differing); the
 // rest are returned, to be created.
 std::vector<TopicPlan> missing_topics(const topics::PipelineSpec& spec,
@@ -194,8 +167,10 @@ Result<ApplyReport> apply_topics(const topics::PipelineSpec& spec,
   if (Status s = read_results(event->get(), report, raced); !s.is_ok()) return s;
   std::vector<std::string> awaited = report.created;
   awaited.insert(awaited.end(), raced.begin(), raced.end());
-  auto listed = wait_until_visible(rk, awaited, kafka);
-  if (!listed.is_ok()) return listed.status();
+  auto listed = engine::wait_until_every_broker_lists(rk, awaited, kafka);
+  if (!listed.is_ok()) {
+    return Status(listed.status().code(), "created the topics but " + listed.status().message());
+  }
   for (const TopicPlan& plan : missing) {
     if (std::find(raced.begin(), raced.end(), plan.name) != raced.end()) {
       compare(plan, listed->at(plan.name), report);
