@@ -20,7 +20,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string family_name(int32_t partition) { return "p" + std::to_string(partition); }
+// Appended, not "p" + to_string(): g++ 12 -O3 warns falsely about that
+// (-Wrestrict, GCC bug 105651).
+std::string family_name(int32_t partition) {
+  std::string name = "p";
+  name += std::to_string(partition);
+  return name;
+}
 
 std::string partition_text(int32_t partition) {
   return "partition " + std::to_string(partition);
