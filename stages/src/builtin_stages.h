@@ -6,8 +6,10 @@
 //   tag          appends the stage's name to the array field "stages"
 //   uppercase    uppercases the string field "text" (ASCII letters)
 //   word-count   sets "words" to the number of whitespace-separated words in "text"
+//   count        sets "count" to the running count of the task's key (state: true)
 //
-// All are synchronous and stateless: process() completes before returning.
+// All are synchronous: process() completes before returning. All but count
+// are stateless.
 #pragma once
 
 #include <memory>
@@ -25,8 +27,9 @@ std::unique_ptr<Stage> make_passthrough_stage();
 std::unique_ptr<Stage> make_tag_stage();
 std::unique_ptr<Stage> make_uppercase_stage();
 std::unique_ptr<Stage> make_word_count_stage();
+std::unique_ptr<Stage> make_count_stage();
 
-// The four above, by name.
+// The five above, by name.
 std::vector<std::pair<std::string, StageFactory>> standard_builtins();
 
 // A stage that edits a JSON object payload in place. A payload that is not

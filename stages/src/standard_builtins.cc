@@ -8,6 +8,7 @@ std::vector<std::pair<std::string, StageFactory>> standard_builtins() {
       {"tag", make_tag_stage},
       {"uppercase", make_uppercase_stage},
       {"word-count", make_word_count_stage},
+      {"count", make_count_stage},
   };
 }
 

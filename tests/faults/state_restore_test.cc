@@ -4,7 +4,6 @@
 // aborted records need the real broker: the mock writes neither.)
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "sluice/topics/spec.h"
 #include "state_restorer.h"
 #include "state_store.h"
+#include "test_dir.h"
 
 namespace sluice::engine {
 namespace {
@@ -44,10 +44,7 @@ class StateRestore : public ::testing::Test {
     ASSERT_TRUE(broker_->create_topics(*spec).is_ok());
     kafka_.bootstrap = broker_->bootstrap();
     changelog_ = topics::changelog_topic(spec->pipeline, "counts");
-    dir_ = fs::path(::testing::TempDir()) /
-           ("sluice-restore-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = sluice::testing::fresh_test_dir("sluice-restore");
     auto store = StateStore::open(dir_);
     ASSERT_TRUE(store.is_ok()) << store.status().message();
     store_ = std::move(store).value();

@@ -168,6 +168,8 @@ constexpr KeyReader kSettingReaders[] = {
        return v.status(); }},
     {"max_outputs", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_int_into(f, s.max_outputs, 1, 100000); }},
+    {"max_state_bytes", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.max_state_bytes, 1024, 64 * 1024 * 1024); }},
 };
 
 // `key` passed check_map against spec_fields(), the one list of accepted

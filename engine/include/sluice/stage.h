@@ -29,6 +29,38 @@ inline constexpr const char* kJsonContentType = "application/json";
 // "application/json", with or without parameters, or any "+json" type.
 bool is_json_content_type(std::string_view content_type);
 
+// A stateful stage's state (spec `state: true`) as one task sees it: named
+// values scoped to the task's key, or (Scope::kPartition) shared by every
+// key of the task's input partition. Writes are staged: they take effect
+// with the task's outputs when it succeeds, and go to the stage's changelog
+// with them; a task that fails or is retried leaves the state as it was.
+// Reads see the task's own writes. Usable during process() only, on the
+// worker's thread: a stage that completes elsewhere reads what it needs
+// first and returns its change as Outcome::state_change.
+class StageState {
+ public:
+  enum class Scope { kKey, kPartition };
+  using Visitor = std::function<bool(std::string_view name, std::string_view value)>;
+
+  virtual ~StageState() = default;
+  // The value of `name`; nullopt when it has none. Errors are the store's
+  // (kTransient or kFatal).
+  virtual Result<std::optional<std::string>> get(std::string_view name,
+                                                 Scope scope = Scope::kKey) const = 0;
+  // kInvalidInput when the task's writes would exceed the stage's bound on
+  // state per task (max_state_bytes).
+  virtual Status put(std::string_view name, std::string value, Scope scope = Scope::kKey) = 0;
+  virtual void erase(std::string_view name, Scope scope = Scope::kKey) = 0;
+  // Calls `each(name, value)` for every name starting with `prefix`, in
+  // byte order, until it returns false.
+  virtual Status scan(std::string_view prefix, const Visitor& each,
+                      Scope scope = Scope::kKey) const = 0;
+};
+
+// The name of a key's own state: what exec and http stages see as the task
+// line's "state" and set with a result's "state".
+inline constexpr std::string_view kKeyStateName = "";
+
 struct Task {
   std::string id;      // task id, unique per attempt chain
   std::string job_id;  // the submitted job this task belongs to
@@ -37,6 +69,8 @@ struct Task {
   std::string content_type;
   std::string payload;
   std::map<std::string, std::string> headers;
+  // Set for a stage with `state: true`, during process() (see StageState).
+  StageState* state = nullptr;
 };
 
 struct Output {
@@ -65,18 +99,25 @@ struct Outcome {
   // this long before the task's next attempt and holds the whole stage (no
   // task starts) meanwhile: the dependency said it is overloaded. 0: none.
   std::chrono::milliseconds retry_after{0};
+  // With kOk, for a stage with `state: true`: the key's own state
+  // (kKeyStateName) becomes `value`, or is cleared when `value` is nullopt.
+  // For stages that complete off the worker's thread (exec, http).
+  struct StateChange {
+    std::optional<std::string> value;
+  };
+  std::optional<StateChange> state_change;
 
   static Outcome ok(std::vector<Output> outputs) {
-    return {OutcomeKind::kOk, std::move(outputs), {}, {}, {}};
+    return {OutcomeKind::kOk, std::move(outputs), {}, {}, {}, {}};
   }
   static Outcome retry(std::string kind, std::string message) {
-    return {OutcomeKind::kRetry, {}, std::move(kind), std::move(message), {}};
+    return {OutcomeKind::kRetry, {}, std::move(kind), std::move(message), {}, {}};
   }
   static Outcome fail(std::string kind, std::string message) {
-    return {OutcomeKind::kFail, {}, std::move(kind), std::move(message), {}};
+    return {OutcomeKind::kFail, {}, std::move(kind), std::move(message), {}, {}};
   }
   static Outcome refused(std::string message) {
-    return {OutcomeKind::kRefused, {}, "refused", std::move(message), {}};
+    return {OutcomeKind::kRefused, {}, "refused", std::move(message), {}, {}};
   }
   // Back to ok with no outputs; the outputs vector keeps its capacity.
   void clear() {
@@ -85,6 +126,7 @@ struct Outcome {
     error_kind.clear();
     error.clear();
     retry_after = {};
+    state_change.reset();
   }
 };
 

@@ -2,13 +2,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "test_dir.h"
 
 namespace sluice::engine {
 namespace {
@@ -19,10 +20,7 @@ using ::testing::HasSubstr;
 class StateStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("sluice-state-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = sluice::testing::fresh_test_dir("sluice-state");
   }
   void TearDown() override { fs::remove_all(dir_); }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "stage_test_util.h"
@@ -111,6 +112,80 @@ TEST(WordCount, CountsWhitespaceSeparatedWords) {
 TEST(WordCount, EmptyTextHasZeroWords) {
   EXPECT_EQ(only_payload(run(make_word_count_stage(), json_task("t1", R"({"text":""})")))["words"],
             0);
+}
+
+}  // namespace
+}  // namespace sluice::stages
+
+namespace sluice::stages {
+namespace {
+
+// The state a worker would give a task: in memory, writes applied at once.
+class MapState final : public StageState {
+ public:
+  Result<std::optional<std::string>> get(std::string_view name, Scope) const override {
+    auto it = values.find(std::string(name));
+    return it == values.end() ? std::optional<std::string>() : it->second;
+  }
+  Status put(std::string_view name, std::string value, Scope) override {
+    values[std::string(name)] = std::move(value);
+    return Status::ok();
+  }
+  void erase(std::string_view name, Scope) override { values.erase(std::string(name)); }
+  Status scan(std::string_view, const Visitor&, Scope) const override { return Status::ok(); }
+  std::map<std::string, std::string> values;
+};
+
+std::unique_ptr<Stage> stateful_count_stage() {
+  auto stage = make_count_stage();
+  StageContext context;
+  context.spec.name = "counts";
+  context.spec.state = true;
+  EXPECT_TRUE(stage->init(context).is_ok());
+  return stage;
+}
+
+// A task of key `key` with payload `payload`, run with `state`.
+Outcome process(Stage& stage, const std::string& key, const std::string& payload,
+                StageState* state) {
+  Task task = json_task("t-" + key, payload);
+  task.key = key;
+  task.state = state;
+  std::optional<Outcome> result;
+  stage.process(task, [&](Outcome o) { result = std::move(o); });
+  return result.value_or(Outcome::retry("missing", ""));
+}
+
+TEST(Count, EachTaskOfAKeyCarriesItsRunningCount) {
+  auto stage = stateful_count_stage();
+  MapState alice, bob;  // one key's state each
+  for (int n = 1; n <= 3; ++n) {
+    json out = only_payload(process(*stage, "alice", R"({"n":1})", &alice));
+    EXPECT_EQ(out, json({{"n", 1}, {"count", n}}));
+  }
+  json out = only_payload(process(*stage, "bob", R"({})", &bob));
+  EXPECT_EQ(out["count"], 1);
+  EXPECT_EQ(alice.values[std::string(kKeyStateName)], "3");
+}
+
+TEST(Count, RefusesToRunWithoutState) {
+  auto stage = make_count_stage();
+  StageContext context;
+  context.spec.name = "counts";
+  Status s = stage->init(context);
+  EXPECT_EQ(s.code(), StatusCode::kUsage);
+  EXPECT_EQ(s.message(), "stage counts: builtin count keeps its counts in the stage's state; "
+                         "set `state: true`");
+}
+
+TEST(Count, AStateThatIsNotACountDeadLettersTheTask) {
+  auto stage = stateful_count_stage();
+  MapState state;
+  state.values[std::string(kKeyStateName)] = R"({"history":[]})";
+  Outcome outcome = process(*stage, "k", R"({})", &state);
+  EXPECT_EQ(outcome.kind, OutcomeKind::kFail);
+  EXPECT_EQ(outcome.error_kind, "bad_state");
+  EXPECT_EQ(state.values[std::string(kKeyStateName)], R"({"history":[]})");
 }
 
 }  // namespace

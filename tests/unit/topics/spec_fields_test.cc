@@ -232,6 +232,7 @@ stages:
     env: {TOKEN: "${SLUICE_SPEC_TEST_TOKEN}", MODE: fast}
     inherit_env: false
     max_outputs: 50
+    max_state_bytes: 4096
     next: [b]
   - name: b
     kind: exec
@@ -246,10 +247,12 @@ stages:
                        {"REGION", "eu"}, {"TOKEN", "s3cret"}, {"MODE", "fast"}}));
   EXPECT_FALSE(a.inherit_env);
   EXPECT_EQ(a.max_outputs, 50);
+  EXPECT_EQ(a.max_state_bytes, 4096);
   const StageSpec& b = spec->stages[1];
   EXPECT_EQ(b.env, (std::map<std::string, std::string>{{"REGION", "eu"}}));
   EXPECT_TRUE(b.inherit_env);
   EXPECT_EQ(b.max_outputs, 1000);
+  EXPECT_EQ(b.max_state_bytes, 256 * 1024);
   EXPECT_TRUE(b.workdir.empty()) << "parse_spec has no file to resolve against";
 }
 
@@ -271,6 +274,12 @@ TEST(SpecFields, RefusesMaxOutputsOutOfRange) {
   EXPECT_EQ(refusal("pipeline: p\nstages:\n  - name: a\n    kind: exec\n    command: [x]\n"
                     "    max_outputs: 0\n"),
             "p.yaml:6: stages[0].max_outputs: must be between 1 and 100000, got 0");
+}
+
+TEST(SpecFields, RefusesMaxStateBytesOutOfRange) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: builtin, builtin: x, "
+                    "max_state_bytes: 100}\n"),
+            "p.yaml:3: stages[0].max_state_bytes: must be between 1024 and 67108864, got 100");
 }
 
 TEST(SpecFields, CommitIntervalIsAbsentUnlessSetAndAStageOverridesDefaults) {

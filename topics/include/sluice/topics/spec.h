@@ -87,6 +87,9 @@ struct StageSpec {
   std::map<std::string, std::string> env;
   bool inherit_env = true;
   int max_outputs = 1000;  // exec, http: more in one result is a protocol error
+  // state: the keys and values one task may write (its changelog records
+  // must fit the broker's record limit); more fails the task.
+  int max_state_bytes = 256 * 1024;
   // exec: the child's working directory, the spec file's directory (absolute),
   // so that relative paths in `command` mean the same from any cwd.
   std::string workdir;
