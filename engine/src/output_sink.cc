@@ -143,6 +143,11 @@ void OutputSink::close() {
   producer_.reset();
 }
 
+// A tombstone's value is null, not empty: compaction removes the key.
+void* OutputSink::value_of(const OutgoingRecord& record) {
+  return record.tombstone ? nullptr : const_cast<char*>(record.value.data());
+}
+
 size_t OutputSink::record_bytes(const OutgoingRecord& record) {
   size_t headers = 0;
   for (const RecordHeader& h : record.headers) headers += h.name.size() + h.value.size();
@@ -165,7 +170,8 @@ void OutputSink::produce(const OutgoingRecord& record, uint64_t record_id) {
   if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
     backlog_.push_back({record.topic, std::string(record.key), std::string(record.value),
                         std::string(record.job_id), std::string(record.task_id),
-                        {record.headers.begin(), record.headers.end()}, record_id});
+                        {record.headers.begin(), record.headers.end()}, record.partition,
+                        record.tombstone, record_id});
   }
 }
 
@@ -196,9 +202,9 @@ rd_kafka_resp_err_t OutputSink::send(const OutgoingRecord& record, uint64_t reco
     }
     err = rd_kafka_producev(
         producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+        RD_KAFKA_V_VALUE(value_of(record), record.value.size()),
         RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(record_id)),
         RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) rd_kafka_headers_destroy(headers);
@@ -213,9 +219,9 @@ rd_kafka_resp_err_t OutputSink::send(const OutgoingRecord& record, uint64_t reco
 rd_kafka_resp_err_t OutputSink::send_inline(const OutgoingRecord& record, uint64_t record_id) {
   return rd_kafka_producev(
       producer_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
+      RD_KAFKA_V_VALUE(value_of(record), record.value.size()),
       RD_KAFKA_V_HEADER("sluice-job-id", record.job_id.data(),
                         static_cast<ssize_t>(record.job_id.size())),
       RD_KAFKA_V_HEADER("sluice-task-id", record.task_id.data(),
@@ -236,8 +242,9 @@ void OutputSink::poll(int wait_ms) {
 void OutputSink::drain_backlog() {
   while (!backlog_.empty() && !needs_rebuild_ && !holding_) {
     const Waiting& w = backlog_.front();
-    rd_kafka_resp_err_t err =
-        send({w.topic, w.key, w.value, w.job_id, w.task_id, w.headers}, w.record_id);
+    rd_kafka_resp_err_t err = send(
+        {w.topic, w.key, w.value, w.job_id, w.task_id, w.headers, w.partition, w.tombstone},
+        w.record_id);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return;
     backlog_.pop_front();
   }

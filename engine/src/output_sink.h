@@ -45,6 +45,10 @@ struct OutgoingRecord {
   std::string_view value;
   std::string_view job_id, task_id;  // mirrored as headers
   std::span<const RecordHeader> headers = {};  // more headers (a dead letter's)
+  // A changelog record names its partition (the input partition whose
+  // state it holds) and may be a tombstone (no value: a deleted key).
+  int32_t partition = RD_KAFKA_PARTITION_UA;
+  bool tombstone = false;
 };
 
 // What became of a transaction the sink was asked to end.
@@ -169,6 +173,8 @@ class OutputSink {
   struct Waiting {  // a record refused with QUEUE_FULL, retried from poll()
     std::string topic, key, value, job_id, task_id;
     std::vector<RecordHeader> headers;
+    int32_t partition;
+    bool tombstone;
     uint64_t record_id;
   };
   Status make_producer();
@@ -182,6 +188,7 @@ class OutputSink {
   // QUEUE_FULL is returned as is (the caller keeps the record waiting).
   rd_kafka_resp_err_t send(const OutgoingRecord& record, uint64_t record_id);
   rd_kafka_resp_err_t send_inline(const OutgoingRecord& record, uint64_t record_id);
+  static void* value_of(const OutgoingRecord& record);
   void fail(uint64_t record_id, SendFailure failure, const std::string& why);
   void drain_backlog();
 

@@ -5,7 +5,10 @@
 //
 // kStarting: its start (committed offset) is not known yet, because reading
 //   it failed; it stays paused, the read is retried, and nothing it fetches
-//   is run. (Later: kRestoring, while its state store catches up.)
+//   is run.
+// A stateful stage's input partition is also paused (kPauseRestore) from
+// its assignment until its state is restored, which begins once its start
+// is known (worker_state.cc).
 // kActive: records are taken in and run.
 // kRewinding: a delivery failed; everything not acknowledged is dropped and
 //   the partition is paused until the seek back to its committable position
@@ -47,7 +50,7 @@ enum PauseReason : uint32_t {
   kPauseStopping = 1u << 4,
   kPauseBackpressure = 1u << 5,  // reserved: a stage in `next` is over its watermark
   kPauseRetryDelay = 1u << 6,    // a retry partition whose head is not due yet
-  kPauseRestore = 1u << 7,       // reserved: its state store is restoring
+  kPauseRestore = 1u << 7,       // its state is being restored from the changelog
   kPauseCircuit = 1u << 8,       // the stage's circuit breaker is open
   kPauseStageDown = 1u << 9,     // the stage says it is unavailable (StageHealth)
   kPauseHeld = 1u << 10,         // the stage asked to hold off (retry_after)
@@ -78,6 +81,12 @@ struct PartitionContext {
   // due (kDelayed), in offset order. It stays paused while the first is not
   // due, so its backlog waits on the broker, not in memory.
   std::deque<Clock::time_point> delayed;
+  // A stateful stage's input partition (worker_state.cc): its state must be
+  // restored from restore_from before its tasks run (needs_restore), or is
+  // being restored (restoring); kPauseRestore is set meanwhile.
+  bool needs_restore = false;
+  bool restoring = false;
+  int64_t restore_from = 0;
 
   bool should_pause() const { return pause_reasons != 0; }
   void set_reason(uint32_t reason, bool on) {

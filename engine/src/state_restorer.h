@@ -57,7 +57,8 @@ class StateRestorer {
   Result<std::vector<Finished>> poll(StateStore& store, int wait_ms);
 
   bool restoring(int32_t partition) const { return restores_.count(partition) > 0; }
-  bool idle() const { return restores_.empty(); }
+  // No restore left to read or to report.
+  bool idle() const { return restores_.empty() && finished_.empty(); }
   // Records still to read, summed over the partitions restoring
   // (sluice_state_restore_lag).
   int64_t lag() const;

@@ -156,10 +156,20 @@ Status StateStore::close_partition(int32_t partition, int64_t changelog_offset) 
   rocksdb::FlushOptions flush;
   flush.wait = true;
   Status flushed = state_status(db_->Flush(flush, *handle), "flush " + partition_text(partition));
-  db_->DestroyColumnFamilyHandle(*handle);
-  families_.erase(partition);
+  release_family(partition);
   if (!flushed.is_ok()) return flushed;
   return write_checkpoint(partition, changelog_offset);
+}
+
+void StateStore::abandon_partition(int32_t partition) { release_family(partition); }
+
+// The column family stays in the database (and its handle here), unclaimed
+// until the partition is opened again.
+void StateStore::release_family(int32_t partition) {
+  auto it = families_.find(partition);
+  if (it == families_.end()) return;
+  unclaimed_[family_name(partition)] = it->second;
+  families_.erase(it);
 }
 
 Status StateStore::wipe_partition(int32_t partition) {

@@ -59,6 +59,11 @@ class StateStore {
   // it. A failed close leaves no checkpoint.
   Status close_partition(int32_t partition, int64_t changelog_offset);
 
+  // Closes `partition` without a checkpoint: its state is not known to match
+  // the changelog (revoked while restoring, lost, or written past the last
+  // commit), so the next open wipes it.
+  void abandon_partition(int32_t partition);
+
   // Empties an open partition's state (e.g. after an aborted transaction:
   // its local writes went further than the changelog). The caller restores
   // it from offset 0.
@@ -85,6 +90,7 @@ class StateStore {
   Result<rocksdb::ColumnFamilyHandle*> family(int32_t partition) const;
   Result<rocksdb::ColumnFamilyHandle*> create_family(int32_t partition);
   Status drop_family(int32_t partition);
+  void release_family(int32_t partition);
   std::filesystem::path checkpoint_path(int32_t partition) const;
   // The checkpoint, removed from disk as it is read.
   Result<std::optional<int64_t>> take_checkpoint(int32_t partition);

@@ -32,6 +32,10 @@ class StateWrites {
   }
 
   const Latest& latest() const { return latest_; }
+  void clear() {
+    latest_.clear();
+    bytes_ = 0;
+  }
   bool empty() const { return latest_.empty(); }
   // Keys and values held, for the bound on a task's state.
   size_t bytes() const { return bytes_; }

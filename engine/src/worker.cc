@@ -94,6 +94,7 @@ Status WorkerImpl::start() {
   if (Status s = sink_->open(consumer_.get(), consumer_queue_.get()); !s.is_ok()) return s;
   if (Status s = check_reachable(sink_->producer(), options_.kafka); !s.is_ok()) return s;
   if (Status s = check_topics(); !s.is_ok()) return s;
+  if (Status s = open_state(); !s.is_ok()) return s;
   if (Status s = stage_->init({pipeline, *spec_}); !s.is_ok()) {
     return Status(s.code(), "stage " + spec_->name + ": " + s.message());
   }
@@ -168,6 +169,7 @@ void WorkerImpl::run_once() {
   sink_->poll(0);
   sink_->poll_commits();
   if (Status s = recover_phase(); !s.is_ok()) fatal_ = s;
+  restore_phase();
   if (Clock::now() >= next_commit_ || transaction_due()) commit_phase();
   flow_control_phase();
 }
@@ -194,7 +196,8 @@ void WorkerImpl::dispatch_and_complete_phase() {
 // hook), a delivery report (the sink's producer queue event).
 int WorkerImpl::poll_wait_ms() const {
   if (!completions_.empty()) return 0;
-  int wait = 100;
+  // A restore goes on between polls: it must not wait behind them.
+  int wait = restorer_ && !restorer_->idle() ? 1 : 100;
   auto now = Clock::now();
   auto wait_until = [&](Clock::time_point at) {
     auto until = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
@@ -266,6 +269,7 @@ Status WorkerImpl::shutdown() {
   }
   if (!commit_and_wait(deadline)) log_uncommitted();
   close_consumer(deadline);
+  close_state();  // what the revocation did not close cleanly (state_store.h)
   // The stage may still finish a task from its own thread: from here on its
   // completion wakes nothing (the consumer queue is about to go).
   completions_.clear_wake_hook();

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@
 #include "output_sink.h"
 #include "partition_context.h"
 #include "record_slab.h"
+#include "stage_state_view.h"
+#include "state_restorer.h"
+#include "state_store.h"
+#include "state_writes.h"
 #include "sluice/worker.h"
 #include "task_codec.h"
 #include "task_state.h"
@@ -68,6 +73,8 @@ class WorkerImpl final : public Worker {
     // The input as a message: read from input_bytes only when a retry or a
     // dead letter needs it whole (its error history grows with each retry).
     std::optional<v1::Envelope> envelope;
+    // A stateful stage: what this run of the task wrote (worker_state.cc).
+    StateWrites state_writes;
   };
   struct TaskRecord {
     uint64_t id = 0;
@@ -178,6 +185,21 @@ class WorkerImpl final : public Worker {
   void check_stage_health();
   void apply_pauses();
 
+  // worker_state.cc
+  Status open_state();
+  bool holds_state(const PartitionContext& partition) const;
+  void open_partition_state(PartitionContext& partition);
+  void restore_phase();
+  void finish_restores(const std::vector<StateRestorer::Finished>& finished);
+  void close_partition_state(PartitionContext& partition, bool clean);
+  void discard_uncommitted_state(PartitionContext& partition);
+  void bind_task_state(TaskRecord& record);
+  void take_state_change(TaskRecord& record, const Outcome& outcome);
+  bool apply_task_state(TaskRecord& record);
+  void produce_task_state(TaskRecord& record);
+  size_t state_records(const TaskRecord& record) const;
+  void close_state();
+
   // worker_commit.cc
   void commit_phase();
   bool commit_and_wait(Clock::time_point deadline);
@@ -239,6 +261,16 @@ class WorkerImpl final : public Worker {
   std::vector<std::string_view> output_keys_scratch_;
   std::vector<OutputTarget> targets_scratch_;
   OutputAddress address_scratch_;  // pipeline and source set once
+
+  // A stateful stage's store, its restores, and the view its tasks get
+  // (worker_state.cc); null otherwise.
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<StateRestorer> restorer_;
+  std::unique_ptr<StageStateView> state_view_;
+  std::string changelog_topic_;
+  // exactly_once: input partitions whose state was written since the last
+  // committed transaction.
+  std::set<int32_t> written_since_commit_;
 
   std::map<TopicPartition, PartitionContext> partitions_;
   KeyDispatcher dispatcher_;

@@ -63,6 +63,14 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
   // A late record of a revoked partition, or of one not (or no longer) active.
   if (it == partitions_.end() || it->second.phase != PartitionPhase::kActive) return;
   PartitionContext& partition = it->second;
+  if (partition.pause_reasons & kPauseRestore) {
+    // Paused since its assignment, so librdkafka discards what it fetched
+    // before (its barrier); should a record get through, it waits for the
+    // state and is read again.
+    spdlog::warn("stage {}: a record of {}[{}] arrived while its state restores; read again "
+                 "after the restore", spec_->name, consumed_topics_[topic], message->partition);
+    return start_rewind(partition);
+  }
   int64_t offset = message->offset;
   switch (partition.offsets.take(offset)) {
     case PartitionOffsets::Intake::kStale: return;  // below the start, or already tracked
@@ -148,6 +156,7 @@ void WorkerImpl::start_task(TaskRecord& record) {
     }
   }
   circuit_.started(Clock::now());  // half-open: a probe
+  bind_task_state(record);
   if (sync_stage_ != nullptr) return run_sync_task(record);
   uint64_t id = record.id;
   uint32_t run = record.run;

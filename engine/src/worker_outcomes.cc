@@ -60,6 +60,7 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
   switch (outcome.kind) {
     case OutcomeKind::kOk:
       circuit_.record_success(now);
+      take_state_change(record, outcome);
       return produce_outputs(record, outcome.outputs);
     case OutcomeKind::kRetry:
       // While the circuit is open (or probing) a failure says the dependency
@@ -125,17 +126,23 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
                                                    std::to_string(sink_->max_record_bytes())));
     }
   }
+  if (!apply_task_state(record)) return;
+  size_t changelog_records = state_records(record);
   move_to(record, TaskState::kProducing);
   dispatcher_.finish(record.lane);  // see task_state.h: why the key is free now
-  record.pending_acks = static_cast<int>(targets.size());
+  record.pending_acks = static_cast<int>(targets.size() + changelog_records);
   observe(TaskResult::kOk, record);
   uint64_t id = record.id;
-  if (targets.empty()) return on_acked(id);
+  if (record.pending_acks == 0) return on_acked(id);
   for (size_t i = 0; i < targets.size(); ++i) {
     sink_->produce({*targets[i].topic, output_keys_scratch_[i], encoded_scratch_[i],
                     body.task.job_id, output_ids_scratch_[i]},
                    id);
     // A failure the sink knew at once may have dropped the record (a rewind).
+    if (records_.find(id) != &record) return;
+  }
+  if (changelog_records > 0) {
+    produce_task_state(record);
     if (records_.find(id) != &record) return;
   }
   release_body(record);
@@ -157,6 +164,8 @@ void WorkerImpl::release_body(TaskRecord& record) {
   if (body->task.payload.capacity() > kKeepBytes) std::string().swap(body->task.payload);
   if (body->input_bytes.capacity() > kKeepBytes) std::string().swap(body->input_bytes);
   body->envelope.reset();
+  body->state_writes.clear();
+  body->task.state = nullptr;
   spare_bodies_.push_back(std::move(body));
 }
 

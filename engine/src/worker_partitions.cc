@@ -61,6 +61,7 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     context.set_reason(kPauseStopping, stopping_);
     context.set_reason(kPauseStageDown, stage_down_);
     context.set_reason(kPauseHeld, held());
+    open_partition_state(context);
     added.push_back(&context);
   }
   read_starts(added, kStartReadTimeoutMs);
@@ -225,6 +226,7 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   }
   auto of_revoked = [&](const TaskRecord& r) { return revoked.count(r.partition) != 0; };
   bool lost = rd_kafka_assignment_lost(consumer_.get()) != 0;
+  bool clean = false;  // every task of them ended, acknowledged and committed
   if (lost) {
     spdlog::warn("stage {}: assignment of {} partitions lost; abandoning their tasks "
                  "uncommitted (the new owner runs them)", spec_->name, revoked.size());
@@ -235,9 +237,11 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
     // While stopping, the shutdown's own deadline still holds.
     auto deadline = stopping_ ? stop_deadline() : Clock::now() + options_.shutdown_deadline;
     drain_until(deadline, of_revoked);
-    if (!commit_and_wait(deadline)) log_uncommitted();
+    bool committed = commit_and_wait(deadline);
+    if (!committed) log_uncommitted();
     size_t unfinished = 0;
     records_.for_each([&](const TaskRecord& r) { unfinished += of_revoked(r) ? 1 : 0; });
+    clean = committed && unfinished == 0;
     if (unfinished > 0) {
       spdlog::warn("stage {}: {} tasks unfinished at revocation; the next owner reruns them",
                    spec_->name, unfinished);
@@ -245,6 +249,7 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   }
   drop_records(of_revoked);
   for (PartitionContext* context : revoked) {
+    close_partition_state(*context, clean);
     revoked_input += context->where.topic == kInputTopic ? 1 : 0;
     partitions_.erase(context->where);
   }
@@ -303,6 +308,7 @@ void WorkerImpl::start_rewind(PartitionContext& partition) {
   // Nothing read yet: nothing to go back to.
   if (partition.phase == PartitionPhase::kStarting || !partition.offsets.started()) return;
   if (exactly_once_) {
+    discard_uncommitted_state(partition);
     // What this worker saw done since the last commit went with the aborted
     // transaction: only the broker's committed offsets say what is done.
     partition.reread_committed = true;

@@ -96,6 +96,7 @@ bool WorkerImpl::commit_transaction(bool all, bool may_wait, Clock::time_point d
   }
   switch (sink_->commit_transaction(requests, deadline)) {
     case TransactionEnd::kCommitted:
+      written_since_commit_.clear();
       for (const CommitRequest& request : requests) {
         find_partition(request.topic->c_str(), request.partition)
             ->offsets.mark_committed(request.position);

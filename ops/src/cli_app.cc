@@ -80,6 +80,11 @@ void add_run(CLI::App& app, CliState& s) {
                   "exactly_once: this worker's name among its stage's workers ([A-Za-z0-9._-]; "
                   "keep it across restarts, unique among live workers; default <host>-<pid>)")
       ->envname("SLUICE_INSTANCE");
+  run->add_option("--state-dir", s.run.state_dir,
+                  "state: true: where workers keep their local state, under "
+                  "<pipeline>/<stage>/<instance> (default $XDG_DATA_HOME/sluice/state, else "
+                  "~/.local/share/sluice/state)")
+      ->envname("SLUICE_STATE_DIR");
   run->callback([&s] { s.action = [&s] { return run_command(s.run); }; });
 }
 

@@ -18,6 +18,7 @@ struct RunOptions {
   std::string metrics_addr;  // empty: no /metrics endpoint
   std::string log_file;      // empty: logs go to stderr
   std::string instance;      // exactly_once: this worker's name; empty: <host>-<pid>
+  std::string state_dir;     // stateful stages' stores; empty: the user's data dir
 };
 int run_command(const RunOptions& options);
 

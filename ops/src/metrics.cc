@@ -49,7 +49,14 @@ struct Families {
                    .Help("Failed task attempts by error kind").Register(r)),
         circuit_open(prometheus::BuildGauge().Name("sluice_circuit_open")
                          .Help("1 while the stage's circuit breaker is open or half-open")
-                         .Register(r)) {}
+                         .Register(r)),
+        restored(prometheus::BuildCounter().Name("sluice_state_restore_records_total")
+                     .Help("Changelog records applied to a stateful stage's local state")
+                     .Register(r)),
+        restore_lag(prometheus::BuildGauge().Name("sluice_state_restore_lag")
+                        .Help("Changelog records still to restore, over the partitions "
+                              "restoring")
+                        .Register(r)) {}
   prometheus::Family<prometheus::Gauge>& queue_depth;
   prometheus::Family<prometheus::Counter>& tasks;
   prometheus::Family<Histogram>& duration;
@@ -59,6 +66,8 @@ struct Families {
   prometheus::Family<prometheus::Gauge>& workers;
   prometheus::Family<prometheus::Counter>& errors;
   prometheus::Family<prometheus::Gauge>& circuit_open;
+  prometheus::Family<prometheus::Counter>& restored;
+  prometheus::Family<prometheus::Gauge>& restore_lag;
 };
 
 class StageObserver final : public WorkerObserver {
@@ -73,7 +82,9 @@ class StageObserver final : public WorkerObserver {
         end_to_end_(f.end_to_end.Add(labels, latency_buckets())),
         inflight_(f.inflight.Add(labels)),
         paused_(f.paused.Add(labels)),
-        circuit_open_(f.circuit_open.Add(labels)) {}
+        circuit_open_(f.circuit_open.Add(labels)),
+        restored_(f.restored.Add(labels)),
+        restore_lag_(f.restore_lag.Add(labels)) {}
 
   void task_ended(TaskResult result, double duration, double end_to_end) override {
     counter(result).Increment();
@@ -84,6 +95,10 @@ class StageObserver final : public WorkerObserver {
   void paused_changed(bool paused) override { paused_.Set(paused ? 1 : 0); }
   void task_failed(std::string_view kind) override { error_counter(kind).Increment(); }
   void circuit_changed(bool open) override { circuit_open_.Set(open ? 1 : 0); }
+  void state_restored(size_t records, int64_t lag) override {
+    restored_.Increment(static_cast<double>(records));
+    restore_lag_.Set(static_cast<double>(lag));
+  }
 
  private:
   static prometheus::Labels with(prometheus::Labels labels, const std::string& name,
@@ -122,6 +137,8 @@ class StageObserver final : public WorkerObserver {
   prometheus::Gauge& inflight_;
   prometheus::Gauge& paused_;
   prometheus::Gauge& circuit_open_;
+  prometheus::Counter& restored_;
+  prometheus::Gauge& restore_lag_;
 };
 
 class MetricsServerImpl final : public MetricsServer {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -21,13 +22,24 @@
 namespace sluice::ops {
 namespace {
 
-// Features the spec format accepts but this engine does not run yet. They
-// are refused rather than silently weakened.
-Status check_supported(const topics::StageSpec& stage) {
-  if (stage.state) {
-    return usage_error("stage " + stage.name + ": state: true is not implemented yet");
+// Where a stateful stage's worker keeps its store: --state-dir, else the
+// user's data directory ($XDG_DATA_HOME, else ~/.local/share), then
+// <pipeline>/<stage>/<instance>, so that workers on one machine never share
+// one (RocksDB's lock refuses that) and a restart under the same --instance
+// finds its state again.
+std::string state_dir_of(const std::string& given, const std::string& pipeline,
+                         const std::string& stage, const std::string& instance) {
+  std::filesystem::path base = given;
+  if (base.empty()) {
+    const char* data = std::getenv("XDG_DATA_HOME");
+    const char* home = std::getenv("HOME");
+    base = data && *data ? std::filesystem::path(data)
+           : home && *home ? std::filesystem::path(home) / ".local" / "share"
+                           : std::filesystem::temp_directory_path();
+    base /= "sluice";
+    base /= "state";
   }
-  return Status::ok();
+  return (base / pipeline / stage / instance).string();
 }
 
 // The stages `--stage` names: one, or every stage for "all".
@@ -65,9 +77,9 @@ Result<std::string> instance_name(const std::string& given) {
 
 Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::string& stage,
                                             const std::string& instance,
+                                            const std::string& state_dir,
                                             MetricsServer* metrics) {
   const topics::StageSpec& spec = *target.spec.find_stage(stage);  // chosen_stages checked
-  if (Status s = check_supported(spec); !s.is_ok()) return s;
   auto made = stages::make_stage(spec);
   if (!made.is_ok()) return made.status();
   WorkerOptions options;
@@ -76,6 +88,7 @@ Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::str
   options.kafka = target.kafka;
   options.kafka.client_id = "sluice-" + target.spec.pipeline + "-" + stage;
   options.instance = instance;
+  if (spec.state) options.state_dir = state_dir_of(state_dir, target.spec.pipeline, stage, instance);
   options.observer = metrics ? metrics->observer(stage) : nullptr;
   options.abandon = &abandon_requested();
   return Worker::create(std::move(options), std::move(made).value());
@@ -172,7 +185,7 @@ int run_command(const RunOptions& options) {
   }
   std::vector<std::unique_ptr<Worker>> workers;
   for (const std::string& name : names) {
-    auto worker = make_worker(*target, name, *instance, metrics.get());
+    auto worker = make_worker(*target, name, *instance, options.state_dir, metrics.get());
     if (!worker.is_ok()) return report(worker.status());
     workers.push_back(std::move(worker).value());
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace sluice {
@@ -29,6 +30,9 @@ class WorkerObserver {
   // The stage's circuit breaker opened (true; it stays open while it probes,
   // half-open) or closed again (false).
   virtual void circuit_changed(bool open) {}
+  // A stateful stage's restore applied `records` more changelog records;
+  // `lag` records are left to read over the partitions still restoring.
+  virtual void state_restored(size_t records, int64_t lag) {}
 };
 
 }  // namespace sluice

@@ -37,6 +37,10 @@ struct WorkerOptions {
   // transactional.id is sluice.<p>.<stage>.<instance> (topics/names.h). Keep
   // it stable across restarts of one worker, unique among live ones.
   std::string instance{};
+  // A stage with `state: true`: the directory of this worker's state store
+  // (one worker per directory; `sluice run` uses
+  // <--state-dir>/<pipeline>/<stage>/<instance>). Required for such a stage.
+  std::string state_dir{};
   std::chrono::milliseconds transaction_interval{100};
   size_t max_transaction_records = 10000;
   // exactly_once: per partition, ranges of offsets done above its committed

@@ -107,6 +107,23 @@ TEST_F(StateStoreTest, ACheckpointCountsOnceOnly) {
   EXPECT_EQ(get(*store, 3, "b"), std::nullopt);
 }
 
+// A partition revoked and assigned again to the same worker: its column
+// family is still in the database.
+TEST_F(StateStoreTest, APartitionClosedOrAbandonedOpensAgainInTheSameStore) {
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  open_partition(*store, 1);
+  put(*store, 1, "a", "1");
+  ASSERT_TRUE(store->close_partition(1, 9).is_ok());
+  EXPECT_EQ(open_partition(*store, 1), 9);
+  EXPECT_EQ(get(*store, 1, "a"), "1");
+
+  store->abandon_partition(1);
+  EXPECT_FALSE(store->is_open(1));
+  EXPECT_EQ(open_partition(*store, 1), 0);
+  EXPECT_EQ(get(*store, 1, "a"), std::nullopt);
+}
+
 TEST_F(StateStoreTest, AMalformedCheckpointCountsAsNone) {
   close_cleanly_with_one_key(0, 42);
   ASSERT_FALSE(HasFatalFailure());
