@@ -5,8 +5,11 @@
 // snapshot (what exists), one CreateTopics request for everything missing,
 // then a wait until every broker lists the new topics, so that a worker
 // started right after apply finds them whichever broker it asks.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "kafka_errors.h"
 #include "sluice/admin.h"
@@ -162,6 +165,18 @@ Result<ApplyReport> apply_topics(const topics::PipelineSpec& spec,
   std::vector<TopicPlan> missing = missing_topics(spec, *existing, report);
   if (missing.empty()) return report;
   auto event = request_creation(rk, missing, kafka);
+  // Sent again while a transient failure leaves time: a request can be lost
+  // with its connection (CI, a fresh 3-node cluster: "Broker handle destroyed
+  // without termination", librdkafka retiring the bootstrap broker the
+  // request was queued on), and a repeat is harmless (TOPIC_ALREADY_EXISTS
+  // counts as raced, below).
+  auto deadline = std::chrono::steady_clock::now() + kafka.connect_timeout;
+  while (!event.is_ok() && event.status().code() == StatusCode::kTransient &&
+         std::chrono::steady_clock::now() < deadline) {
+    spdlog::info("{}; asking again", event.status().message());
+    std::this_thread::sleep_for(milliseconds(200));
+    event = request_creation(rk, missing, kafka);
+  }
   if (!event.is_ok()) return event.status();
   std::vector<std::string> raced;
   if (Status s = read_results(event->get(), report, raced); !s.is_ok()) return s;
