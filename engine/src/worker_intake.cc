@@ -66,9 +66,11 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
   if (partition.pause_reasons & kPauseRestore) {
     // Paused since its assignment, so librdkafka discards what it fetched
     // before (its barrier); should a record get through, it waits for the
-    // state and is read again.
+    // state and is read again: tracked (so that a partition not started yet
+    // starts at it), then rewound.
     spdlog::warn("stage {}: a record of {}[{}] arrived while its state restores; read again "
                  "after the restore", spec_->name, consumed_topics_[topic], message->partition);
+    (void)partition.offsets.take(message->offset);
     return start_rewind(partition);
   }
   int64_t offset = message->offset;

@@ -23,13 +23,17 @@ namespace sluice::ops {
 namespace {
 
 // Where a stateful stage's worker keeps its store: --state-dir, else the
-// user's data directory ($XDG_DATA_HOME, else ~/.local/share), then
+// spec's state_dir (relative to the spec file), else the user's data
+// directory ($XDG_DATA_HOME, else ~/.local/share); then
 // <pipeline>/<stage>/<instance>, so that workers on one machine never share
 // one (RocksDB's lock refuses that) and a restart under the same --instance
 // finds its state again.
-std::string state_dir_of(const std::string& given, const std::string& pipeline,
-                         const std::string& stage, const std::string& instance) {
+std::string state_dir_of(const std::string& given, const topics::StageSpec& spec,
+                         const std::string& pipeline, const std::string& instance) {
   std::filesystem::path base = given;
+  if (base.empty() && !spec.state_dir.empty()) {
+    base = std::filesystem::path(spec.workdir) / spec.state_dir;
+  }
   if (base.empty()) {
     const char* data = std::getenv("XDG_DATA_HOME");
     const char* home = std::getenv("HOME");
@@ -39,7 +43,7 @@ std::string state_dir_of(const std::string& given, const std::string& pipeline,
     base /= "sluice";
     base /= "state";
   }
-  return (base / pipeline / stage / instance).string();
+  return (base / pipeline / spec.name / instance).lexically_normal().string();
 }
 
 // The stages `--stage` names: one, or every stage for "all".
@@ -88,7 +92,7 @@ Result<std::unique_ptr<Worker>> make_worker(const Target& target, const std::str
   options.kafka = target.kafka;
   options.kafka.client_id = "sluice-" + target.spec.pipeline + "-" + stage;
   options.instance = instance;
-  if (spec.state) options.state_dir = state_dir_of(state_dir, target.spec.pipeline, stage, instance);
+  if (spec.state) options.state_dir = state_dir_of(state_dir, spec, target.spec.pipeline, instance);
   options.observer = metrics ? metrics->observer(stage) : nullptr;
   options.abandon = &abandon_requested();
   return Worker::create(std::move(options), std::move(made).value());

@@ -19,14 +19,18 @@ KEYS = 100
 
 def test_counts_stay_exact_through_a_kill_and_a_lost_state_directory(
         broker, pipeline_name, tmp_path, start_worker):
-    stage = builtin_stage("counts", "count", state=True, retry={"mode": "in_place"})
+    # state_dir is relative to the spec's directory; each worker's store is under
+    # <pipeline>/<stage>/<instance> there.
+    stage = builtin_stage("counts", "count", state=True, retry={"mode": "in_place"},
+                          state_dir="state")
     spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [stage],
                                               guarantee="exactly_once", partitions=4))
     apply_topics(spec)
-    state = {name: tmp_path / f"state-{name}" for name in ("w1", "w2")}
+    state = {name: tmp_path / "state" / pipeline_name / "counts" / name
+             for name in ("w1", "w2")}
 
     def worker(name):
-        return start_worker(spec, "counts", "--instance", name, "--state-dir", state[name])
+        return start_worker(spec, "counts", "--instance", name)
 
     survivor = worker("w1")
     victim = worker("w2")
@@ -38,7 +42,7 @@ def test_counts_stay_exact_through_a_kill_and_a_lost_state_directory(
                          f"at least {JOBS // 10} jobs done")
     assert victim.running(), victim.stderr_tail()
     assert victim.crash() == -9
-    assert (state["w2"] / pipeline_name / "counts" / "w2").is_dir(), "w2 kept no local state"
+    assert (state["w2"] / "db").is_dir(), "w2 kept no local state where the spec says"
     shutil.rmtree(state["w2"])
     restarted = worker("w2")
     # The second half's counts go on from the first half's, restored from the

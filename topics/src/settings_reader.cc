@@ -161,6 +161,11 @@ constexpr KeyReader kSettingReaders[] = {
     {"backpressure", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        return read_sub_fields(f, SpecSection::kBackpressure, kBackpressureReaders, s, b); }},
     {"state", read_state},
+    {"state_dir", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       Result<std::string> v = read_expanded(f);
+       if (v.is_ok() && v->empty()) return f.error("must not be empty");
+       if (v.is_ok()) s.state_dir = std::move(v).value();
+       return v.status(); }},
     {"env", read_env},
     {"inherit_env", [](const Field& f, StageSpec& s, SettingsBlame&) {
        Result<bool> v = read_bool(f);

@@ -9,7 +9,8 @@ constexpr std::string_view kStage[] = {"name", "kind", "command", "builtin", "ht
 constexpr std::string_view kSettings[] = {"partitions", "replication", "guarantee",
                                           "concurrency", "timeout", "commit_interval", "retry",
                                           "circuit", "backpressure", "state", "env",
-                                          "inherit_env", "max_outputs", "max_state_bytes"};
+                                          "inherit_env", "max_outputs", "max_state_bytes",
+                                          "state_dir"};
 constexpr std::string_view kHttp[] = {"url", "method", "headers"};
 constexpr std::string_view kRetry[] = {"max_attempts", "backoff", "max_backoff", "mode"};
 constexpr std::string_view kCircuit[] = {"failures", "failure_rate", "window", "cool_down"};

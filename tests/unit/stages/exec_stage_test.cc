@@ -355,8 +355,11 @@ TEST_F(ExecStageTest, OnlyThePoisonTasksAreChargedWhenAChildDiesHoldingSeveral) 
       std::string id = "t" + std::to_string(i);
       Outcome outcome = await(id);
       if (poison.count(id)) {
+        // Its error says "found by running alone each of the N tasks" when the
+        // child held others too as it died; whether it did depends on how far
+        // it had read (CI, a loaded machine: only the poison task), so that
+        // note is not asserted here.
         expect_retry(outcome, "crash", "exited with status 3");
-        EXPECT_THAT(outcome.error, ::testing::HasSubstr("found by running alone each of the"));
       } else {
         EXPECT_EQ(outcome.kind, OutcomeKind::kOk) << id << ": " << outcome.error;
       }

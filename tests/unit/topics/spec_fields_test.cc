@@ -233,6 +233,7 @@ stages:
     inherit_env: false
     max_outputs: 50
     max_state_bytes: 4096
+    state_dir: /var/lib/sluice
     next: [b]
   - name: b
     kind: exec
@@ -248,11 +249,13 @@ stages:
   EXPECT_FALSE(a.inherit_env);
   EXPECT_EQ(a.max_outputs, 50);
   EXPECT_EQ(a.max_state_bytes, 4096);
+  EXPECT_EQ(a.state_dir, "/var/lib/sluice");
   const StageSpec& b = spec->stages[1];
   EXPECT_EQ(b.env, (std::map<std::string, std::string>{{"REGION", "eu"}}));
   EXPECT_TRUE(b.inherit_env);
   EXPECT_EQ(b.max_outputs, 1000);
   EXPECT_EQ(b.max_state_bytes, 256 * 1024);
+  EXPECT_EQ(b.state_dir, "") << "the default: the user's data directory";
   EXPECT_TRUE(b.workdir.empty()) << "parse_spec has no file to resolve against";
 }
 

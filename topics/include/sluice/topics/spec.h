@@ -82,6 +82,9 @@ struct StageSpec {
   CircuitPolicy circuit;
   BackpressurePolicy backpressure;
   bool state = false;
+  // state: where its workers keep their stores (`sluice run --state-dir`
+  // wins); relative to the spec file's directory. Empty: the default.
+  std::string state_dir;
   // exec: the child's environment is the worker's (inherit_env) or a minimal
   // one, plus `env` (values after ${VAR} substitution).
   std::map<std::string, std::string> env;
