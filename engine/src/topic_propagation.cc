@@ -43,23 +43,33 @@ Result<TopicMap> wait_until_every_broker_lists(rd_kafka_t* rk,
   TopicMap listed;
   for (const auto& [id, address] : cluster->brokers) {
     std::string broker = "broker " + std::to_string(id) + " at " + address;
+    // An answer without the topics says more than a late attempt that ran
+    // out of time, so it is the error kept for the deadline.
+    std::string unlisted;
+    std::string unanswered;
     for (;;) {
       auto left = std::chrono::duration_cast<milliseconds>(deadline -
                                                            std::chrono::steady_clock::now());
+      if (left <= milliseconds(0)) {
+        if (!unlisted.empty()) return transient_error(unlisted);
+        if (!unanswered.empty()) return transient_error(unanswered);
+        return transient_error(broker + " did not answer within " +
+                               seconds(kafka.connect_timeout));
+      }
       auto view = ask_broker(address, kafka, left);
-      std::string why;
       if (!view.is_ok()) {
-        why = broker + " did not answer: " + view.status().message();
+        unanswered = broker + " did not answer: " + view.status().message();
       } else if (view->answered_by != id && view->answered_by != -1) {
-        why = broker + " did not answer; broker " + std::to_string(view->answered_by) + " did";
+        unanswered = broker + " did not answer; broker " + std::to_string(view->answered_by) +
+                     " did";
       } else if (const std::string* missing = first_missing(names, view->topics)) {
-        why = broker + " did not list " + *missing + " within " + seconds(kafka.connect_timeout);
+        unlisted = broker + " did not list " + *missing + " within " +
+                   seconds(kafka.connect_timeout);
       } else {
         listed = std::move(view->topics);
         break;
       }
-      if (left <= milliseconds(0)) return transient_error(why);
-      std::this_thread::sleep_for(milliseconds(100));
+      std::this_thread::sleep_for(std::min(left, milliseconds(100)));
     }
   }
   return listed;

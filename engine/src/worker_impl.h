@@ -187,6 +187,7 @@ class WorkerImpl final : public Worker {
 
   // worker_state.cc
   Status open_state();
+  Status check_changelog() const;
   bool holds_state(const PartitionContext& partition) const;
   void open_partition_state(PartitionContext& partition);
   void restore_phase();
@@ -194,7 +195,7 @@ class WorkerImpl final : public Worker {
   void close_partition_state(PartitionContext& partition, bool clean);
   void discard_uncommitted_state(PartitionContext& partition);
   void bind_task_state(TaskRecord& record);
-  void take_state_change(TaskRecord& record, const Outcome& outcome);
+  bool take_state_change(TaskRecord& record, const Outcome& outcome);
   bool apply_task_state(TaskRecord& record);
   void produce_task_state(TaskRecord& record);
   size_t state_records(const TaskRecord& record) const;
@@ -271,6 +272,7 @@ class WorkerImpl final : public Worker {
   // exactly_once: input partitions whose state was written since the last
   // committed transaction.
   std::set<int32_t> written_since_commit_;
+  bool warned_state_without_store_ = false;
 
   std::map<TopicPartition, PartitionContext> partitions_;
   KeyDispatcher dispatcher_;

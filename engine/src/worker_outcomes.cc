@@ -60,7 +60,7 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
   switch (outcome.kind) {
     case OutcomeKind::kOk:
       circuit_.record_success(now);
-      take_state_change(record, outcome);
+      if (!take_state_change(record, outcome)) return;
       return produce_outputs(record, outcome.outputs);
     case OutcomeKind::kRetry:
       // While the circuit is open (or probing) a failure says the dependency

@@ -17,9 +17,11 @@
 // aborted writes) before their tasks run again.
 #include <spdlog/spdlog.h>
 
+#include "changelog_retention.h"
 #include "kafka_errors.h"
 #include "sluice/topics/names.h"
 #include "state_keys.h"
+#include "topic_config.h"
 #include "topic_metadata.h"
 #include "worker_impl.h"
 
@@ -59,6 +61,7 @@ Status WorkerImpl::open_state() {
                        ": a changelog partition holds the state of the input partition of "
                        "its number, so they must match");
   }
+  if (Status s = check_changelog(); !s.is_ok()) return s;
   auto store = StateStore::open(options_.state_dir);
   if (!store.is_ok()) return store.status();
   store_ = std::move(store).value();
@@ -69,6 +72,21 @@ Status WorkerImpl::open_state() {
   spdlog::info("stage {}: state in {} (changelog {})", spec_->name, options_.state_dir,
                changelog_topic_);
   return Status::ok();
+}
+
+// The changelog's retention must keep every key's latest value. A config
+// that cannot be read (no DescribeConfigs permission, an old broker) is
+// not a reason to stop: it is said once, and the worker runs.
+Status WorkerImpl::check_changelog() const {
+  auto config = describe_topic_config(sink_->producer(), changelog_topic_, options_.kafka);
+  if (!config.is_ok()) {
+    spdlog::warn("stage {}: cannot check the retention of {}: {}", spec_->name,
+                 changelog_topic_, config.status().message());
+    return Status::ok();
+  }
+  RetentionVerdict verdict = check_changelog_retention(changelog_topic_, *config);
+  if (!verdict.warning.empty()) spdlog::warn("stage {}: {}", spec_->name, verdict.warning);
+  return verdict.refusal;
 }
 
 bool WorkerImpl::holds_state(const PartitionContext& partition) const {
@@ -192,16 +210,38 @@ void WorkerImpl::bind_task_state(TaskRecord& record) {
   body.task.state = state_view_.get();
 }
 
-// With an ok outcome: the key's own state as an asynchronous stage set it.
-void WorkerImpl::take_state_change(TaskRecord& record, const Outcome& outcome) {
-  if (!store_ || !outcome.state_change) return;
-  std::string key =
-      state_key_prefix(StateKey::Scope::kTaskKey, record.body->task.key, kKeyStateName);
-  if (outcome.state_change->value) {
-    record.body->state_writes.put(std::move(key), *outcome.state_change->value);
-  } else {
-    record.body->state_writes.erase(std::move(key));
+// With an ok outcome: the key's own state as an asynchronous stage set it
+// (an exec or http result's "state"). False when the task was dead-lettered
+// instead: that state is over the stage's bound.
+bool WorkerImpl::take_state_change(TaskRecord& record, const Outcome& outcome) {
+  if (!outcome.state_change) return true;
+  const std::string& task_key = record.body->task.key;
+  if (!store_) {
+    if (!warned_state_without_store_) {
+      warned_state_without_store_ = true;
+      spdlog::warn("stage {}: a result set \"state\" (key {}), but the stage has no "
+                   "state: set `state: true` in the spec to keep it; ignored",
+                   spec_->name, task_key);
+    }
+    return true;
   }
+  std::string key = state_key_prefix(StateKey::Scope::kTaskKey, task_key, kKeyStateName);
+  if (!outcome.state_change->value) {
+    record.body->state_writes.erase(std::move(key));
+    return true;
+  }
+  const std::string& value = *outcome.state_change->value;
+  size_t bytes = key.size() + value.size();
+  if (bytes > static_cast<size_t>(spec_->max_state_bytes)) {
+    dead_letter(record, Outcome::fail("state_too_large",
+                                      "stage " + spec_->name + ": the state set for key " +
+                                          task_key + " is " + std::to_string(bytes) +
+                                          " bytes, over max_state_bytes " +
+                                          std::to_string(spec_->max_state_bytes)));
+    return false;
+  }
+  record.body->state_writes.put(std::move(key), value);
+  return true;
 }
 
 // Checks and applies a task's writes to its partition's store, before its

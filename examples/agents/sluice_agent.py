@@ -6,7 +6,9 @@
     serve(handle, concurrency=4)
 
 handler(task) returns a list of outputs: dicts made by output() (payload, key, to),
-or bare payloads. Raising PermanentError dead-letters the task (error kind "error");
+or bare payloads; or, for a stage with `state: true`, reply(outputs, state=VALUE) to
+set the key's state (state=None clears it); the next task of the key brings it
+back as task["state"] (absent when the key has none). Raising PermanentError dead-letters the task (error kind "error");
 any other exception asks Sluice to retry it (error kind "exception"). With concurrency > 1, tasks run on a thread pool and answers
 may come out of order, which the protocol allows. Returns when stdin closes (the
 engine is stopping), after the tasks already read are answered.
@@ -36,6 +38,22 @@ def output(payload, key=None, to=None, raw=False):
     return out
 
 
+_KEEP = object()
+
+
+class Reply:
+    """What reply() makes: outputs, and the key's new state unless kept."""
+
+    def __init__(self, outputs, state=_KEEP):
+        self.outputs = outputs
+        self.state = state
+
+
+def reply(outputs, state=_KEEP):
+    """Outputs plus the key's new state (any JSON value; None clears it)."""
+    return Reply(outputs, state)
+
+
 def _as_output(item):
     return item if isinstance(item, dict) and "payload" in item else {"payload": item}
 
@@ -61,8 +79,14 @@ def serve(handler, concurrency=1):
 
     def run(task):
         try:
-            outputs = [_as_output(item) for item in handler(task) or []]
-            answer({"id": task["id"], "outputs": outputs})
+            result = handler(task)
+            message = {"id": task["id"]}
+            if isinstance(result, Reply):
+                if result.state is not _KEEP:
+                    message["state"] = result.state
+                result = result.outputs
+            message["outputs"] = [_as_output(item) for item in result or []]
+            answer(message)
         except PermanentError as e:
             answer({"id": task["id"], "error": str(e), "retry": False})
         except Exception as e:  # noqa: BLE001 - anything else is worth a retry

@@ -125,6 +125,19 @@ void parse_error_kind(const json& line, ResultLine* result) {
   result->error_kind = exception ? "exception" : "error";
 }
 
+// "state": null clears the key's state; any other value becomes it, as the
+// child wrote it.
+void parse_state(const json& doc, std::string_view line, ResultLine* result) {
+  auto state = doc.find("state");
+  if (state == doc.end()) return;
+  Outcome::StateChange change;
+  if (!state->is_null()) {
+    auto raw = member_value(line, "state");
+    change.value = raw ? std::string(*raw) : dump_json(*state);
+  }
+  result->state_change = std::move(change);
+}
+
 }  // namespace
 
 Result<std::string> encode_task(const Task& task) {
@@ -133,6 +146,7 @@ Result<std::string> encode_task(const Task& task) {
                {"key", task.key},
                {"attempt", task.attempt},
                {"headers", task.headers}};
+  std::string text;
   if (is_json_content_type(task.content_type)) {
     auto payload = parse_json(task.payload);
     if (!payload.is_ok()) {
@@ -141,11 +155,28 @@ Result<std::string> encode_task(const Task& task) {
     }
     // The payload's own bytes: dumping the parsed value would rewrite the
     // job (big integers become doubles, keys get sorted).
-    return with_raw_member(dump_json(line), "payload", task.payload) + "\n";
+    text = with_raw_member(dump_json(line), "payload", task.payload);
+  } else {
+    line["payload"] = base64_encode(task.payload);
+    line["encoding"] = "base64";
+    text = dump_json(line);
   }
-  line["payload"] = base64_encode(task.payload);
-  line["encoding"] = "base64";
-  return dump_json(line) + "\n";
+  if (task.state != nullptr) {
+    auto state = task.state->get(kKeyStateName);
+    if (!state.is_ok()) return state.status();
+    // Only a result's "state" writes it, and the result parsed as JSON.
+    if (const std::optional<std::string>& value = *state) {
+      text = with_raw_member(text, "state", *value);
+    }
+  }
+  return text + "\n";
+}
+
+Outcome unencodable_task(const Status& why, const std::string& where) {
+  if (why.code() == StatusCode::kTransient) {
+    return Outcome::retry("state", where + ": cannot read the key's state: " + why.message());
+  }
+  return Outcome::fail("invalid_input", where + ": " + why.message());
 }
 
 namespace {
@@ -176,6 +207,7 @@ Result<ResultLine> parse_result(std::string_view line, size_t max_bytes, size_t 
                           : parse_error(doc, &result);
   if (!st.is_ok()) return st;
   if (has_error) parse_error_kind(doc, &result);
+  if (!result.is_error) parse_state(doc, line, &result);
   return result;
 }
 
@@ -192,7 +224,11 @@ Result<ResultLine> parse_result_body(std::string_view body, size_t max_bytes,
 }
 
 Outcome to_outcome(ResultLine result) {
-  if (!result.is_error) return Outcome::ok(std::move(result.outputs));
+  if (!result.is_error) {
+    Outcome outcome = Outcome::ok(std::move(result.outputs));
+    outcome.state_change = std::move(result.state_change);
+    return outcome;
+  }
   if (result.retry) {
     Outcome outcome = Outcome::retry(std::move(result.error_kind), std::move(result.error));
     outcome.retry_after = result.retry_after;

@@ -13,10 +13,16 @@
 //              "error"; "retry_after": SECONDS, a number >= 0, asks that the
 //              task not be retried before then). More than max_outputs outputs fail that task (not
 //              retried); the child is not to blame, so the line is no garbage.
+// State (a stage with `state: true`): the task line carries "state", the
+// key's current state as JSON, when it has one; a result with outputs may
+// set it ("state": VALUE) or clear it ("state": null); without "state" it
+// stays as it was. An error result's "state" is ignored: a failed task
+// leaves the state as it was.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +40,13 @@ inline constexpr const char* kOctetStreamContentType = "application/octet-stream
 inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
 
 // One '\n'-terminated line. kInvalidInput when the content type says JSON
-// but the payload is not JSON: the task can never succeed.
+// but the payload is not JSON: the task can never succeed; the store's
+// error when the key's state cannot be read.
 Result<std::string> encode_task(const Task& task);
+
+// What a task whose line encode_task refused ends as: a retry when the
+// state store failed transiently, else a dead letter. `where` names the stage.
+Outcome unencodable_task(const Status& why, const std::string& where);
 
 struct ResultLine {
   std::string id;
@@ -45,6 +56,7 @@ struct ResultLine {
   std::string error_kind = "error";  // when is_error: "error" or "exception"
   bool retry = true;            // when is_error
   std::chrono::milliseconds retry_after{0};  // when is_error and retry; 0: none
+  std::optional<Outcome::StateChange> state_change;  // when !is_error: "state" was given
 };
 
 // Any error means the child broke the protocol (the line is garbage); the

@@ -47,7 +47,7 @@ Status ExecStage::init(const StageContext& context) {
 void ExecStage::process(const Task& task, Completion done) {
   auto line = encode_task(task);
   if (!line.is_ok()) {
-    return done(Outcome::fail("invalid_input", stage() + ": " + line.status().message()));
+    return done(unencodable_task(line.status(), stage()));
   }
   std::unique_lock lock(mu_);
   SLUICE_CHECK(state_ != State::kNew, "ExecStage::process() before init()");

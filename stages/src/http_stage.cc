@@ -107,7 +107,7 @@ Outcome HttpStage::closing() const {
 void HttpStage::process(const Task& task, Completion done) {
   auto line = encode_task(task);
   if (!line.is_ok()) {
-    return done(Outcome::fail("invalid_input", settings_.where + ": " + line.status().message()));
+    return done(unencodable_task(line.status(), settings_.where));
   }
   std::unique_lock lock(mu_);
   SLUICE_CHECK(state_ != State::kNew, "HttpStage::process() before init()");

@@ -469,6 +469,21 @@ def kafka_topics(broker, timeout=60):
     return set(_TOPIC_LINE.findall(result.stdout))
 
 
+def alter_topic_config(broker, topic, config, timeout=60):
+    """Sets `config` ("name=value,...") on `topic` with Kafka's own admin tool
+    (kafka.admin.ConfigCommand --alter), as an operator would."""
+    version = broker_version()
+    cmd = ["bash", str(repo_path() / "ops" / "kafka" / "kafka.sh"), "run",
+           *(("--version", version) if version else ()), "kafka.admin.ConfigCommand",
+           "--bootstrap-server", broker, "--alter", "--entity-type", "topics",
+           "--entity-name", topic, "--add-config", config]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                            stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        pytest.fail(f"kafka-configs --alter exited {result.returncode}: "
+                    f"{result.stderr[-1000:]}", pytrace=False)
+
+
 def tool_path(env_name, name):
     """A helper binary of tests/integration (see CMakeLists.txt there): $ENV_NAME, else
     NAME beside the sluice binary's build tree."""
@@ -612,6 +627,41 @@ def verify(submitted_job_ids, done_records):
         duplicates=sum(seen[j] - 1 for j in duplicated),
         unexpected=sum(seen[j] for j in unexpected),
         examples=examples)
+
+
+def assert_exactly_once(spec, job_ids, records, tmp_path):
+    """Every submitted job in the done `records` read (read_done()), and then, by
+    `sluice verify` over every record of done (read_committed), none lost,
+    duplicated or unexpected. Returns what was measured, for the test's log."""
+    result = verify(job_ids, records)
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("".join(f"{job_id}\n" for job_id in job_ids))
+    code, report = sluice_verify(spec, ids_file)
+    assert result.missing == 0 and result.unexpected == 0, result
+    assert code == 0, report
+    return f"{len(records)} done records: {result}; sluice verify: {report}"
+
+
+def keys_off_their_prefix(job_ids, payloads, records, field, expected):
+    """The keys (payload[`field`]) of whose jobs, taken in submission order, some
+    output's payload is not expected(inputs so far): {key: (input, output)} for
+    the first such job of each. `expected(prefix)` gets the payloads of the key's
+    jobs up to and including this one; `records` are done records."""
+    output_of = {r["job_id"]: r["payload"] for r in records}
+    prefixes = collections.defaultdict(list)
+    wrong = {}
+    for job_id, payload in zip(job_ids, payloads):
+        key = payload[field]
+        prefixes[key].append(payload)
+        if key not in wrong and output_of[job_id] != expected(prefixes[key]):
+            wrong[key] = (payload, output_of[job_id])
+    return wrong
+
+
+def counted(prefix):
+    """What builtin count makes of a key's latest job: it, with the key's count so far
+    (for keys_off_their_prefix())."""
+    return {**prefix[-1], "count": len(prefix)}
 
 
 # --- a broker of one's own ---------------------------------------------------------

@@ -12,6 +12,7 @@ namespace {
 
 using nlohmann::json;
 using testing::json_task;
+using testing::MapState;
 
 // Runs one task through a freshly initialised stage named `name`.
 Outcome run(std::unique_ptr<Stage> stage, const Task& task, const std::string& name = "s1") {
@@ -121,21 +122,6 @@ namespace sluice::stages {
 namespace {
 
 // The state a worker would give a task: in memory, writes applied at once.
-class MapState final : public StageState {
- public:
-  Result<std::optional<std::string>> get(std::string_view name, Scope) const override {
-    auto it = values.find(std::string(name));
-    return it == values.end() ? std::optional<std::string>() : it->second;
-  }
-  Status put(std::string_view name, std::string value, Scope) override {
-    values[std::string(name)] = std::move(value);
-    return Status::ok();
-  }
-  void erase(std::string_view name, Scope) override { values.erase(std::string(name)); }
-  Status scan(std::string_view, const Visitor&, Scope) const override { return Status::ok(); }
-  std::map<std::string, std::string> values;
-};
-
 std::unique_ptr<Stage> stateful_count_stage() {
   auto stage = make_count_stage();
   StageContext context;

@@ -12,6 +12,7 @@ namespace {
 
 using nlohmann::json;
 using testing::json_task;
+using testing::MapState;
 
 json encoded(const Task& task) {
   auto line = encode_task(task);
@@ -262,6 +263,80 @@ TEST(ExecProtocol, LineOverTheSizeLimitIsGarbage) {
 TEST(ExecProtocol, DeeplyNestedLineIsGarbage) {
   std::string deep = R"({"id":"t1","outputs":[{"payload":)" + std::string(100000, '[') + "]}]}";
   EXPECT_NE(parse_error(deep).find("nested"), std::string::npos);
+}
+
+// A stage with `state: true`: the key's state rides on the task line as the
+// JSON the child wrote, and a result sets or clears it.
+TEST(ExecProtocol, TaskLineCarriesTheKeysStateAsItsJson) {
+  MapState state;
+  state.values[std::string(kKeyStateName)] = R"({"turns":["hi",12345678901234567890]})";
+  Task task = json_task("t1", R"({"n":1})");
+  task.state = &state;
+  auto line = encode_task(task);
+  ASSERT_TRUE(line.is_ok()) << line.status().to_string();
+  EXPECT_NE(line->find(R"("state":{"turns":["hi",12345678901234567890]})"), std::string::npos)
+      << *line;  // the stored bytes, big number intact
+  EXPECT_EQ(json::parse(*line)["payload"], json({{"n", 1}}));
+}
+
+TEST(ExecProtocol, TaskLineHasNoStateWhenTheKeyHasNone) {
+  MapState state;
+  Task task = json_task("t1", R"({"n":1})");
+  task.state = &state;
+  EXPECT_FALSE(encoded(task).contains("state"));
+  task.state = nullptr;  // a stage without state
+  EXPECT_FALSE(encoded(task).contains("state"));
+}
+
+class FailingState final : public StageState {
+ public:
+  Result<std::optional<std::string>> get(std::string_view, Scope) const override {
+    return transient_error("store busy");
+  }
+  Status put(std::string_view, std::string, Scope) override { return Status::ok(); }
+  void erase(std::string_view, Scope) override {}
+  Status scan(std::string_view, const Visitor&, Scope) const override { return Status::ok(); }
+};
+
+TEST(ExecProtocol, AStateThatCannotBeReadRetriesTheTask) {
+  FailingState state;
+  Task task = json_task("t1", R"({"n":1})");
+  task.state = &state;
+  auto line = encode_task(task);
+  ASSERT_FALSE(line.is_ok());
+  Outcome outcome = unencodable_task(line.status(), "stage s");
+  EXPECT_EQ(outcome.kind, OutcomeKind::kRetry);
+  EXPECT_EQ(outcome.error_kind, "state");
+  EXPECT_EQ(outcome.error, "stage s: cannot read the key's state: store busy");
+
+  Outcome bad_json = unencodable_task(encode_task(json_task("t2", "{no")).status(), "stage s");
+  EXPECT_EQ(bad_json.kind, OutcomeKind::kFail);
+  EXPECT_EQ(bad_json.error_kind, "invalid_input");
+}
+
+TEST(ExecProtocol, AResultSetsTheStateAsTheChildWroteIt) {
+  auto result = parse_result_line(
+      R"({"id":"t1","outputs":[],"state":{"b":1,"a":12345678901234567890}})");
+  ASSERT_TRUE(result.is_ok()) << result.status().to_string();
+  Outcome outcome = to_outcome(std::move(result).value());
+  ASSERT_EQ(outcome.kind, OutcomeKind::kOk);
+  ASSERT_TRUE(outcome.state_change.has_value());
+  EXPECT_EQ(outcome.state_change->value, R"({"b":1,"a":12345678901234567890})");
+}
+
+TEST(ExecProtocol, AResultWithNullStateClearsItAndOneWithoutLeavesIt) {
+  Outcome cleared = to_outcome(parse_result_line(R"({"id":"t1","outputs":[],"state":null})").value());
+  ASSERT_TRUE(cleared.state_change.has_value());
+  EXPECT_FALSE(cleared.state_change->value.has_value());
+  Outcome kept = to_outcome(parse_result_line(R"({"id":"t1","outputs":[]})").value());
+  EXPECT_FALSE(kept.state_change.has_value());
+}
+
+TEST(ExecProtocol, AnErrorResultSetsNoState) {
+  Outcome outcome =
+      to_outcome(parse_result_line(R"({"id":"t1","error":"no","state":{"a":1}})").value());
+  EXPECT_EQ(outcome.kind, OutcomeKind::kRetry);
+  EXPECT_FALSE(outcome.state_change.has_value());
 }
 
 }  // namespace

@@ -31,6 +31,42 @@ inline Task json_task(std::string id, std::string payload, uint32_t attempt = 1)
   return task;
 }
 
+// One key's state (and its partition's), held in maps: what a stateful
+// stage's task sees, without a store. Writes apply at once (the engine's
+// staging is tested with the engine).
+class MapState final : public StageState {
+ public:
+  Result<std::optional<std::string>> get(std::string_view name, Scope scope) const override {
+    const auto& map = of(scope);
+    auto it = map.find(std::string(name));
+    return it == map.end() ? std::optional<std::string>() : it->second;
+  }
+  Status put(std::string_view name, std::string value, Scope scope) override {
+    of(scope)[std::string(name)] = std::move(value);
+    return Status::ok();
+  }
+  void erase(std::string_view name, Scope scope) override { of(scope).erase(std::string(name)); }
+  Status scan(std::string_view prefix, const Visitor& each, Scope scope) const override {
+    const auto& map = of(scope);
+    for (auto it = map.lower_bound(std::string(prefix));
+         it != map.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (!each(it->first, it->second)) break;
+    }
+    return Status::ok();
+  }
+
+  std::map<std::string, std::string> values;            // Scope::kKey
+  std::map<std::string, std::string> partition_values;  // Scope::kPartition
+
+ private:
+  std::map<std::string, std::string>& of(Scope scope) {
+    return scope == Scope::kKey ? values : partition_values;
+  }
+  const std::map<std::string, std::string>& of(Scope scope) const {
+    return scope == Scope::kKey ? values : partition_values;
+  }
+};
+
 // Records every outcome, by task id, in completion order.
 class Outcomes {
  public:
