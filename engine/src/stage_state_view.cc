@@ -1,6 +1,5 @@
 #include "stage_state_view.h"
 
-#include <map>
 
 #include "state_keys.h"
 
@@ -45,28 +44,34 @@ void StageStateView::erase(std::string_view name, Scope scope) {
 }
 
 // The store's names under the prefix, with the task's staged writes laid
-// over them, visited in byte order.
+// over them, visited in byte order: one pass over both, merged as it goes,
+// so a visit that stops early reads no further (a stage that looks at the
+// oldest few of many entries pays for those few).
 Status StageStateView::scan(std::string_view prefix, const Visitor& each, Scope scope) const {
   std::string scope_bytes = stored_key("", scope);
   std::string start = scope_bytes + std::string(prefix);
-  std::map<std::string, std::string, std::less<>> merged;
+  const StateWrites::Latest& staged = writes_->latest();
+  auto next = staged.lower_bound(start);
+  auto in_range = [&] { return next != staged.end() && next->first.compare(0, start.size(), start) == 0; };
+  auto name_of = [&](std::string_view key) { return key.substr(scope_bytes.size()); };
+  bool go_on = true;
+  // The staged entry at `next`, then past it; a staged delete shows nothing.
+  auto visit_staged = [&] {
+    if (next->second) go_on = each(name_of(next->first), *next->second);
+    ++next;
+  };
   Status s = store_->scan(partition_, start, [&](std::string_view key, std::string_view value) {
-    merged.emplace(key.substr(scope_bytes.size()), value);
-    return true;
+    while (go_on && in_range() && std::string_view(next->first) < key) visit_staged();
+    if (!go_on) return false;
+    if (in_range() && next->first == key) {
+      visit_staged();  // the task's write replaces the stored value
+    } else {
+      go_on = each(name_of(key), value);
+    }
+    return go_on;
   });
   if (!s.is_ok()) return s;
-  for (const auto& [key, value] : writes_->latest()) {
-    if (key.compare(0, start.size(), start) != 0) continue;
-    std::string name = key.substr(scope_bytes.size());
-    if (value) {
-      merged[name] = *value;
-    } else {
-      merged.erase(name);
-    }
-  }
-  for (const auto& [name, value] : merged) {
-    if (!each(name, value)) break;
-  }
+  while (go_on && in_range()) visit_staged();
   return Status::ok();
 }
 

@@ -96,6 +96,8 @@ std::optional<SnapshotRecord> TopicSnapshotImpl::take(const rd_kafka_message_t& 
   if (message.key) record.key.assign(static_cast<const char*>(message.key), message.key_len);
   if (message.payload) {
     record.value.assign(static_cast<const char*>(message.payload), message.len);
+  } else {
+    record.tombstone = true;
   }
   return record;
 }

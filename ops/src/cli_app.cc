@@ -53,6 +53,7 @@ struct CliState {
   DlqOptions dlq;
   VerifyOptions verify;
   std::string verify_timeout;
+  StateOptions state;
   DemoOptions demo;
   std::function<int()> action;
 };
@@ -176,6 +177,45 @@ void add_verify(CLI::App& app, CliState& s) {
   });
 }
 
+// `state get` and `state dump` share the spec and the stage.
+void add_state_scope(CLI::App* command, StateOptions& state) {
+  add_spec_option(command, state.spec_path);
+  command->add_option("--stage", state.stage, "Whose state: this stage's (state: true)")
+      ->required()
+      ->check(kStageName);
+}
+
+void add_state_get(CLI::App* state, CliState& s) {
+  auto* get = state->add_subcommand("get", "Print one key's state value");
+  add_state_scope(get, s.state);
+  get->add_option("key", s.state.key, "The task key")->required();
+  get->add_option("--name", s.state.name, "A named value of the key (default: its own state)");
+  get->add_flag("--json", s.state.json,
+                "One JSON object {key, name, partition, offset, value} instead of the value");
+  get->footer("Exit 0 when the key has the state, 1 when it has none (or on a failure), "
+              "2 on bad usage, e.g. a stage without `state: true`.");
+  get->callback([&s] { s.action = [&s] { return state_get_command(s.state); }; });
+}
+
+void add_state_dump(CLI::App* state, CliState& s) {
+  auto* dump = state->add_subcommand("dump", "Print every live state entry as JSON lines");
+  add_state_scope(dump, s.state);
+  dump->add_option("--partition", s.state.partition, "Only this changelog partition")
+      ->check(CLI::NonNegativeNumber);
+  dump->footer("One line per entry, by partition then key: {partition, scope (key or "
+               "partition), key, name, value}; value is JSON when it parses as JSON, else a "
+               "string, or base64 with \"encoding\": \"base64\" for bytes that are not UTF-8.");
+  dump->callback([&s] { s.action = [&s] { return state_dump_command(s.state); }; });
+}
+
+void add_state(CLI::App& app, CliState& s) {
+  auto* state = app.add_subcommand(
+      "state", "Read a stateful stage's state from its changelog (no worker needed)");
+  state->require_subcommand(1);
+  add_state_get(state, s);
+  add_state_dump(state, s);
+}
+
 void add_demo(CLI::App& app, CliState& s) {
   auto* demo = app.add_subcommand("demo", "Run a sample pipeline on the embedded broker");
   demo->add_option("--jobs", s.demo.jobs, "How many jobs to submit")->check(CLI::Range(1, 20000));
@@ -235,6 +275,7 @@ int run_cli(int argc, char** argv) {
   add_tail(app, state);
   add_dlq(app, state);
   add_verify(app, state);
+  add_state(app, state);
   add_demo(app, state);
   if (std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
     return report(usage_error(unknown));

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -83,6 +84,20 @@ struct VerifyOptions {
   std::chrono::milliseconds timeout{10000};
 };
 int verify_command(const VerifyOptions& options);
+
+// `sluice state get|dump`: a stateful stage's state as its changelog holds
+// it now, read with no worker running (state_command.cc). get exits 1 when
+// the key has no such state.
+struct StateOptions {
+  std::string spec_path;
+  std::string stage;
+  std::string key;                   // get: the task key
+  std::string name;                  // get: the state's name; "": the key's own
+  bool json = false;                 // get: one JSON object, not the bare value
+  std::optional<int32_t> partition;  // dump: only this changelog partition
+};
+int state_get_command(const StateOptions& options);
+int state_dump_command(const StateOptions& options);
 
 struct DemoOptions {
   int jobs = 2000;

@@ -7,11 +7,14 @@
 //   uppercase    uppercases the string field "text" (ASCII letters)
 //   word-count   sets "words" to the number of whitespace-separated words in "text"
 //   count        sets "count" to the running count of the task's key (state: true)
+//   dedupe       drops a task whose identity passed within dedupe.window (state: true)
 //
 // All are synchronous: process() completes before returning. All but count
-// are stateless.
+// and dedupe are stateless.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -28,8 +31,13 @@ std::unique_ptr<Stage> make_tag_stage();
 std::unique_ptr<Stage> make_uppercase_stage();
 std::unique_ptr<Stage> make_word_count_stage();
 std::unique_ptr<Stage> make_count_stage();
+std::unique_ptr<Stage> make_dedupe_stage();
 
-// The five above, by name.
+// The wall clock a stage reads (dedupe's windows); tests give their own.
+using WallClock = std::function<std::chrono::system_clock::time_point()>;
+std::unique_ptr<Stage> make_dedupe_stage_with_clock(WallClock clock);
+
+// The six above, by name.
 std::vector<std::pair<std::string, StageFactory>> standard_builtins();
 
 // A stage that edits a JSON object payload in place. A payload that is not

@@ -9,6 +9,7 @@ std::vector<std::pair<std::string, StageFactory>> standard_builtins() {
       {"uppercase", make_uppercase_stage},
       {"word-count", make_word_count_stage},
       {"count", make_count_stage},
+      {"dedupe", make_dedupe_stage},
   };
 }
 

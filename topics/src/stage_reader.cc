@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "builtin_fields.h"
 #include "settings_reader.h"
 #include "sluice/topics/names.h"
 #include "sluice/topics/spec_fields.h"
@@ -152,6 +153,8 @@ Status read_entries(const Field& item, ReadStage& out, SettingsBlame& blame) {
     if (e.key == "name" || e.key == "kind") continue;
     if (const KindField* k = find_kind_field(e.key)) {
       s = read_kind_field(item.entry(e), *k, out.spec);
+    } else if (is_builtin_field(e.key)) {
+      s = read_builtin_field(item.entry(e), e.key, out.spec);
     } else if (e.key == "next") {
       s = read_next(item.entry(e), out);
     } else {
@@ -188,6 +191,7 @@ Result<ReadStage> read_stage(const Field& item, const StageSpec& defaults) {
   s = read_entries(item, out, blame);
   if (s.is_ok()) s = check_kind_field_present(item, out.spec);
   if (s.is_ok()) s = check_settings(out.spec, blame);
+  if (s.is_ok()) s = check_builtin_fields(item, out.spec);
   if (!s.is_ok()) return s;
   return out;
 }

@@ -32,6 +32,7 @@ struct SnapshotRecord {
   int64_t timestamp_unix_ms = 0;  // the record's Kafka timestamp
   std::string key;
   std::string value;
+  bool tombstone = false;  // the value is null (a changelog's delete), not empty
 };
 
 // kAsConfigured: kafka.properties' isolation.level, else librdkafka's

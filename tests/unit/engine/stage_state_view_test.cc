@@ -41,11 +41,13 @@ class StageStateViewTest : public ::testing::Test {
     ASSERT_TRUE(store_->apply(0, writes).is_ok());
   }
 
-  Pairs scan(StageStateView& view, const std::string& prefix, Scope scope = Scope::kKey) {
+  // The first `most` entries a scan visits (it is stopped there).
+  Pairs scan(StageStateView& view, const std::string& prefix, Scope scope = Scope::kKey,
+             size_t most = SIZE_MAX) {
     Pairs seen;
     Status s = view.scan(prefix, [&](std::string_view name, std::string_view value) {
       seen.emplace_back(name, value);
-      return true;
+      return seen.size() < most;
     }, scope);
     EXPECT_TRUE(s.is_ok()) << s.message();
     return seen;
@@ -99,6 +101,23 @@ TEST_F(StageStateViewTest, AScanLaysTheTasksWritesOverTheStoreInOrder) {
   EXPECT_EQ(scan(view, "part-"),
             (Pairs{{"part-0", "new"}, {"part-1", "a"}, {"part-2", "B"}}));
   EXPECT_EQ(scan(view, "").size(), 4u);  // the three parts and the total
+}
+
+TEST_F(StageStateViewTest, AScanMergesStagedNamesBeforeBetweenAndAfterTheStoredOnes) {
+  stored("", "exp/2", "b", Scope::kPartition);
+  stored("", "exp/4", "d", Scope::kPartition);
+  StateWrites writes;
+  StageStateView view(1 << 20);
+  view.bind(store_.get(), 0, "any", &writes);
+  for (const char* name : {"exp/1", "exp/3", "exp/5"}) {
+    ASSERT_TRUE(view.put(name, "staged", Scope::kPartition).is_ok());
+  }
+  view.erase("exp/4", Scope::kPartition);
+  EXPECT_EQ(scan(view, "exp/", Scope::kPartition),
+            (Pairs{{"exp/1", "staged"}, {"exp/2", "b"}, {"exp/3", "staged"}, {"exp/5", "staged"}}));
+  // Stopped by its visitor, a scan goes no further.
+  EXPECT_EQ(scan(view, "exp/", Scope::kPartition, 2),
+            (Pairs{{"exp/1", "staged"}, {"exp/2", "b"}}));
 }
 
 TEST_F(StageStateViewTest, WritesOverTheBoundFailTheTaskAndLeaveItsWritesAsTheyWere) {

@@ -27,6 +27,8 @@ std::map<std::string, FieldSet> accepted_by_table() {
   add(top, SpecSection::kKafka, "kafka.");
   add(stage, SpecSection::kStage);
   add(stage, SpecSection::kHttp, "http.");
+  add(stage, SpecSection::kDedupe, "dedupe.");
+  add(stage, SpecSection::kGather, "gather.");
   add(settings, SpecSection::kSettings);
   add(settings, SpecSection::kRetry, "retry.");
   add(settings, SpecSection::kCircuit, "circuit.");

@@ -55,6 +55,18 @@ struct HttpSpec {
   std::map<std::string, std::string> headers;
 };
 
+// builtin dedupe: a task whose identity (the job id, or the JSON text of the
+// payload's top-level `field`) the stage passed within `window` is dropped.
+struct DedupeSpec {
+  Millis window{0};   // at least 1s; 0 only when the stage is no dedupe
+  std::string field;  // empty: the job id
+};
+
+// builtin gather: how long it waits for the rest of what it gathers.
+struct GatherSpec {
+  Millis timeout{0};  // at least 1ms; 0 only when the stage is no gather
+};
+
 struct BackpressurePolicy {
   int64_t high_watermark = 10000;
   int64_t low_watermark = 1000;
@@ -69,6 +81,8 @@ struct StageSpec {
   std::vector<std::string> command;  // exec: argv, never run through a shell
   std::string builtin;               // builtin: registered name
   HttpSpec http;                     // http: where each task goes
+  DedupeSpec dedupe;                 // builtin dedupe only
+  GatherSpec gather;                 // builtin gather only
   std::vector<std::string> next;     // empty: outputs go to <pipeline>.done
   int partitions = 6;
   int replication = 1;

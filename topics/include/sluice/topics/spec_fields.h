@@ -13,6 +13,8 @@ enum class SpecSection {
   kKafka,         // kafka.*
   kStage,         // stages[].* that only a stage has: name, kind, command, ...
   kHttp,          // stages[].http.* (kind http)
+  kDedupe,        // stages[].dedupe.* (builtin dedupe)
+  kGather,        // stages[].gather.* (builtin gather)
   kSettings,      // defaults.* and stages[].*: what a stage inherits from defaults
   kRetry,         // retry.* (in defaults or a stage)
   kCircuit,       // circuit.* (in defaults or a stage)
