@@ -10,7 +10,7 @@ namespace sluice::bench {
 namespace {
 
 std::string spec_yaml(const SetupOptions& options, const std::string& pipeline,
-                      const std::string& stage) {
+                      const std::string& stage, const StageShape& shape) {
   std::string properties;
   for (const auto& [name, value] : options.properties) {
     properties += "    \"" + name + "\": \"" + value + "\"\n";
@@ -19,9 +19,10 @@ std::string spec_yaml(const SetupOptions& options, const std::string& pipeline,
          (properties.empty() ? "" : "  properties:\n" + properties) +
          "defaults:\n  partitions: " + std::to_string(options.partitions) + "\n" +
          "stages:\n  - name: " + stage + "\n    kind: builtin\n" +
-         "    builtin: passthrough\n" +
+         "    builtin: " + shape.builtin + "\n" +
          "    concurrency: " + std::to_string(options.concurrency) + "\n" +
-         (options.retry.empty() ? "" : "    retry: " + options.retry + "\n");
+         (shape.state ? "    state: true\n    retry: {mode: in_place}\n"
+                      : options.retry.empty() ? "" : "    retry: " + options.retry + "\n");
 }
 
 // A JSON object of about `bytes` bytes: a sequence number, the key, filler.
@@ -43,8 +44,8 @@ std::string random_pipeline_name() {
 }
 
 Result<topics::PipelineSpec> make_pipeline(const SetupOptions& options, const std::string& pipeline,
-                                           const std::string& stage) {
-  auto spec = topics::parse_spec(spec_yaml(options, pipeline, stage), "<benchmark>");
+                                           const std::string& stage, const StageShape& shape) {
+  auto spec = topics::parse_spec(spec_yaml(options, pipeline, stage, shape), "<benchmark>");
   if (!spec.is_ok()) return spec.status();
   auto applied = apply_topics(*spec, KafkaOptions::from_spec(spec->kafka));
   if (!applied.is_ok()) return applied.status();

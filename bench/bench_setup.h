@@ -34,10 +34,18 @@ struct SetupOptions {
 // "bench-" and 8 random hex digits: a valid, unused pipeline name.
 std::string random_pipeline_name();
 
-// The one-stage spec (stage `stage`, builtin passthrough), validated by
+// What the one stage runs: a builtin, stateful or not (state: true also
+// sets retry: {mode: in_place}, which a stateful stage needs).
+struct StageShape {
+  std::string builtin = "passthrough";
+  bool state = false;
+};
+
+// The one-stage spec (stage `stage`, of `shape`), validated by
 // topics::parse_spec, with its topics created on the broker.
 Result<topics::PipelineSpec> make_pipeline(const SetupOptions& options, const std::string& pipeline,
-                                           const std::string& stage);
+                                           const std::string& stage,
+                                           const StageShape& shape = {});
 
 struct PreloadOptions {
   int64_t records = 200000;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "sluice/observer.h"
 #include "sluice/stage.h"
@@ -19,6 +20,7 @@ namespace sluice::bench {
 struct StageWorkerOptions {
   size_t max_buffered_tasks = 10000;   // WorkerOptions' default
   WorkerObserver* observer = nullptr;  // not owned; may be null
+  std::string state_dir;               // a stateful stage's store
 };
 
 Status run_stage_worker(const topics::PipelineSpec& spec, std::unique_ptr<Stage> stage,

@@ -13,7 +13,10 @@ namespace {
 enum Field : uint32_t {
   kJobId = 1, kTaskId = 2, kCorrelationId = 4, kSourceStage = 8, kAttempt = 9, kNotBefore = 10,
   kSubmittedAt = 11, kDeadline = 12, kContentType = 13, kPayload = 14, kHeaders = 15, kKey = 18,
+  kPart = 19, kTick = 20,
 };
+// Fields of sluice.v1.Part.
+enum PartField : uint32_t { kPartGroup = 1, kPartIndex = 2, kPartCount = 3 };
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
 using topics::valid_utf8;
@@ -108,6 +111,30 @@ bool read_header(std::string_view entry, Task* task) {
   return true;
 }
 
+// An embedded message is merged field by field when it appears twice, as
+// protobuf merges it.
+bool read_part(std::string_view message, TaskPart* part) {
+  WireReader reader(message);
+  while (!reader.done()) {
+    uint32_t tag;
+    if (!reader.tag(&tag)) return false;
+    uint32_t field = tag >> 3, wire_type = tag & 7;
+    if (field == 0) return false;
+    if (field == kPartGroup && wire_type == kLengthDelimited) {
+      std::string_view group;
+      if (!reader.length_delimited(&group) || !valid_utf8(group)) return false;
+      part->group.assign(group);
+    } else if ((field == kPartIndex || field == kPartCount) && wire_type == kVarint) {
+      uint64_t value;
+      if (!reader.varint(&value)) return false;
+      (field == kPartIndex ? part->index : part->count) = static_cast<uint32_t>(value);
+    } else if (!reader.skip(wire_type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool decode_input(std::string_view bytes, std::string_view record_key, Task* task,
@@ -119,6 +146,8 @@ bool decode_input(std::string_view bytes, std::string_view record_key, Task* tas
   task->content_type.clear();
   task->payload.clear();
   task->headers.clear();
+  task->part.reset();
+  task->tick = false;
   fields->correlation_id.clear();
   fields->submitted_at_unix_ms = 0;
   fields->deadline_unix_ms = 0;
@@ -132,7 +161,12 @@ bool decode_input(std::string_view bytes, std::string_view record_key, Task* tas
     if (field == 0) return false;
     // A known field with another wire type is, to protobuf, an unknown field.
     bool text_field = field <= kSourceStage || field == kContentType || field == kKey;
-    if (wire_type == kLengthDelimited &&
+    if (wire_type == kLengthDelimited && field == kPart) {
+      std::string_view value;
+      if (!reader.length_delimited(&value)) return false;
+      if (!task->part) task->part.emplace();
+      if (!read_part(value, &*task->part)) return false;
+    } else if (wire_type == kLengthDelimited &&
         (text_field || field == kPayload || field == kHeaders)) {
       std::string_view value;
       if (!reader.length_delimited(&value)) return false;
@@ -151,9 +185,10 @@ bool decode_input(std::string_view bytes, std::string_view record_key, Task* tas
       }
     } else if (wire_type == kVarint &&
                (field == kAttempt || field == kNotBefore || field == kSubmittedAt ||
-                field == kDeadline)) {
+                field == kDeadline || field == kTick)) {
       uint64_t value;
       if (!reader.varint(&value)) return false;
+      if (field == kTick) task->tick = value != 0;
       if (field == kAttempt) task->attempt = static_cast<uint32_t>(value);
       if (field == kSubmittedAt) fields->submitted_at_unix_ms = static_cast<int64_t>(value);
       if (field == kDeadline) fields->deadline_unix_ms = static_cast<int64_t>(value);

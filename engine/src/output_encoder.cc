@@ -10,8 +10,9 @@ enum Field : uint32_t {
   kJobId = 1, kTaskId = 2, kParentTaskId = 3, kCorrelationId = 4, kCausationId = 5,
   kPipeline = 6, kDestinationStage = 7, kSourceStage = 8, kAttempt = 9,
   kSubmittedAt = 11, kDeadline = 12, kContentType = 13, kPayload = 14, kHeaders = 15,
-  kKey = 18,
+  kKey = 18, kPart = 19,
 };
+enum PartField : uint32_t { kPartGroup = 1, kPartIndex = 2, kPartCount = 3 };
 constexpr uint32_t kVarint = 0;
 constexpr uint32_t kLengthDelimited = 2;
 
@@ -79,12 +80,30 @@ void put_header(Sink& out, const std::string& key, const std::string& value) {
   put_field(out, 2, value);
 }
 
+size_t part_size(const TaskPart& part) {
+  Counter counter;
+  put_bytes(counter, kPartGroup, part.group);
+  put_number(counter, kPartIndex, part.index);
+  put_number(counter, kPartCount, part.count);
+  return counter.size;
+}
+
+template <typename Sink>
+void put_part(Sink& out, const TaskPart& part) {
+  out.varint((kPart << 3) | kLengthDelimited);
+  out.varint(part_size(part));
+  put_bytes(out, kPartGroup, part.group);
+  put_number(out, kPartIndex, part.index);
+  put_number(out, kPartCount, part.count);
+}
+
 struct OutputFields {
   const InputFields& input;
   const Task& task;
   const Output& output;
   const OutputAddress& address;
   const std::string& new_task_id;
+  const TaskPart* part;
   std::string_view correlation, content_type, key;
 };
 
@@ -105,15 +124,17 @@ void put_output(Sink& out, const OutputFields& f) {
   put_bytes(out, kPayload, f.output.payload);
   for (const auto& [name, value] : f.task.headers) put_header(out, name, value);
   put_bytes(out, kKey, f.key);
+  if (f.part != nullptr) put_part(out, *f.part);
 }
 
 }  // namespace
 
 std::string_view encode_output_envelope(const InputFields& input, const Task& task,
                                         const Output& output, const OutputAddress& address,
-                                        const std::string& new_task_id, std::string* out) {
+                                        const std::string& new_task_id, const TaskPart* part,
+                                        std::string* out) {
   OutputFields fields{
-      input, task, output, address, new_task_id,
+      input, task, output, address, new_task_id, part,
       input.correlation_id.empty() ? task.job_id : input.correlation_id,
       output.content_type.empty() ? task.content_type : output.content_type,
       output.key ? std::string_view(*output.key) : std::string_view(task.key)};

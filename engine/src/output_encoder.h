@@ -21,10 +21,12 @@ struct OutputAddress {
   std::string destination_stage;  // empty: <pipeline>.done
 };
 
-// `out` is overwritten. Returns the output's record key (a view into
-// task or output, valid as long as they are).
+// `out` is overwritten. `part`: the fan-out part the output is (null:
+// none). Returns the output's record key (a view into task or output, valid
+// as long as they are).
 std::string_view encode_output_envelope(const InputFields& input, const Task& task,
                                         const Output& output, const OutputAddress& address,
-                                        const std::string& new_task_id, std::string* out);
+                                        const std::string& new_task_id, const TaskPart* part,
+                                        std::string* out);
 
 }  // namespace sluice::engine

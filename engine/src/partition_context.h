@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "partition_offsets.h"
@@ -87,6 +88,9 @@ struct PartitionContext {
   bool needs_restore = false;
   bool restoring = false;
   int64_t restore_from = 0;
+  // A stage that wakes (Stage::wakes): when to send this partition a tick
+  // (worker_ticks.cc); none pending when empty.
+  std::optional<Clock::time_point> tick_at;
 
   bool should_pause() const { return pause_reasons != 0; }
   void set_reason(uint32_t reason, bool on) {

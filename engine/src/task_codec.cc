@@ -76,6 +76,12 @@ void take_task(v1::Envelope& envelope, std::string_view record_key, Task* task) 
   if (!envelope.headers().empty()) {
     task->headers.insert(envelope.headers().begin(), envelope.headers().end());
   }
+  task->part.reset();
+  if (envelope.has_part()) {
+    task->part = TaskPart{envelope.part().group(), envelope.part().index(),
+                          envelope.part().count()};
+  }
+  task->tick = envelope.tick();
 }
 
 Task take_task(v1::Envelope& envelope, std::string_view record_key) {

@@ -50,6 +50,7 @@ WorkerImpl::WorkerImpl(WorkerOptions options, std::unique_ptr<Stage> stage)
   if (spec_ != nullptr && spec_->commit_interval) {
     options_.commit_interval = options_.transaction_interval = *spec_->commit_interval;
   }
+  wakes_ = spec_ != nullptr && spec_->state && stage_ && stage_->wakes();
 }
 
 WorkerImpl::~WorkerImpl() {
@@ -170,6 +171,7 @@ void WorkerImpl::run_once() {
   sink_->poll_commits();
   if (Status s = recover_phase(); !s.is_ok()) fatal_ = s;
   restore_phase();
+  tick_phase();
   if (Clock::now() >= next_commit_ || transaction_due()) commit_phase();
   flow_control_phase();
 }
@@ -270,6 +272,7 @@ Status WorkerImpl::shutdown() {
   if (!commit_and_wait(deadline)) log_uncommitted();
   close_consumer(deadline);
   close_state();  // what the revocation did not close cleanly (state_store.h)
+  close_ticks();
   // The stage may still finish a task from its own thread: from here on its
   // completion wakes nothing (the consumer queue is about to go).
   completions_.clear_wake_hook();

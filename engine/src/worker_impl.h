@@ -134,7 +134,10 @@ class WorkerImpl final : public Worker {
   // worker_outcomes.cc
   void completion_phase();
   void handle_outcome(TaskRecord& record, Outcome& outcome);
-  void produce_outputs(TaskRecord& record, std::vector<Output>& outputs);
+  void produce_outputs(TaskRecord& record, Outcome& outcome);
+  const TaskPart* output_part(const TaskRecord& record, const Outcome& outcome, size_t index);
+  bool encode_extra_dead_letters(TaskRecord& record, const Outcome& outcome);
+  void encode_letter(v1::Envelope& letter, std::string* bytes, std::vector<RecordHeader>* headers);
   void dead_letter(TaskRecord& record, const Outcome& outcome);
   void send_dead_letter(TaskRecord& record);
   v1::Envelope& input_envelope(TaskRecord& record);
@@ -196,6 +199,12 @@ class WorkerImpl final : public Worker {
   void discard_uncommitted_state(PartitionContext& partition);
   void bind_task_state(TaskRecord& record);
   bool take_state_change(TaskRecord& record, const Outcome& outcome);
+
+  // worker_ticks.cc
+  void arm_tick(PartitionContext& partition, std::chrono::milliseconds after);
+  void tick_phase();
+  Status send_tick(const PartitionContext& partition);
+  void close_ticks();
   bool apply_task_state(TaskRecord& record);
   void produce_task_state(TaskRecord& record);
   size_t state_records(const TaskRecord& record) const;
@@ -228,6 +237,7 @@ class WorkerImpl final : public Worker {
   WorkerOptions options_;
   std::unique_ptr<Stage> stage_;
   SyncStage* sync_stage_;  // stage_, when it is synchronous: called directly
+  bool wakes_ = false;     // a stateful stage_ that asks for ticks (Stage::wakes)
   Outcome sync_outcome_;   // reused by every synchronous task
   WorkerObserver* observer_;
   const topics::StageSpec* spec_;  // points into options_.spec
@@ -250,6 +260,7 @@ class WorkerImpl final : public Worker {
   std::vector<std::string> default_output_topics_;
 
   KafkaHandle consumer_;
+  KafkaHandle tick_producer_;  // worker_ticks.cc; made on the first tick
   KafkaQueue consumer_queue_;
   // Declared after the consumer: its commit queue goes first.
   std::unique_ptr<OutputSink> sink_;
@@ -257,6 +268,12 @@ class WorkerImpl final : public Worker {
   std::vector<Completed> completed_scratch_;
   std::string serialize_scratch_;  // a dead letter or retry record being produced
   std::vector<RecordHeader> dlq_headers_scratch_;
+  // A task's own dead letters (Outcome::dead_letters), encoded before any
+  // record of it is produced; and the part its outputs carry.
+  std::vector<std::string> extra_letters_scratch_;
+  std::vector<std::string> extra_letter_ids_scratch_;
+  std::vector<std::vector<RecordHeader>> extra_letter_headers_scratch_;
+  TaskPart fan_part_scratch_;
   std::vector<std::string> encoded_scratch_;  // the outputs of a task, encoded
   std::vector<std::string> output_ids_scratch_;
   std::vector<std::string_view> output_keys_scratch_;

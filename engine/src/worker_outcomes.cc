@@ -61,7 +61,8 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
     case OutcomeKind::kOk:
       circuit_.record_success(now);
       if (!take_state_change(record, outcome)) return;
-      return produce_outputs(record, outcome.outputs);
+      if (outcome.wake_after) arm_tick(*record.partition, *outcome.wake_after);
+      return produce_outputs(record, outcome);
     case OutcomeKind::kRetry:
       // While the circuit is open (or probing) a failure says the dependency
       // is down, not that the task is bad: no attempt is charged.
@@ -84,8 +85,9 @@ void WorkerImpl::handle_outcome(TaskRecord& record, Outcome& outcome) {
 // Every destination is resolved and every output encoded and size-checked
 // before any is produced: a bad `to` or an output too large dead-letters the
 // task with none of its outputs written.
-void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& outputs) {
+void WorkerImpl::produce_outputs(TaskRecord& record, Outcome& outcome) {
   static const std::string kDone;
+  const std::vector<Output>& outputs = outcome.outputs;
   std::vector<OutputTarget>& targets = targets_scratch_;
   targets.clear();
   for (const Output& output : outputs) {
@@ -112,9 +114,10 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
   for (size_t i = 0; i < targets.size(); ++i) {
     address.destination_stage = *targets[i].stage;
     new_id(&output_ids_scratch_[i]);
-    output_keys_scratch_[i] =
-        encode_output_envelope(body.input, body.task, *targets[i].output, address,
-                               output_ids_scratch_[i], &encoded_scratch_[i]);
+    output_keys_scratch_[i] = encode_output_envelope(
+        body.input, body.task, *targets[i].output, address, output_ids_scratch_[i],
+        output_part(record, outcome, static_cast<size_t>(targets[i].output - outputs.data())),
+        &encoded_scratch_[i]);
     size_t size = sink_->record_bytes({*targets[i].topic, output_keys_scratch_[i],
                                        encoded_scratch_[i], body.task.job_id,
                                        output_ids_scratch_[i]});
@@ -126,11 +129,13 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
                                                    std::to_string(sink_->max_record_bytes())));
     }
   }
+  if (!encode_extra_dead_letters(record, outcome)) return;
   if (!apply_task_state(record)) return;
   size_t changelog_records = state_records(record);
+  size_t letters = outcome.dead_letters.size();
   move_to(record, TaskState::kProducing);
   dispatcher_.finish(record.lane);  // see task_state.h: why the key is free now
-  record.pending_acks = static_cast<int>(targets.size() + changelog_records);
+  record.pending_acks = static_cast<int>(targets.size() + letters + changelog_records);
   observe(TaskResult::kOk, record);
   uint64_t id = record.id;
   if (record.pending_acks == 0) return on_acked(id);
@@ -141,11 +146,83 @@ void WorkerImpl::produce_outputs(TaskRecord& record, std::vector<Output>& output
     // A failure the sink knew at once may have dropped the record (a rewind).
     if (records_.find(id) != &record) return;
   }
+  for (size_t i = 0; i < letters; ++i) {
+    const Outcome::DeadLetter& letter = outcome.dead_letters[i];
+    observer_->task_failed(letter.error_kind);
+    spdlog::warn("stage {}: dead-lettering job {} ({}: {})", spec_->name, letter.job_id,
+                 letter.error_kind, letter.error);
+    sink_->produce({dlq_topic_, letter.key, extra_letters_scratch_[i], letter.job_id,
+                    extra_letter_ids_scratch_[i], extra_letter_headers_scratch_[i]},
+                   id);
+    if (records_.find(id) != &record) return;
+  }
   if (changelog_records > 0) {
     produce_task_state(record);
     if (records_.find(id) != &record) return;
   }
   release_body(record);
+}
+
+// The part an output carries (output_encoder.h): each output of a task with
+// several is one part of a new fan-out, named by the task; the one output of
+// a task carries the task's own part on, unless the stage ended the fan-out.
+const TaskPart* WorkerImpl::output_part(const TaskRecord& record, const Outcome& outcome,
+                                        size_t index) {
+  const Task& task = record.body->task;
+  if (outcome.outputs.size() > 1) {
+    fan_part_scratch_.group = task.id;
+    fan_part_scratch_.index = static_cast<uint32_t>(index);
+    fan_part_scratch_.count = static_cast<uint32_t>(outcome.outputs.size());
+    return &fan_part_scratch_;
+  }
+  if (outcome.ends_fan_out || !task.part) return nullptr;
+  return &*task.part;
+}
+
+// The dead letters a task makes besides its outputs (Outcome::dead_letters),
+// encoded and size-checked before anything is produced, like its outputs.
+// Each is a job of its own that this task ends: its origin is this task's
+// input. False when the task was dead-lettered instead (one is too large).
+bool WorkerImpl::encode_extra_dead_letters(TaskRecord& record, const Outcome& outcome) {
+  size_t count = outcome.dead_letters.size();
+  if (extra_letters_scratch_.size() < count) {
+    extra_letters_scratch_.resize(count);
+    extra_letter_ids_scratch_.resize(count);
+    extra_letter_headers_scratch_.resize(count);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const Outcome::DeadLetter& dead = outcome.dead_letters[i];
+    v1::Envelope letter;
+    new_id(&extra_letter_ids_scratch_[i]);
+    letter.set_job_id(dead.job_id);
+    letter.set_task_id(extra_letter_ids_scratch_[i]);
+    letter.set_parent_task_id(record.body->task.id);
+    letter.set_causation_id(record.body->task.id);
+    letter.set_pipeline(options_.spec.pipeline);
+    letter.set_destination_stage(spec_->name);
+    letter.set_attempt(1);
+    letter.set_content_type(kJsonContentType);
+    letter.set_payload(dead.payload);
+    letter.set_key(dead.key);
+    append_error(letter, {spec_->name, 1, dead.error_kind, dead.error});
+    v1::Origin* origin = letter.mutable_origin();
+    origin->set_topic(consumed_topics_[record.partition->where.topic]);
+    origin->set_partition(record.partition->where.partition);
+    origin->set_offset(record.offset);
+    encode_letter(letter, &extra_letters_scratch_[i], &extra_letter_headers_scratch_[i]);
+    size_t size = sink_->record_bytes({dlq_topic_, dead.key, extra_letters_scratch_[i],
+                                       dead.job_id, extra_letter_ids_scratch_[i],
+                                       extra_letter_headers_scratch_[i]});
+    if (size > sink_->max_record_bytes()) {
+      dead_letter(record, Outcome::fail("too_large", "a dead letter it made for job " +
+                                                         dead.job_id + " is " +
+                                                         std::to_string(size) +
+                                                         " bytes, over max_record_bytes " +
+                                                         std::to_string(sink_->max_record_bytes())));
+      return false;
+    }
+  }
+  return true;
 }
 
 // Once produced, a record only waits for acks: a failed delivery rewinds its
@@ -207,18 +284,12 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
   send_dead_letter(record);
 }
 
-// The input as it came, plus its error history and where it was read from,
-// cut to fit max_record_bytes: first the payload goes, then all but the last
-// error. What was cut is said in the last error. Headers name the last error,
-// the stage, the attempts and the origin, for tools that read headers only.
-void WorkerImpl::send_dead_letter(TaskRecord& record) {
-  v1::Envelope letter = input_envelope(record);
-  put_task_back(record.body->task, &letter);
-  letter.set_not_before_unix_ms(0);
-  v1::Origin* origin = letter.mutable_origin();
-  origin->set_topic(consumed_topics_[record.partition->where.topic]);
-  origin->set_partition(record.partition->where.partition);
-  origin->set_offset(record.offset);
+// A dead letter's bytes and headers, cut to fit max_record_bytes: first the
+// payload goes, then all but the last error. What was cut is said in the
+// last error. Headers name the last error, the stage, the attempts and the
+// origin, for tools that read headers only.
+void WorkerImpl::encode_letter(v1::Envelope& letter, std::string* bytes,
+                               std::vector<RecordHeader>* headers) {
   // Room for key, headers (the error header is cut to kErrorHeaderBytes), framing.
   size_t limit = sink_->max_record_bytes() - 2048;
   if (letter.ByteSizeLong() > limit && !letter.payload().empty()) {
@@ -234,20 +305,32 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
   if (letter.ByteSizeLong() > limit && letter.errors_size() > 1) {
     letter.mutable_errors()->DeleteSubrange(0, letter.errors_size() - 1);
   }
-  letter.SerializeToString(&serialize_scratch_);
-  std::vector<RecordHeader>& headers = dlq_headers_scratch_;
-  headers.clear();
+  letter.SerializeToString(bytes);
+  headers->clear();
   if (letter.errors_size() > 0) {
     const v1::ErrorRecord& last = letter.errors(letter.errors_size() - 1);
     std::string error = last.message().substr(0, kErrorHeaderBytes);
-    headers.push_back({"sluice-error", topics::to_valid_utf8(error)});
-    headers.push_back({"sluice-error-kind", last.kind()});
+    headers->push_back({"sluice-error", topics::to_valid_utf8(error)});
+    headers->push_back({"sluice-error-kind", last.kind()});
   }
-  headers.push_back({"sluice-stage", spec_->name});
-  headers.push_back({"sluice-attempts", std::to_string(letter.attempt())});
-  headers.push_back({"sluice-origin", origin->topic() + "[" +
-                                          std::to_string(origin->partition()) + "]@" +
-                                          std::to_string(origin->offset())});
+  headers->push_back({"sluice-stage", spec_->name});
+  headers->push_back({"sluice-attempts", std::to_string(letter.attempt())});
+  headers->push_back({"sluice-origin", letter.origin().topic() + "[" +
+                                          std::to_string(letter.origin().partition()) + "]@" +
+                                          std::to_string(letter.origin().offset())});
+}
+
+// The input as it came, plus its error history and where it was read from
+// (encode_letter).
+void WorkerImpl::send_dead_letter(TaskRecord& record) {
+  v1::Envelope letter = input_envelope(record);
+  put_task_back(record.body->task, &letter);
+  letter.set_not_before_unix_ms(0);
+  v1::Origin* origin = letter.mutable_origin();
+  origin->set_topic(consumed_topics_[record.partition->where.topic]);
+  origin->set_partition(record.partition->where.partition);
+  origin->set_offset(record.offset);
+  encode_letter(letter, &serialize_scratch_, &dlq_headers_scratch_);
   move_to(record, TaskState::kProducing);
   dispatcher_.finish(record.lane);
   record.dead_letter = true;
@@ -255,7 +338,7 @@ void WorkerImpl::send_dead_letter(TaskRecord& record) {
   observe(TaskResult::kDeadLettered, record);
   uint64_t id = record.id;
   sink_->produce({dlq_topic_, letter.key(), serialize_scratch_, letter.job_id(),
-                  letter.task_id(), headers},
+                  letter.task_id(), dlq_headers_scratch_},
                  id);
   if (records_.find(id) == &record) release_body(record);
 }

@@ -144,6 +144,7 @@ void WorkerImpl::finish_restores(const std::vector<StateRestorer::Finished>& fin
     if (it == partitions_.end()) continue;
     it->second.restoring = false;
     it->second.set_reason(kPauseRestore, false);
+    arm_tick(it->second, std::chrono::milliseconds(0));  // deadlines kept in the state
     spdlog::info("stage {}: state of partition {} restored up to {}[{}]@{}", spec_->name,
                  done.partition, changelog_topic_, done.partition, done.offset);
   }

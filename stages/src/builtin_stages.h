@@ -8,9 +8,10 @@
 //   word-count   sets "words" to the number of whitespace-separated words in "text"
 //   count        sets "count" to the running count of the task's key (state: true)
 //   dedupe       drops a task whose identity passed within dedupe.window (state: true)
+//   gather       joins the parts of a fan-out into one task (state: true)
 //
-// All are synchronous: process() completes before returning. All but count
-// and dedupe are stateless.
+// All are synchronous: process() completes before returning. All but count,
+// dedupe and gather are stateless.
 #pragma once
 
 #include <chrono>
@@ -32,12 +33,22 @@ std::unique_ptr<Stage> make_uppercase_stage();
 std::unique_ptr<Stage> make_word_count_stage();
 std::unique_ptr<Stage> make_count_stage();
 std::unique_ptr<Stage> make_dedupe_stage();
+std::unique_ptr<Stage> make_gather_stage();
 
 // The wall clock a stage reads (dedupe's windows); tests give their own.
 using WallClock = std::function<std::chrono::system_clock::time_point()>;
 std::unique_ptr<Stage> make_dedupe_stage_with_clock(WallClock clock);
+std::unique_ptr<Stage> make_gather_stage_with_clock(WallClock clock);
 
-// The six above, by name.
+// What a stateful builtin's task ends as when its state fails it: a dead
+// letter when the task's writes are over the stage's bound (retrying cannot
+// shrink them), else a retry (the store's trouble may pass).
+inline Outcome state_failure(const Status& s) {
+  if (s.code() == StatusCode::kInvalidInput) return Outcome::fail("state", s.message());
+  return Outcome::retry("state", s.message());
+}
+
+// The seven above, by name.
 std::vector<std::pair<std::string, StageFactory>> standard_builtins();
 
 // A stage that edits a JSON object payload in place. A payload that is not

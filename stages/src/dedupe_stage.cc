@@ -98,11 +98,6 @@ std::optional<Seen> decode_seen(const std::optional<std::string>& value) {
   return seen;
 }
 
-Outcome state_failure(const Status& s) {
-  if (s.code() == StatusCode::kInvalidInput) return Outcome::fail("state", s.message());
-  return Outcome::retry("state", s.message());
-}
-
 class DedupeStage final : public SyncStage {
  public:
   explicit DedupeStage(WallClock clock) : clock_(std::move(clock)) {}

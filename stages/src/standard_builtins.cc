@@ -10,6 +10,7 @@ std::vector<std::pair<std::string, StageFactory>> standard_builtins() {
       {"word-count", make_word_count_stage},
       {"count", make_count_stage},
       {"dedupe", make_dedupe_stage},
+      {"gather", make_gather_stage},
   };
 }
 

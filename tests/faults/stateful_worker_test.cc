@@ -145,5 +145,72 @@ TEST_F(StatefulWorker, AWorkerWithNoLocalStateRestoresItFromTheChangelog) {
   expect_exact_running_counts();
 }
 
+// What an exec or http stage does with its key's state, in-process: it reads
+// the key's state during process() and completes on another thread with
+// Outcome::state_change, the state so far plus this task's "n". A task with
+// "big" sets a state over the stage's max_state_bytes instead.
+class HistoryStage final : public Stage {
+ public:
+  Status init(const StageContext&) override { return Status::ok(); }
+  void process(const Task& task, Completion done) override {
+    auto state = task.state->get(kKeyStateName);
+    auto payload = nlohmann::json::parse(task.payload);
+    std::string history = state.is_ok() && *state ? **state : "";
+    std::string next = payload.value("big", false)
+                           ? std::string(300 * 1024, 'x')
+                           : history + "," + std::to_string(payload.at("n").get<int>());
+    std::thread([history, next, done = std::move(done)]() mutable {
+      Outcome outcome = Outcome::ok({{"{\"history\":\"" + history + "\"}", {}, "", ""}});
+      outcome.state_change = Outcome::StateChange{next};
+      done(std::move(outcome));
+    }).detach();
+  }
+};
+
+TEST_F(StatefulWorker, AStateOverTheBoundDeadLettersItsTaskAndLeavesTheStateAsItWas) {
+  auto submitter = JobSubmitter::create(spec_, kafka_);
+  ASSERT_TRUE(submitter.is_ok()) << submitter.status().message();
+  for (const char* payload : {R"({"n":1})", R"({"n":2,"big":true})", R"({"n":3})"}) {
+    ASSERT_TRUE((*submitter)->submit(Job{payload, "application/json", "k"}).is_ok());
+  }
+  ASSERT_TRUE((*submitter)->flush(std::chrono::seconds(30)).is_ok());
+
+  WorkerOptions options{spec_, "counts", kafka_};
+  options.state_dir = (state_dir_ / "history").string();
+  auto worker = Worker::create(std::move(options), std::make_unique<HistoryStage>());
+  ASSERT_TRUE(worker.is_ok()) << worker.status().message();
+  std::atomic<bool> stop{false};
+  Status run_status;
+  std::thread runner([&] { run_status = (*worker)->run(stop); });
+  auto dlq = TopicReader::create(kafka_, topics::dlq_topic(spec_.pipeline, "counts"), true);
+  ASSERT_TRUE(dlq.is_ok()) << dlq.status().message();
+
+  std::vector<std::string> histories;
+  std::vector<TopicRecord> letters;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while ((histories.size() < 2 || letters.empty()) && std::chrono::steady_clock::now() < deadline) {
+    auto record = done_->next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(record.is_ok()) << record.status().message();
+    if (record->has_value()) {
+      histories.push_back(nlohmann::json::parse((*record)->payload).at("history"));
+    }
+    auto letter = (*dlq)->next(std::chrono::milliseconds(100));
+    ASSERT_TRUE(letter.is_ok()) << letter.status().message();
+    if (letter->has_value()) letters.push_back(std::move(**letter));
+  }
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(run_status.is_ok()) << run_status.message();
+
+  // The third task saw the first one's state: the second changed nothing.
+  EXPECT_EQ(histories, (std::vector<std::string>{"", ",1"}));
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].payload, R"({"n":2,"big":true})");
+  ASSERT_FALSE(letters[0].errors.empty());
+  EXPECT_EQ(letters[0].errors.back().kind, "state_too_large");
+  EXPECT_EQ(letters[0].errors.back().message,
+            "stage counts: the state set for key k is 307203 bytes, over max_state_bytes 262144");
+}
+
 }  // namespace
 }  // namespace sluice

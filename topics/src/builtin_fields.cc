@@ -94,6 +94,12 @@ Status check_builtin_fields(const Field& item, const StageSpec& s) {
       return f.error("builtin " + name + " " + std::string(b.state_use) +
                      " in the stage's state; set `state: true`");
     }
+    // A part is done once kept: a timed-out set's dead letter and the removal
+    // of its parts must commit together, which only a transaction does.
+    if (name == "gather" && s.guarantee != Guarantee::kExactlyOnce) {
+      return f.error("builtin gather needs guarantee: exactly_once (a timed-out set's dead "
+                     "letter must commit with the removal of its parts)");
+    }
   }
   return Status::ok();
 }

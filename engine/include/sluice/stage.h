@@ -61,6 +61,16 @@ class StageState {
 // line's "state" and set with a result's "state".
 inline constexpr std::string_view kKeyStateName = "";
 
+// One output of a fan-out (a task with more than one output): output `index`
+// of `count`, all made by task `group`. Stages that make one output of a task
+// carry it on, so a gather further down can join the group.
+struct TaskPart {
+  std::string group;
+  uint32_t index = 0;
+  uint32_t count = 0;
+  bool operator==(const TaskPart&) const = default;
+};
+
 struct Task {
   std::string id;      // task id, unique per attempt chain
   std::string job_id;  // the submitted job this task belongs to
@@ -71,6 +81,10 @@ struct Task {
   std::map<std::string, std::string> headers;
   // Set for a stage with `state: true`, during process() (see StageState).
   StageState* state = nullptr;
+  std::optional<TaskPart> part;  // set when the task is one of a fan-out's outputs
+  // A wake-up the stage asked for (Outcome::wake_after): no job's task, no
+  // payload; its key is empty. Its outcome may carry dead_letters, never outputs.
+  bool tick = false;
 };
 
 struct Output {
@@ -106,18 +120,39 @@ struct Outcome {
     std::optional<std::string> value;
   };
   std::optional<StateChange> state_change;
+  // With kOk, for a stage with `state: true` whose wakes() is true: run a
+  // tick task on this task's input partition after this long (the earliest
+  // asked for wins). Ticks are not durable: a stage asks again from the
+  // tick it gets after each restore of the partition's state.
+  std::optional<std::chrono::milliseconds> wake_after;
+  // With kOk: jobs this task ends as dead letters besides its own outputs
+  // (a gather's timed-out partial set), produced with them (and, under
+  // exactly_once, in the same transaction).
+  struct DeadLetter {
+    std::string job_id;
+    std::string key;
+    std::string payload;  // JSON
+    std::string error_kind;
+    std::string error;
+  };
+  std::vector<DeadLetter> dead_letters;
+  // With kOk: the outputs end the fan-out the task was part of, and carry
+  // no part (a gather's combined task).
+  bool ends_fan_out = false;
 
   static Outcome ok(std::vector<Output> outputs) {
-    return {OutcomeKind::kOk, std::move(outputs), {}, {}, {}, {}};
+    Outcome outcome;
+    outcome.outputs = std::move(outputs);
+    return outcome;
   }
   static Outcome retry(std::string kind, std::string message) {
-    return {OutcomeKind::kRetry, {}, std::move(kind), std::move(message), {}, {}};
+    return failed(OutcomeKind::kRetry, std::move(kind), std::move(message));
   }
   static Outcome fail(std::string kind, std::string message) {
-    return {OutcomeKind::kFail, {}, std::move(kind), std::move(message), {}, {}};
+    return failed(OutcomeKind::kFail, std::move(kind), std::move(message));
   }
   static Outcome refused(std::string message) {
-    return {OutcomeKind::kRefused, {}, "refused", std::move(message), {}, {}};
+    return failed(OutcomeKind::kRefused, "refused", std::move(message));
   }
   // Back to ok with no outputs; the outputs vector keeps its capacity.
   void clear() {
@@ -127,6 +162,18 @@ struct Outcome {
     error.clear();
     retry_after = {};
     state_change.reset();
+    wake_after.reset();
+    dead_letters.clear();
+    ends_fan_out = false;
+  }
+
+ private:
+  static Outcome failed(OutcomeKind kind, std::string error_kind, std::string error) {
+    Outcome outcome;
+    outcome.kind = kind;
+    outcome.error_kind = std::move(error_kind);
+    outcome.error = std::move(error);
+    return outcome;
   }
 };
 
@@ -157,6 +204,10 @@ class Stage {
   // or are abandoned; the engine never commits an abandoned task.
   virtual Status close() { return Status::ok(); }
   virtual StageHealth health() const { return {}; }
+  // True for a stateful stage that uses Outcome::wake_after: each of its
+  // input partitions gets a tick task once its state is restored, so that
+  // deadlines kept in the state are found again after a move or a crash.
+  virtual bool wakes() const { return false; }
 };
 
 // For stages whose work is a quick, synchronous function of one task. The

@@ -55,7 +55,7 @@ v1::Envelope output_of(const Output& produced, const OutputAddress& address = {
                                                     "articles", "summarize", "publish"}) {
   DecodedInput input = decoded_input();
   std::string bytes;
-  encode_output_envelope(input.fields, input.task, produced, address, new_id(), &bytes);
+  encode_output_envelope(input.fields, input.task, produced, address, new_id(), nullptr, &bytes);
   v1::Envelope out;
   EXPECT_TRUE(out.ParseFromString(bytes));
   return out;
@@ -150,7 +150,7 @@ TEST(OutputEncoder, OutputOfAnInputWithoutCorrelationIsCorrelatedByItsJob) {
   task.id = "t";
   task.job_id = "job-9";
   std::string bytes;
-  encode_output_envelope(input, task, output(""), {"p", "s", "t"}, "id", &bytes);
+  encode_output_envelope(input, task, output(""), {"p", "s", "t"}, "id", nullptr, &bytes);
   v1::Envelope out;
   ASSERT_TRUE(out.ParseFromString(bytes));
   EXPECT_EQ(out.correlation_id(), "job-9");
@@ -162,10 +162,10 @@ TEST(OutputEncoder, ReturnsTheRecordKey) {
   DecodedInput input = decoded_input();
   std::string bytes;
   EXPECT_EQ(encode_output_envelope(input.fields, input.task, output("x"), {"p", "s", ""}, "id",
-                                   &bytes),
+                                   nullptr, &bytes),
             "user-42");
   EXPECT_EQ(encode_output_envelope(input.fields, input.task, keyed_output("x", "k2"),
-                                   {"p", "s", ""}, "id", &bytes),
+                                   {"p", "s", ""}, "id", nullptr, &bytes),
             "k2");
 }
 
@@ -175,7 +175,7 @@ TEST(OutputEncoder, WritesTheSameBytesAsTheGeneratedSerializer) {
   DecodedInput input = decoded_input();
   std::string bytes;
   encode_output_envelope(input.fields, input.task, output("summary"),
-                         {"articles", "summarize", "publish"}, "task-out", &bytes);
+                         {"articles", "summarize", "publish"}, "task-out", nullptr, &bytes);
 
   v1::Envelope expected;
   expected.set_job_id("job-1");
@@ -203,6 +203,46 @@ TEST(OutputEncoder, WritesTheSameBytesAsTheGeneratedSerializer) {
   }
 
   EXPECT_EQ(bytes, serialized);
+}
+
+// A fan-out's part, written as the generated serializer writes it, and read
+// back by the worker's decoder onto the next task.
+TEST(OutputEncoder, APartIsWrittenAndReadBack) {
+  DecodedInput input = decoded_input();
+  TaskPart part{"task-in", 2, 5};
+  std::string bytes;
+  encode_output_envelope(input.fields, input.task, output("{}"), {"p", "s", "t"}, "id", &part,
+                         &bytes);
+  v1::Envelope out;
+  ASSERT_TRUE(out.ParseFromString(bytes));
+  EXPECT_EQ(out.part().group(), "task-in");
+  EXPECT_EQ(out.part().index(), 2u);
+  EXPECT_EQ(out.part().count(), 5u);
+
+  Task next;
+  InputFields fields;
+  ASSERT_TRUE(decode_input(bytes, "", &next, &fields));
+  EXPECT_EQ(next.part, part);
+  EXPECT_FALSE(next.tick);
+  TaskPart first{"g", 0, 2};
+  encode_output_envelope(input.fields, input.task, output("{}"), {"p", "s", "t"}, "id", &first,
+                         &bytes);
+  ASSERT_TRUE(decode_input(bytes, "", &next, &fields));
+  EXPECT_EQ(next.part, first) << "index 0 is not written (proto3), and reads back as 0";
+  encode_output_envelope(input.fields, input.task, output("{}"), {"p", "s", "t"}, "id", nullptr,
+                         &bytes);
+  ASSERT_TRUE(decode_input(bytes, "", &next, &fields));
+  EXPECT_FALSE(next.part.has_value()) << "a decoded task keeps no part of an earlier one";
+}
+
+TEST(OutputEncoder, ATickIsReadAsATick) {
+  v1::Envelope tick;
+  tick.set_job_id("sluice-tick");
+  tick.set_tick(true);
+  Task task;
+  InputFields fields;
+  ASSERT_TRUE(decode_input(tick.SerializeAsString(), "", &task, &fields));
+  EXPECT_TRUE(task.tick);
 }
 
 }  // namespace

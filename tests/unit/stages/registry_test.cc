@@ -17,7 +17,7 @@ topics::StageSpec builtin_spec(const std::string& builtin) {
 
 TEST(Registry, KnowsTheStandardBuiltins) {
   auto names = builtin_names();
-  for (const char* name : {"passthrough", "tag", "uppercase", "word-count", "count", "dedupe"}) {
+  for (const char* name : {"passthrough", "tag", "uppercase", "word-count", "count", "dedupe", "gather"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
 }
@@ -34,7 +34,7 @@ TEST(Registry, UnknownBuiltinIsAUsageErrorListingTheKnownOnes) {
   EXPECT_EQ(stage.status().code(), StatusCode::kUsage);
   EXPECT_NE(stage.status().message().find("stage s1"), std::string::npos);
   EXPECT_NE(stage.status().message().find("'nope'"), std::string::npos);
-  EXPECT_NE(stage.status().message().find("(known: count, dedupe, "), std::string::npos);
+  EXPECT_NE(stage.status().message().find("(known: count, dedupe, gather, "), std::string::npos);
   EXPECT_NE(stage.status().message().find(", word-count"), std::string::npos);
 }
 

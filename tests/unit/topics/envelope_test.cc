@@ -28,6 +28,10 @@ Envelope full_envelope() {
   e.set_key("user-42");
   (*e.mutable_headers())["trace"] = "abc";
   (*e.mutable_headers())["lang"] = "en";
+  e.mutable_part()->set_group("task-0");
+  e.mutable_part()->set_index(2);
+  e.mutable_part()->set_count(5);
+  e.set_tick(true);
   return e;
 }
 
@@ -64,6 +68,10 @@ TEST(Envelope, RoundTripKeepsIdsAndRouting) {
   EXPECT_EQ(out.destination_stage(), "summarize");
   EXPECT_EQ(out.source_stage(), "fetch");
   EXPECT_EQ(out.key(), "user-42");
+  EXPECT_EQ(out.part().group(), "task-0");
+  EXPECT_EQ(out.part().index(), 2u);
+  EXPECT_EQ(out.part().count(), 5u);
+  EXPECT_TRUE(out.tick());
 }
 
 TEST(Envelope, RoundTripKeepsAttemptAndTimes) {

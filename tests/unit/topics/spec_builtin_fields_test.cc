@@ -124,8 +124,16 @@ TEST(DedupeField, IsNotASetting) {
 }
 
 TEST(GatherField, ReadsTimeout) {
-  EXPECT_EQ(stage_of(stage("gather", ", state: true, gather: {timeout: 250ms}")).gather.timeout,
+  EXPECT_EQ(stage_of(stage("gather", ", state: true, guarantee: exactly_once, gather: {timeout: "
+                           "250ms}"))
+                .gather.timeout,
             Millis(250));
+}
+
+TEST(GatherField, NeedsExactlyOnce) {
+  EXPECT_EQ(refusal(stage("gather", ", state: true, gather: {timeout: 5s}")),
+            "p.yaml:3: stages[0].gather: builtin gather needs guarantee: exactly_once (a "
+            "timed-out set's dead letter must commit with the removal of its parts)");
 }
 
 TEST(GatherField, IsRequiredForBuiltinGather) {
