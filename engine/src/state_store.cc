@@ -153,6 +153,10 @@ Result<int64_t> StateStore::open_partition(int32_t partition) {
 Status StateStore::close_partition(int32_t partition, int64_t changelog_offset) {
   auto handle = family(partition);
   if (!handle.is_ok()) return handle.status();
+  if (Status s = flush_pending(partition); !s.is_ok()) {
+    release_family(partition);
+    return s;
+  }
   rocksdb::FlushOptions flush;
   flush.wait = true;
   Status flushed = state_status(db_->Flush(flush, *handle), "flush " + partition_text(partition));
@@ -166,6 +170,7 @@ void StateStore::abandon_partition(int32_t partition) { release_family(partition
 // The column family stays in the database (and its handle here), unclaimed
 // until the partition is opened again.
 void StateStore::release_family(int32_t partition) {
+  pending_.erase(partition);  // unflushed only when closed uncleanly: wiped at the next open
   auto it = families_.find(partition);
   if (it == families_.end()) return;
   unclaimed_[family_name(partition)] = it->second;
@@ -173,6 +178,7 @@ void StateStore::release_family(int32_t partition) {
 }
 
 Status StateStore::wipe_partition(int32_t partition) {
+  pending_.erase(partition);
   if (Status s = drop_family(partition); !s.is_ok()) return s;
   return create_family(partition).status();
 }
@@ -181,6 +187,9 @@ Result<std::optional<std::string>> StateStore::get(int32_t partition,
                                                    std::string_view stored_key) const {
   auto handle = family(partition);
   if (!handle.is_ok()) return handle.status();
+  if (auto it = pending_.find(partition); it != pending_.end()) {
+    if (const std::optional<std::string>* pending = it->second.find(stored_key)) return *pending;
+  }
   std::string value;
   rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), *handle,
                                  rocksdb::Slice(stored_key.data(), stored_key.size()), &value);
@@ -193,6 +202,7 @@ Status StateStore::scan(int32_t partition, std::string_view prefix,
                         const ScanVisitor& each) const {
   auto handle = family(partition);
   if (!handle.is_ok()) return handle.status();
+  if (Status s = flush_pending(partition); !s.is_ok()) return s;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), *handle));
   rocksdb::Slice start(prefix.data(), prefix.size());
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
@@ -204,11 +214,31 @@ Status StateStore::scan(int32_t partition, std::string_view prefix,
 Status StateStore::apply(int32_t partition, const StateWrites& writes) {
   auto handle = family(partition);
   if (!handle.is_ok()) return handle.status();
-  rocksdb::WriteBatch batch;
+  StateWrites& pending = pending_[partition];
   for (const auto& [key, value] : writes.latest()) {
+    if (value) {
+      pending.put(key, *value);
+    } else {
+      pending.erase(key);
+    }
+  }
+  if (pending.latest().size() < kPendingEntries && pending.bytes() < kPendingBytes) {
+    return Status::ok();
+  }
+  return flush_pending(partition);
+}
+
+Status StateStore::flush_pending(int32_t partition) const {
+  auto it = pending_.find(partition);
+  if (it == pending_.end() || it->second.empty()) return Status::ok();
+  auto handle = family(partition);
+  if (!handle.is_ok()) return handle.status();
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : it->second.latest()) {
     rocksdb::Status added = value ? batch.Put(*handle, key, *value) : batch.Delete(*handle, key);
     if (!added.ok()) return state_status(added, "batch for " + partition_text(partition));
   }
+  it->second.clear();
   return state_status(db_->Write(write_options(), &batch), "write " + partition_text(partition));
 }
 

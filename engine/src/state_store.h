@@ -79,9 +79,17 @@ class StateStore {
   using ScanVisitor = std::function<bool(std::string_view key, std::string_view value)>;
   Status scan(int32_t partition, std::string_view prefix, const ScanVisitor& each) const;
 
-  // Applies one task's writes, or one batch of restored changelog records,
-  // atomically.
+  // Applies one task's writes, or one batch of restored changelog records.
+  // They are read back at once, and reach RocksDB in batches of up to
+  // kPendingEntries keys (or kPendingBytes), before any scan, and before a
+  // checkpoint: one RocksDB write per task cost more than the task (bench/
+  // README.md, state_count_benchmark). A failed RocksDB write is returned by
+  // the apply (or scan, or close) that flushed it; a crash loses nothing,
+  // since a store not closed cleanly is wiped and restored.
   Status apply(int32_t partition, const StateWrites& writes);
+
+  static constexpr size_t kPendingEntries = 16384;
+  static constexpr size_t kPendingBytes = 4 << 20;
 
  private:
   StateStore(std::filesystem::path dir, std::unique_ptr<rocksdb::DB> db,
@@ -95,6 +103,8 @@ class StateStore {
   // The checkpoint, removed from disk as it is read.
   Result<std::optional<int64_t>> take_checkpoint(int32_t partition);
   Status write_checkpoint(int32_t partition, int64_t offset);
+  // Writes what apply() holds for `partition` to RocksDB in one batch.
+  Status flush_pending(int32_t partition) const;
 
   std::filesystem::path dir_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -102,6 +112,9 @@ class StateStore {
   // claimed by open_partition() (kept: their data may be checkpointed).
   std::map<int32_t, rocksdb::ColumnFamilyHandle*> families_;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> unclaimed_;
+  // Writes applied and not yet in RocksDB, by open partition (a write-behind
+  // buffer; reads see it first). Mutable: a const read may flush it.
+  mutable std::map<int32_t, StateWrites> pending_;
 };
 
 }  // namespace sluice::engine
