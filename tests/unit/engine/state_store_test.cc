@@ -175,6 +175,35 @@ TEST_F(StateStoreTest, DeletesAndPrefixScansInKeyOrder) {
   EXPECT_EQ(seen.size(), 2u);
 }
 
+// apply() buffers writes (StateStore::kPendingEntries): a buffered delete
+// hides a value already in RocksDB, and a clean close writes the buffer
+// before its checkpoint; past the bound, writes reach RocksDB unasked.
+TEST_F(StateStoreTest, BufferedWritesAreReadBackAndReachTheCheckpoint) {
+  {
+    auto store = open_store();
+    ASSERT_TRUE(store);
+    open_partition(*store, 0);
+    put(*store, 0, "gone", "1");
+    ASSERT_TRUE(store->scan(0, "", [](std::string_view, std::string_view) { return true; })
+                    .is_ok());  // a scan writes the buffer out first
+    StateWrites erase;
+    erase.erase("gone");
+    ASSERT_TRUE(store->apply(0, erase).is_ok());
+    EXPECT_EQ(get(*store, 0, "gone"), std::nullopt);
+    StateWrites many;
+    for (size_t i = 0; i <= StateStore::kPendingEntries; ++i) many.put("k" + std::to_string(i), "v");
+    ASSERT_TRUE(store->apply(0, many).is_ok());
+    put(*store, 0, "last", "2");
+    ASSERT_TRUE(store->close_partition(0, 42).is_ok());
+  }
+  auto store = open_store();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(open_partition(*store, 0), 42);
+  EXPECT_EQ(get(*store, 0, "gone"), std::nullopt);
+  EXPECT_EQ(get(*store, 0, "k0"), "v");
+  EXPECT_EQ(get(*store, 0, "last"), "2");
+}
+
 TEST_F(StateStoreTest, MisuseAndASecondOpenAreClearErrors) {
   auto store = open_store();
   ASSERT_TRUE(store);
