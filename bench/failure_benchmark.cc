@@ -106,7 +106,7 @@ Status Benchmark::run_stage(Series& series, int run, int fail_percent, FailureFi
                                   return run_stage_worker(
                                       *spec,
                                       std::make_unique<FlakyStage>(fail_percent, &figures->counts),
-                                      {flags_.max_buffered_tasks, &figures->observer}, stop);
+                                      {flags_.max_buffered_tasks, &figures->observer, {}}, stop);
                                 });
   if (!timed.is_ok()) return timed;
   // The stage name is new, so is its retry topic: all of it is this run's.

@@ -80,8 +80,8 @@ Status Benchmark::run_sluice(int run) {
   return session_.timed(sluice_, run, topics::done_topic(spec->pipeline), [&](const auto& stop) {
     auto stage = stages::make_stage(spec->entry_stage());
     if (!stage.is_ok()) return stage.status();
-    return run_stage_worker(*spec, std::move(stage).value(), {flags_.max_buffered_tasks, nullptr},
-                            stop);
+    return run_stage_worker(*spec, std::move(stage).value(),
+                            {flags_.max_buffered_tasks, nullptr, {}}, stop);
   });
 }
 

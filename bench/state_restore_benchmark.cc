@@ -115,7 +115,7 @@ Result<RestoreRun> restore_once(const Flags& flags, const std::string& topic,
   double cpu_before = cpu_seconds();
   auto started = Clock::now();
   auto deadline = started + std::chrono::seconds(flags.timeout_s);
-  auto restorer = engine::StateRestorer::create(kafka, topic, false);
+  auto restorer = engine::StateRestorer::create(kafka, topic, false, "sluice-restore-bench-" + topic);
   if (!restorer.is_ok()) return restorer.status();
   for (int p = 0; p < flags.partitions; ++p) {
     if (Status s = (*restorer)->begin(p, 0); !s.is_ok()) return s;

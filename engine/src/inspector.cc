@@ -37,6 +37,8 @@ class InspectorImpl final : public Inspector {
   Result<TopicDepth> uncommitted(rd_kafka_t* consumer, TopicDepth depth,
                                  const TopicMap& topics, int64_t* circuit_until);
   Result<TopicDepth> stored(TopicDepth depth, const TopicMap& topics);
+  Status add_restore_progress(const topics::StageSpec& stage, const TopicMap& topics,
+                              StageStatus& out);
 
   topics::PipelineSpec spec_;
   KafkaOptions kafka_;
@@ -88,6 +90,9 @@ Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
     out.topics.push_back(std::move(depth).value());
   }
   out.circuit_open = circuit_until > engine::now_unix_ms();
+  if (stage.state) {
+    if (Status s = add_restore_progress(stage, topics, out); !s.is_ok()) return s;
+  }
   auto dlq = stored({topics::dlq_topic(p, stage.name), "dlq"}, topics);
   if (!dlq.is_ok()) return dlq.status();
   out.topics.push_back(std::move(dlq).value());
@@ -169,6 +174,21 @@ Result<TopicDepth> InspectorImpl::uncommitted(rd_kafka_t* consumer, TopicDepth d
   if (!records.is_ok()) return records.status();
   depth.depth = *records;
   return depth;
+}
+
+Status InspectorImpl::add_restore_progress(const topics::StageSpec& stage,
+                                           const TopicMap& topics, StageStatus& out) {
+  std::string changelog = topics::changelog_topic(spec_.pipeline, stage.name);
+  auto it = topics.find(changelog);
+  if (it == topics.end()) return Status::ok();
+  auto consumer = group_consumer(topics::restore_group_id(spec_.pipeline, stage.name));
+  if (!consumer.is_ok()) return consumer.status();
+  auto progress = engine::restore_progress(*consumer, changelog, it->second.partitions,
+                                           kafka_.connect_timeout);
+  if (!progress.is_ok()) return progress.status();
+  out.restoring_partitions = progress->partitions;
+  out.restore_records_left = progress->records_left;
+  return Status::ok();
 }
 
 Result<TopicDepth> InspectorImpl::stored(TopicDepth depth, const TopicMap& topics) {

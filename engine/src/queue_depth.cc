@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "done_offsets.h"
+#include "restore_progress.h"
+#include "task_codec.h"
 
 #include <algorithm>
 #include <thread>
@@ -79,6 +81,27 @@ Result<int64_t> uncommitted_records(rd_kafka_t* group_consumer,
     depth += partition_depth(*marks, tp.err ? -1 : tp.offset);
   }
   return depth;
+}
+
+Result<RestoreProgress> restore_progress(rd_kafka_t* restore_group_consumer,
+                                         const std::string& changelog_topic, int partitions,
+                                         std::chrono::milliseconds timeout) {
+  auto committed = committed_offsets(restore_group_consumer, changelog_topic, partitions, timeout);
+  if (!committed.is_ok()) return committed.status();
+  int64_t now = now_unix_ms();
+  RestoreProgress progress;
+  for (int i = 0; i < (*committed)->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = (*committed)->elems[i];
+    if (tp.err || tp.metadata == nullptr) continue;
+    auto mark = parse_restore_metadata(
+        std::string_view(static_cast<const char*>(tp.metadata), tp.metadata_size));
+    if (!mark) continue;
+    int64_t left = records_left(*mark, tp.offset, now);
+    if (left == 0) continue;
+    ++progress.partitions;
+    progress.records_left += left;
+  }
+  return progress;
 }
 
 Result<int64_t> stored_records(rd_kafka_t* rk, const std::string& topic,

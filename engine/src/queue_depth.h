@@ -43,6 +43,17 @@ Result<int64_t> uncommitted_records(rd_kafka_t* group_consumer,
                                     int64_t* circuit_until = nullptr);
 
 // Sum of high - low over the partitions of `topic`: records it holds.
+// A stateful stage's restores as its workers report them to
+// `restore_group_consumer`'s group (restore_progress.h): changelog
+// partitions restoring now, and the records they have left.
+struct RestoreProgress {
+  int partitions = 0;
+  int64_t records_left = 0;
+};
+Result<RestoreProgress> restore_progress(rd_kafka_t* restore_group_consumer,
+                                         const std::string& changelog_topic, int partitions,
+                                         std::chrono::milliseconds timeout);
+
 Result<int64_t> stored_records(rd_kafka_t* rk, const std::string& topic,
                                int partitions, std::chrono::milliseconds timeout);
 

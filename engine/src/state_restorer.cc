@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "kafka_errors.h"
+#include "restore_progress.h"
 #include "task_codec.h"
 #include "topic_metadata.h"
 
@@ -19,9 +22,11 @@ std::string where(const std::string& topic, int32_t partition) {
 
 Result<std::unique_ptr<StateRestorer>> StateRestorer::create(const KafkaOptions& kafka,
                                                              std::string changelog_topic,
-                                                             bool read_committed) {
-  // The group id is never joined: partitions are assigned, nothing committed.
-  ClientSpec spec = consumer_spec("sluice-restore-" + new_id(), read_committed);
+                                                             bool read_committed,
+                                                             const std::string& progress_group) {
+  // The group is never joined: partitions are assigned, and the commits
+  // only report progress (restore_progress.h).
+  ClientSpec spec = consumer_spec(progress_group, read_committed);
   // Without EOF a partition ending in a transaction marker never finishes.
   spec.forced["enable.partition.eof"] = "true";
   auto consumer = connect_client(kafka, std::move(spec));
@@ -73,6 +78,30 @@ Status StateRestorer::assign(int32_t partition, int64_t from, bool add) {
   if (!error) return Status::ok();
   return fatal_error(std::string(add ? "assign " : "unassign ") + where(topic_, partition) +
                      " for its restore: " + rd_kafka_error_string(error.get()));
+}
+
+void StateRestorer::report(const std::vector<Finished>& finished) {
+  if (restores_.empty() && finished.empty()) return;
+  int64_t now = now_unix_ms();
+  PartitionList list(rd_kafka_topic_partition_list_new(
+      static_cast<int>(restores_.size() + finished.size())));
+  auto add = [&](int32_t partition, int64_t offset, const std::string& metadata) {
+    rd_kafka_topic_partition_t* entry =
+        rd_kafka_topic_partition_list_add(list.get(), topic_.c_str(), partition);
+    entry->offset = offset;
+    // librdkafka frees what it holds here with the list.
+    entry->metadata = rd_kafka_mem_malloc(nullptr, metadata.size());
+    std::copy(metadata.begin(), metadata.end(), static_cast<char*>(entry->metadata));
+    entry->metadata_size = metadata.size();
+  };
+  for (const auto& [partition, restore] : restores_) {
+    add(partition, restore.next, restoring_metadata(restore.end, now));
+  }
+  for (const Finished& done : finished) add(done.partition, done.offset, restored_metadata(now));
+  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 1);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::debug("{}", kafka_status(err, "report the restore of " + topic_).message());
+  }
 }
 
 int64_t StateRestorer::lag() const {

@@ -4,7 +4,8 @@
 // or none for a delete).
 //
 // One consumer serves every restore of a worker, outside any group (it
-// assigns partitions itself and never commits). The worker loop calls
+// assigns partitions itself); it commits only to tell how far its restores
+// are (restore_progress.h: report()). The worker loop calls
 // poll() between its other phases with no wait, so partitions that are not
 // restoring keep running meanwhile. A restore reads from the offset
 // StateStore::open_partition gave up to the end offset the changelog had
@@ -31,9 +32,11 @@ class StateRestorer {
  public:
   // kTransient when the broker cannot be reached within
   // kafka.connect_timeout.
+  // `progress_group`: where report() commits (restore_progress.h).
   static Result<std::unique_ptr<StateRestorer>> create(const KafkaOptions& kafka,
                                                        std::string changelog_topic,
-                                                       bool read_committed);
+                                                       bool read_committed,
+                                                       const std::string& progress_group);
 
   // Starts restoring `partition` from `from`: asks for the changelog
   // partition's end offset (blocking, bounded by connect_timeout), then
@@ -64,6 +67,11 @@ class StateRestorer {
   int64_t lag() const;
   // Records applied since creation (sluice_state_restore_records_total).
   uint64_t records_restored() const { return records_restored_; }
+
+  // Commits (asynchronously) the position of every restore still running
+  // and of those in `finished`, marked restoring or restored, for `sluice
+  // status`. A failed commit only leaves status behind: it is not checked.
+  void report(const std::vector<Finished>& finished);
 
  private:
   struct Restore {

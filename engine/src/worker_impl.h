@@ -290,6 +290,7 @@ class WorkerImpl final : public Worker {
   // committed transaction.
   std::set<int32_t> written_since_commit_;
   bool warned_state_without_store_ = false;
+  Clock::time_point next_restore_report_{};  // restore_progress.h
 
   std::map<TopicPartition, PartitionContext> partitions_;
   KeyDispatcher dispatcher_;

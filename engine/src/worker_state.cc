@@ -19,6 +19,7 @@
 
 #include "changelog_retention.h"
 #include "kafka_errors.h"
+#include "restore_progress.h"
 #include "sluice/topics/names.h"
 #include "state_keys.h"
 #include "topic_config.h"
@@ -65,7 +66,9 @@ Status WorkerImpl::open_state() {
   auto store = StateStore::open(options_.state_dir);
   if (!store.is_ok()) return store.status();
   store_ = std::move(store).value();
-  auto restorer = StateRestorer::create(options_.kafka, changelog_topic_, exactly_once_);
+  auto restorer =
+      StateRestorer::create(options_.kafka, changelog_topic_, exactly_once_,
+                            topics::restore_group_id(options_.spec.pipeline, spec_->name));
   if (!restorer.is_ok()) return restorer.status();
   restorer_ = std::move(restorer).value();
   state_view_ = std::make_unique<StageStateView>(static_cast<size_t>(spec_->max_state_bytes));
@@ -111,6 +114,7 @@ void WorkerImpl::open_partition_state(PartitionContext& partition) {
 
 void WorkerImpl::restore_phase() {
   if (!restorer_) return;
+  bool began = false;
   for (auto& [where, partition] : partitions_) {
     if (!partition.needs_restore || partition.phase == PartitionPhase::kStarting) continue;
     partition.needs_restore = false;
@@ -121,6 +125,12 @@ void WorkerImpl::restore_phase() {
     }
     spdlog::info("stage {}: restoring the state of partition {} from {}[{}]@{}", spec_->name,
                  where.partition, changelog_topic_, where.partition, partition.restore_from);
+    began = true;
+  }
+  // `sluice status` reads how far the restores are (restore_progress.h).
+  if (Clock::time_point now = Clock::now(); began || now >= next_restore_report_) {
+    restorer_->report({});
+    next_restore_report_ = now + kRestoreReportInterval;
   }
   // A few batches per loop iteration while records keep coming: the other
   // partitions' tasks get their turn between calls.
@@ -139,6 +149,7 @@ void WorkerImpl::restore_phase() {
 }
 
 void WorkerImpl::finish_restores(const std::vector<StateRestorer::Finished>& finished) {
+  if (!finished.empty()) restorer_->report(finished);
   for (const StateRestorer::Finished& done : finished) {
     auto it = partitions_.find({kInputTopic, done.partition});
     if (it == partitions_.end()) continue;
@@ -186,7 +197,9 @@ void WorkerImpl::discard_uncommitted_state(PartitionContext& partition) {
   if (!holds_state(partition) || !written_since_commit_.count(partition.where.partition)) return;
   int32_t number = partition.where.partition;
   written_since_commit_.erase(number);
-  if (partition.restoring) (void)restorer_->cancel(number);
+  if (partition.restoring) {
+    if (Status s = restorer_->cancel(number); !s.is_ok()) spdlog::warn("{}", s.message());
+  }
   partition.restoring = false;
   if (Status s = store_->wipe_partition(number); !s.is_ok()) {
     if (fatal_.is_ok()) fatal_ = s;

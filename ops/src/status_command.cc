@@ -27,21 +27,31 @@ nlohmann::json to_json(const PipelineStatus& status) {
     }
     stages.push_back({{"stage", stage.stage}, {"group", stage.group},
                       {"workers", stage.workers}, {"queue", queue},
-                      {"circuit_open", stage.circuit_open}});
+                      {"circuit_open", stage.circuit_open},
+                      {"restore", {{"partitions", stage.restoring_partitions},
+                                   {"records_left", stage.restore_records_left}}}});
   }
   return {{"pipeline", status.pipeline}, {"stages", stages}, {"done", status.done}};
 }
 
+// "-", or how much of the stage's state its workers are restoring.
+std::string restore_cell(const StageStatus& stage) {
+  if (stage.restoring_partitions == 0) return "-";
+  return std::to_string(stage.restore_records_left) + " records in " +
+         std::to_string(stage.restoring_partitions) + " partition" +
+         (stage.restoring_partitions == 1 ? "" : "s");
+}
+
 void print_table(const PipelineStatus& status) {
   std::printf("pipeline %s\n", status.pipeline.c_str());
-  std::printf("%-24s %8s %12s %10s %10s %8s\n", "STAGE", "WORKERS", "QUEUE", "RETRY", "DLQ",
-              "CIRCUIT");
+  std::printf("%-24s %8s %12s %10s %10s %8s %s\n", "STAGE", "WORKERS", "QUEUE", "RETRY", "DLQ",
+              "CIRCUIT", "RESTORE");
   for (const StageStatus& stage : status.stages) {
-    std::printf("%-24s %8d %12lld %10lld %10lld %8s\n", stage.stage.c_str(), stage.workers,
+    std::printf("%-24s %8d %12lld %10lld %10lld %8s %s\n", stage.stage.c_str(), stage.workers,
                 static_cast<long long>(depth_of(stage, "input")),
                 static_cast<long long>(depth_of(stage, "retry")),
                 static_cast<long long>(depth_of(stage, "dlq")),
-                stage.circuit_open ? "open" : "-");
+                stage.circuit_open ? "open" : "-", restore_cell(stage).c_str());
   }
   std::printf("%-24s %8s %12lld\n", "done", "", static_cast<long long>(status.done));
 }

@@ -48,7 +48,7 @@ class StateRestore : public ::testing::Test {
     auto store = StateStore::open(dir_);
     ASSERT_TRUE(store.is_ok()) << store.status().message();
     store_ = std::move(store).value();
-    auto restorer = StateRestorer::create(kafka_, changelog_, false);
+    auto restorer = StateRestorer::create(kafka_, changelog_, false, "sluice.restore-test");
     ASSERT_TRUE(restorer.is_ok()) << restorer.status().message();
     restorer_ = std::move(restorer).value();
   }

@@ -1,10 +1,13 @@
 // A stateful stage (builtin count, `state: true`) on the mock cluster: each
 // key's running count is exact, its writes reach the changelog, and a
 // worker started later, on its own clean checkpoint or on an empty state
-// directory, goes on from the counts the first one left. (Crashes and
+// directory, goes on from the counts the first one left; `status` sees a
+// restore while it runs; a state over its bound is refused. (Crashes and
 // exactly_once need the real broker: tests/integration.)
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "embedded_pipeline.h"
+#include "sluice/inspect.h"
 #include "sluice/observer.h"
 #include "sluice/stages/registry.h"
 #include "sluice/submitter.h"
@@ -22,6 +26,26 @@
 #include "sluice/topics/names.h"
 #include "sluice/worker.h"
 #include "test_dir.h"
+
+// Slowed consumption (rd_kafka_consume_batch_queue is wrapped, -Wl,--wrap,
+// tests/CMakeLists.txt): while set, each call waits 20 ms and hands out at
+// most 2 messages, so that a restore of a few hundred records lasts seconds.
+std::atomic<bool> slow_consumption{false};
+
+extern "C" {
+ssize_t __real_rd_kafka_consume_batch_queue(rd_kafka_queue_t* rkqu, int timeout_ms,
+                                            rd_kafka_message_t** rkmessages, size_t rkmessages_size);
+
+ssize_t __wrap_rd_kafka_consume_batch_queue(rd_kafka_queue_t* rkqu, int timeout_ms,
+                                            rd_kafka_message_t** rkmessages, size_t rkmessages_size) {
+  if (!slow_consumption.load()) {
+    return __real_rd_kafka_consume_batch_queue(rkqu, timeout_ms, rkmessages, rkmessages_size);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return __real_rd_kafka_consume_batch_queue(rkqu, timeout_ms, rkmessages,
+                                             std::min<size_t>(rkmessages_size, 2));
+}
+}
 
 namespace sluice {
 namespace {
@@ -143,6 +167,65 @@ TEST_F(StatefulWorker, AWorkerWithNoLocalStateRestoresItFromTheChangelog) {
   ASSERT_FALSE(HasFatalFailure());
   EXPECT_EQ(run_worker(state_dir_ / "second", 100), 200u);
   expect_exact_running_counts();
+}
+
+// `sluice status` sees a restore while it runs (the workers report it to the
+// stage's restore group, engine/src/restore_progress.h), and not after.
+TEST_F(StatefulWorker, StatusShowsARestoreWhileItRunsAndNotOnceItIsDone) {
+  submit(300);
+  ASSERT_FALSE(HasFatalFailure());
+  run_worker(state_dir_ / "first", 300);
+  ASSERT_FALSE(HasFatalFailure());
+  auto inspector = Inspector::create(spec_, kafka_);
+  ASSERT_TRUE(inspector.is_ok()) << inspector.status().message();
+  auto counts_status = [&]() -> StageStatus {
+    auto status = (*inspector)->status();
+    EXPECT_TRUE(status.is_ok()) << status.status().message();
+    return status.is_ok() ? status->stages.at(0) : StageStatus{};
+  };
+  EXPECT_EQ(counts_status().restoring_partitions, 0);
+
+  // Another machine, an empty directory: all 300 changelog records to restore, slowly.
+  slow_consumption = true;
+  auto stage = stages::make_stage(*spec_.find_stage("counts"));
+  ASSERT_TRUE(stage.is_ok());
+  RestoreCounter restores;
+  WorkerOptions options{spec_, "counts", kafka_};
+  options.state_dir = (state_dir_ / "second").string();
+  options.observer = &restores;
+  auto worker = Worker::create(std::move(options), std::move(stage).value());
+  ASSERT_TRUE(worker.is_ok()) << worker.status().message();
+  std::atomic<bool> stop{false};
+  Status run_status;
+  std::thread runner([&] { run_status = (*worker)->run(stop); });
+
+  StageStatus during;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    during = counts_status();
+    if (during.restoring_partitions > 0 && during.restore_records_left > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  size_t restored_then = restores.restored.load();
+  slow_consumption = false;
+  EXPECT_GT(during.restoring_partitions, 0) << "status never saw the restore";
+  EXPECT_GT(during.restore_records_left, 0);
+  EXPECT_LE(during.restore_records_left, 300);
+  EXPECT_LT(restored_then, 300u) << "the restore was over before status saw it";
+
+  StageStatus after = during;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    after = counts_status();
+    if (restores.restored.load() == 300 && after.restoring_partitions == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(run_status.is_ok()) << run_status.message();
+  EXPECT_EQ(restores.restored.load(), 300u);
+  EXPECT_EQ(after.restoring_partitions, 0);
+  EXPECT_EQ(after.restore_records_left, 0);
 }
 
 // What an exec or http stage does with its key's state, in-process: it reads

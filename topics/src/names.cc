@@ -44,6 +44,10 @@ std::string group_id(const std::string& pipeline, const std::string& stage) {
   return "sluice." + pipeline + "." + stage;
 }
 
+std::string restore_group_id(const std::string& pipeline, const std::string& stage) {
+  return group_id(pipeline, stage) + ".restore";
+}
+
 std::string transactional_id(const std::string& pipeline, const std::string& stage,
                              const std::string& instance) {
   return group_id(pipeline, stage) + "." + instance;

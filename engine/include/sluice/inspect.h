@@ -38,6 +38,11 @@ struct StageStatus {
   // A worker of the stage says its circuit breaker is open (or probing),
   // in the metadata of its latest commits.
   bool circuit_open = false;
+  // A stage with `state: true`: changelog partitions its workers are
+  // restoring now, and the records they have left (as the workers report
+  // them, every second: engine/src/restore_progress.h).
+  int restoring_partitions = 0;
+  int64_t restore_records_left = 0;
 };
 
 struct PipelineStatus {

@@ -32,6 +32,9 @@ std::string dlq_topic(const std::string& pipeline, const std::string& stage);
 std::string dlq_ledger_topic(const std::string& pipeline, const std::string& stage);
 std::string changelog_topic(const std::string& pipeline, const std::string& stage);
 std::string group_id(const std::string& pipeline, const std::string& stage);
+// sluice.<p>.<stage>.restore: never joined; a stateful stage's workers commit
+// how far their restores are there (engine/src/restore_progress.h).
+std::string restore_group_id(const std::string& pipeline, const std::string& stage);
 // exactly_once: the transactional.id of one worker instance of a stage,
 // sluice.<p>.<stage>.<instance>. Stable across restarts of the instance, so
 // that a restarted worker fences its predecessor (and aborts its open
