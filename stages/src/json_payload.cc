@@ -92,6 +92,28 @@ Result<nlohmann::json> parse_json(std::string_view text) {
   }
 }
 
+bool is_json_object_text(std::string_view text) {
+  size_t first = text.find_first_not_of(" \t\n\r");
+  if (first == std::string_view::npos || text[first] != '{') return false;
+  return max_nesting(text) <= kMaxJsonDepth && nlohmann::json::accept(text.begin(), text.end());
+}
+
+std::string with_member_value(std::string_view object, std::string_view name,
+                              std::string_view raw) {
+  auto members = object_members(object);
+  if (!members) return std::string(object);
+  std::string out;
+  size_t copied = 0;  // object[0, copied) is in `out` already
+  for (const JsonMember& member : *members) {
+    if (member.name != name) continue;
+    size_t at = static_cast<size_t>(member.value.data() - object.data());
+    out.append(object.substr(copied, at - copied)).append(raw);
+    copied = at + member.value.size();
+  }
+  if (copied == 0) return with_raw_member(object, name, raw);
+  return out.append(object.substr(copied));
+}
+
 std::string dump_json(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -41,8 +41,9 @@ struct LaggingBroker {
   std::string topic_prefix;
   std::chrono::milliseconds lag{0};
   std::optional<Clock::time_point> first_listed;
-  // After its first answer without the topics, the broker answers no more
-  // (as under load, when an attempt near the deadline times out).
+  // After its first answer without the topics to the wait's own clients,
+  // the broker answers them no more (as under load, when an attempt near
+  // the deadline times out).
   bool silent_after_first_hide = false;
   bool hid_once = false;
 };
@@ -84,7 +85,11 @@ rd_kafka_resp_err_t __wrap_rd_kafka_metadata(rd_kafka_t* rk, int all_topics,
         !lagging.first_listed || Clock::now() < *lagging.first_listed + lagging.lag;
     if (hide && still_lagging) topic.err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
   }
-  if (hide && lagging.silent_after_first_hide) {
+  // Only the wait's own one-broker clients count (each asks through its
+  // bootstrap connection): the cluster's description, asked first through
+  // the long-lived client, may come from the lagging broker too.
+  bool own_client = std::strstr(metadata->orig_broker_name, "/bootstrap") != nullptr;
+  if (hide && own_client && lagging.silent_after_first_hide) {
     if (lagging.hid_once) {
       rd_kafka_metadata_destroy(*metadatap);
       *metadatap = nullptr;

@@ -55,4 +55,22 @@ TEST(JsonPayload, DeepNestingIsRefusedNotRecursedInto) {
 }
 
 }  // namespace
+TEST(JsonPayload, AMemberValueIsReplacedInPlaceOrAppended) {
+  EXPECT_EQ(with_member_value(R"({"n": 12345678901234567890, "count": 1 , "z":[1]})", "count",
+                              "2"),
+            R"({"n": 12345678901234567890, "count": 2 , "z":[1]})");
+  EXPECT_EQ(with_member_value(R"({"count":1,"count":{"a":1}})", "count", "3"),
+            R"({"count":3,"count":3})");
+  EXPECT_EQ(with_member_value(R"({"n":1})", "count", "1"), R"({"n":1,"count":1})");
+  EXPECT_EQ(with_member_value("{ }", "count", "1"), R"({ "count":1})");
+}
+
+TEST(JsonPayload, ObjectTextIsValidatedWithoutAValue) {
+  EXPECT_TRUE(is_json_object_text(R"( {"a":[1,{"b":null}]} )"));
+  EXPECT_FALSE(is_json_object_text("[1]"));
+  EXPECT_FALSE(is_json_object_text(R"({"a":)"));
+  EXPECT_FALSE(is_json_object_text(""));
+  EXPECT_FALSE(is_json_object_text(std::string(300, '{')));
+}
+
 }  // namespace sluice::stages

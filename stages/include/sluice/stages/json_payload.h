@@ -25,6 +25,16 @@ inline constexpr int kMaxJsonDepth = 256;
 // The parsed value, or a kInvalidInput Status whose message says why not.
 Result<nlohmann::json> parse_json(std::string_view text);
 
+// True when `text` is a JSON object (nested at most kMaxJsonDepth): a
+// validation that builds no value, for stages that edit the text itself.
+bool is_json_object_text(std::string_view text);
+
+// `object`, the text of a JSON object, with the value of member `name` (each
+// member of that name) replaced by `raw`, valid JSON text; with `"name":raw`
+// as its last member when it has none. Everything else keeps its bytes.
+std::string with_member_value(std::string_view object, std::string_view name,
+                              std::string_view raw);
+
 // Compact serialisation; invalid UTF-8 in strings is replaced, not thrown on.
 std::string dump_json(const nlohmann::json& value);
 
