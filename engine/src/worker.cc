@@ -7,6 +7,7 @@
 #include "kafka_errors.h"
 #include "sluice/topics/names.h"
 #include "topic_metadata.h"
+#include "wait_millis.h"
 #include "worker_impl.h"
 
 namespace sluice {
@@ -202,8 +203,7 @@ int WorkerImpl::poll_wait_ms() const {
   int wait = restorer_ && !restorer_->idle() ? 1 : 100;
   auto now = Clock::now();
   auto wait_until = [&](Clock::time_point at) {
-    auto until = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
-    wait = std::clamp<int>(static_cast<int>(until.count()), 0, wait);
+    wait = wait_millis(at - now, wait);
   };
   if (held()) {
     wait_until(held_until_);
