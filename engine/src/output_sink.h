@@ -91,9 +91,9 @@ class OutputSink {
   OutputSink(const OutputSink&) = delete;
   OutputSink& operator=(const OutputSink&) = delete;
 
-  // Builds the producer (transactional: and initializes its transactions,
-  // fencing an earlier producer of the same id, bounded by the connect
-  // timeout). Delivery reports wake `wake` (the consumer's queue), so the
+  // Builds the producer; transactional, reaches the cluster (an unreachable
+  // broker fails here, within the connect timeout) and initializes its
+  // transactions, fencing an earlier producer of the same id. Delivery reports wake `wake` (the consumer's queue), so the
   // worker's blocking poll ends when acks arrive. `consumer` commits.
   Status open(rd_kafka_t* consumer, rd_kafka_queue_t* wake);
   rd_kafka_t* producer() const { return producer_.get(); }
@@ -177,7 +177,7 @@ class OutputSink {
     bool tombstone;
     uint64_t record_id;
   };
-  Status make_producer();
+  Status make_producer(bool reach_first);
   Status init_transactions();
   // Begins a transaction unless one is open; false (and needs_rebuild()) if
   // the producer cannot.
