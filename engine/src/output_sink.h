@@ -93,8 +93,9 @@ class OutputSink {
 
   // Builds the producer; transactional, reaches the cluster (an unreachable
   // broker fails here, within the connect timeout) and initializes its
-  // transactions, fencing an earlier producer of the same id. Delivery reports wake `wake` (the consumer's queue), so the
-  // worker's blocking poll ends when acks arrive. `consumer` commits.
+  // transactions, fencing an earlier producer of the same id. Delivery
+  // reports wake `wake` (the consumer's queue), so the worker's blocking
+  // poll ends when acks arrive. `consumer` commits.
   Status open(rd_kafka_t* consumer, rd_kafka_queue_t* wake);
   rd_kafka_t* producer() const { return producer_.get(); }
 
