@@ -1,18 +1,18 @@
-// EndOffsetReader: rd_kafka_ListOffsets (OFFSET_SPEC_LATEST) once with each
-// isolation level. rd_kafka_query_watermark_offsets would ask too, but one
-// partition per round trip, and with the isolation level of the handle.
+// EndOffsetReader: list_offsets (OFFSET_SPEC_LATEST) once with each
+// isolation level.
 #include "sluice/end_offsets.h"
 
 #include <map>
 #include <utility>
 
 #include "kafka_errors.h"
+#include "list_offsets.h"
 #include "topic_metadata.h"
 
 namespace sluice {
 namespace {
 
-using Ends = std::map<std::pair<std::string, int32_t>, int64_t>;
+using Ends = engine::PartitionOffsetMap;
 
 class EndOffsetReaderImpl final : public EndOffsetReader {
  public:
@@ -29,51 +29,10 @@ class EndOffsetReaderImpl final : public EndOffsetReader {
   engine::KafkaHandle client_;
 };
 
-Result<engine::AdminOptions> list_options(rd_kafka_t* rk, rd_kafka_IsolationLevel_t isolation,
-                                          std::chrono::milliseconds timeout) {
-  engine::AdminOptions options(rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_LISTOFFSETS));
-  char error[512];
-  if (rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()),
-                                                error, sizeof(error))) {
-    return usage_error(std::string("admin options: ") + error);
-  }
-  if (engine::KafkaError e(rd_kafka_AdminOptions_set_isolation_level(options.get(), isolation));
-      e) {
-    return engine::kafka_status(e.get(), "admin options");
-  }
-  return options;
-}
-
 Result<Ends> EndOffsetReaderImpl::latest(const rd_kafka_topic_partition_list_t& partitions,
                                          rd_kafka_IsolationLevel_t isolation) {
-  rd_kafka_t* rk = client_.get();
-  auto options = list_options(rk, isolation, kafka_.connect_timeout);
-  if (!options.is_ok()) return options.status();
-  engine::PartitionList request(rd_kafka_topic_partition_list_copy(&partitions));
-  engine::KafkaQueue queue(rd_kafka_queue_new(rk));
-  rd_kafka_ListOffsets(rk, request.get(), options->get(), queue.get());
-  // librdkafka answers by the request timeout; twice that guards against a bug.
-  engine::KafkaEvent event(
-      rd_kafka_queue_poll(queue.get(), static_cast<int>(2 * kafka_.connect_timeout.count())));
-  const std::string what = "list the end offsets on " + kafka_.bootstrap;
-  if (!event) return transient_error(what + ": no answer");
-  if (Status s = engine::kafka_status(rd_kafka_event_error(event.get()), what); !s.is_ok()) {
-    return s;
-  }
-  size_t count = 0;
-  const rd_kafka_ListOffsetsResultInfo_t** infos =
-      rd_kafka_ListOffsets_result_infos(rd_kafka_event_ListOffsets_result(event.get()), &count);
-  Ends ends;
-  for (size_t i = 0; i < count; ++i) {
-    const rd_kafka_topic_partition_t* p = rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]);
-    if (p->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return engine::kafka_status(p->err, "list the end offset of " + std::string(p->topic) +
-                                              "[" + std::to_string(p->partition) + "] on " +
-                                              kafka_.bootstrap);
-    }
-    ends[{p->topic, p->partition}] = p->offset;
-  }
-  return ends;
+  return engine::list_offsets(client_.get(), partitions, RD_KAFKA_OFFSET_SPEC_LATEST, isolation,
+                              kafka_.connect_timeout, kafka_.bootstrap);
 }
 
 Result<std::vector<PartitionEnd>> EndOffsetReaderImpl::list(
@@ -88,8 +47,7 @@ Result<std::vector<PartitionEnd>> EndOffsetReaderImpl::list(
       return not_found("topic " + topic + " does not exist on " + kafka_.bootstrap);
     }
     for (int32_t p = 0; p < it->second.partitions; ++p) {
-      rd_kafka_topic_partition_list_add(partitions.get(), topic.c_str(), p)->offset =
-          RD_KAFKA_OFFSET_SPEC_LATEST;
+      rd_kafka_topic_partition_list_add(partitions.get(), topic.c_str(), p);
       out.push_back({topic, p, 0, 0});
     }
   }

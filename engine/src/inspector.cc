@@ -1,101 +1,89 @@
-// Inspector: per-stage workers and queue depth, read from the broker.
+// Inspector: per-stage workers, queue depth and what the workers report,
+// read from the broker.
 //
-// One producer-type handle answers metadata, group and watermark queries.
-// Committed offsets need a consumer handle whose group.id is the stage's
-// group; it never subscribes, so it never joins the group and never
-// disturbs the workers' assignment. Those handles are cached per group:
-// the exporter and `status --watch` call status() over and over, and a new
-// handle per call would mean a new coordinator lookup and connection.
+// The LagMonitor reads every stage group's depth in one go and owns the
+// handles: an admin handle answers metadata and group queries; committed
+// offsets need a consumer handle whose group.id is the group asked about,
+// one per group, made once and kept: the exporter and `status --watch` call
+// status() over and over, and a new handle per call would mean a new
+// coordinator lookup and connection.
 #include <algorithm>
 #include <map>
 
 #include "kafka_errors.h"
+#include "lag_monitor.h"
 #include "queue_depth.h"
 #include "sluice/inspect.h"
 #include "sluice/topics/names.h"
 #include "task_codec.h"
-#include "topic_metadata.h"
+#include "worker_report.h"
 
 namespace sluice {
 namespace {
 
+using engine::GroupLag;
 using engine::TopicMap;
 
 class InspectorImpl final : public Inspector {
  public:
-  InspectorImpl(const topics::PipelineSpec& spec, KafkaOptions kafka)
-      : spec_(spec), kafka_(std::move(kafka)) {}
+  InspectorImpl(const topics::PipelineSpec& spec, KafkaOptions kafka,
+                std::unique_ptr<engine::LagMonitor> monitor)
+      : spec_(spec), kafka_(std::move(kafka)), monitor_(std::move(monitor)) {}
 
-  Status start();
   Result<PipelineStatus> status() override;
 
  private:
-  Result<StageStatus> stage_status(const topics::StageSpec& stage,
-                                   const TopicMap& topics);
+  Result<StageStatus> stage_status(const topics::StageSpec& stage, const GroupLag& lag,
+                                   const engine::LagReading& reading);
   Result<int> count_workers(const std::string& group);
-  Result<rd_kafka_t*> group_consumer(const std::string& group);
-  Result<TopicDepth> uncommitted(rd_kafka_t* consumer, TopicDepth depth,
-                                 const TopicMap& topics, int64_t* circuit_until);
-  Result<TopicDepth> stored(TopicDepth depth, const TopicMap& topics);
+  Status add_reports(const topics::StageSpec& stage, const engine::TopicLag& input,
+                     StageStatus& out);
   Status add_restore_progress(const topics::StageSpec& stage, const TopicMap& topics,
                               StageStatus& out);
 
   topics::PipelineSpec spec_;
   KafkaOptions kafka_;
-  engine::KafkaHandle admin_;
-  std::map<std::string, engine::KafkaHandle> consumers_;  // by group
+  std::unique_ptr<engine::LagMonitor> monitor_;
 };
-
-Status InspectorImpl::start() {
-  auto admin = engine::connect_client(kafka_, engine::ClientSpec{});
-  if (!admin.is_ok()) return admin.status();
-  admin_ = std::move(admin).value();
-  return Status::ok();
-}
 
 Result<PipelineStatus> InspectorImpl::status() {
   // Fails clearly when the broker is unreachable; after this, a topic that
   // is missing is reported with depth 0 rather than as an error.
-  auto topics = engine::describe_topics(admin_.get(), kafka_);
-  if (!topics.is_ok()) return topics.status();
+  auto reading = monitor_->read();
+  if (!reading.is_ok()) return reading.status();
   PipelineStatus out;
   out.pipeline = spec_.pipeline;
-  for (const topics::StageSpec& stage : spec_.stages) {
-    auto stage_out = stage_status(stage, *topics);
+  for (size_t i = 0; i < spec_.stages.size(); ++i) {
+    auto stage_out = stage_status(spec_.stages[i], reading->groups[i], *reading);
     if (!stage_out.is_ok()) return stage_out.status();
     out.stages.push_back(std::move(stage_out).value());
   }
-  auto done = stored({topics::done_topic(spec_.pipeline), "done"}, *topics);
-  if (!done.is_ok()) return done.status();
-  out.done = done->depth;
+  out.done = reading->stored[topics::done_topic(spec_.pipeline)];
   return out;
 }
 
 Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
-                                                const TopicMap& topics) {
+                                                const GroupLag& lag,
+                                                const engine::LagReading& reading) {
   const std::string& p = spec_.pipeline;
   StageStatus out;
   out.stage = stage.name;
-  out.group = topics::group_id(p, stage.name);
+  out.group = lag.group;
   auto workers = count_workers(out.group);
   if (!workers.is_ok()) return workers.status();
   out.workers = *workers;
-  auto consumer = group_consumer(out.group);
-  if (!consumer.is_ok()) return consumer.status();
-  int64_t circuit_until = 0;
-  for (TopicDepth queue : {TopicDepth{topics::input_topic(spec_, stage), "input"},
-                           TopicDepth{topics::retry_topic(p, stage.name), "retry"}}) {
-    auto depth = uncommitted(*consumer, std::move(queue), topics, &circuit_until);
-    if (!depth.is_ok()) return depth.status();
-    out.topics.push_back(std::move(depth).value());
+  static constexpr const char* kRoles[] = {"input", "retry"};
+  for (size_t i = 0; i < lag.topics.size(); ++i) {
+    out.topics.push_back({lag.topics[i].topic, kRoles[i], lag.topics[i].depth});
   }
-  out.circuit_open = circuit_until > engine::now_unix_ms();
+  out.circuit_open = lag.circuit_until_unix_ms > engine::now_unix_ms();
   if (stage.state) {
-    if (Status s = add_restore_progress(stage, topics, out); !s.is_ok()) return s;
+    if (Status s = add_restore_progress(stage, reading.topics, out); !s.is_ok()) return s;
   }
-  auto dlq = stored({topics::dlq_topic(p, stage.name), "dlq"}, topics);
-  if (!dlq.is_ok()) return dlq.status();
-  out.topics.push_back(std::move(dlq).value());
+  if (Status s = add_reports(stage, lag.topics[0], out); !s.is_ok()) return s;
+  std::string dlq = topics::dlq_topic(p, stage.name);
+  auto stored = reading.stored.find(dlq);
+  out.topics.push_back({dlq, "dlq", stored == reading.stored.end() ? 0 : stored->second});
   return out;
 }
 
@@ -119,12 +107,13 @@ Result<int> InspectorImpl::count_workers(const std::string& group) {
   rd_kafka_resp_err_t err = engine::call_when_coordinator_ready(
       kafka_.connect_timeout, [&](int left_ms) {
         const rd_kafka_group_list* raw = nullptr;
-        rd_kafka_resp_err_t e = rd_kafka_list_groups(admin_.get(), group.c_str(), &raw, left_ms);
+        rd_kafka_resp_err_t e =
+            rd_kafka_list_groups(monitor_->admin(), group.c_str(), &raw, left_ms);
         list.reset(raw);
         return e == RD_KAFKA_RESP_ERR_NO_ERROR && list ? settling_entry(*list) : e;
       });
-  // The embedded broker (librdkafka 2.0.2's mock cluster) cannot describe
-  // groups: report no workers rather than failing the whole status.
+  // The embedded broker (librdkafka's mock cluster) cannot describe groups:
+  // report no workers rather than failing the whole status.
   if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return 0;
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return engine::kafka_status(err, "describe group " + group);
@@ -139,41 +128,46 @@ Result<int> InspectorImpl::count_workers(const std::string& group) {
   return workers;
 }
 
-Result<rd_kafka_t*> InspectorImpl::group_consumer(const std::string& group) {
-  auto it = consumers_.find(group);
-  if (it != consumers_.end()) {
-    // Nothing else polls this handle: drain its error events so they do
-    // not pile up across calls.
-    rd_kafka_poll(it->second.get(), 0);
-    return it->second.get();
-  }
-  // read_uncommitted, whatever the spec's consumers use: a read_committed
-  // OffsetFetch asks for stable offsets, and the broker holds it while a
-  // transaction of the group is open. A worker killed -9 mid-transaction
-  // leaves one open for up to transaction.timeout.ms plus the broker's abort
-  // check interval (20 s by default): status would time out all that while.
-  // Unstable, the answer is the last committed offset, which is what queue
-  // depth counts from.
-  KafkaOptions options = kafka_;
-  options.properties.erase("isolation.level");
-  engine::ClientSpec spec = engine::consumer_spec(group);
-  spec.forced["isolation.level"] = "read_uncommitted";
-  auto consumer = engine::make_client(options, std::move(spec));
+// The workers' reports (worker_report.h), one per input partition, against
+// what waits on each.
+Status InspectorImpl::add_reports(const topics::StageSpec& stage, const engine::TopicLag& input,
+                                  StageStatus& out) {
+  if (input.partitions.empty()) return Status::ok();
+  std::string group = topics::status_group_id(spec_.pipeline, stage.name);
+  auto consumer = monitor_->group_consumer(group);
   if (!consumer.is_ok()) return consumer.status();
-  rd_kafka_t* rk = consumer->get();
-  consumers_.emplace(group, std::move(consumer).value());
-  return rk;
-}
-
-Result<TopicDepth> InspectorImpl::uncommitted(rd_kafka_t* consumer, TopicDepth depth,
-                                              const TopicMap& topics, int64_t* circuit_until) {
-  auto it = topics.find(depth.topic);
-  if (it == topics.end()) return depth;  // not created yet: nothing queued
-  auto records = engine::uncommitted_records(consumer, depth.topic, it->second.partitions,
-                                             kafka_.connect_timeout, circuit_until);
-  if (!records.is_ok()) return records.status();
-  depth.depth = *records;
-  return depth;
+  engine::PartitionList reports(
+      rd_kafka_topic_partition_list_new(static_cast<int>(input.partitions.size())));
+  for (size_t p = 0; p < input.partitions.size(); ++p) {
+    rd_kafka_topic_partition_list_add(reports.get(), input.topic.c_str(), static_cast<int32_t>(p));
+  }
+  rd_kafka_resp_err_t err = engine::call_when_coordinator_ready(
+      kafka_.connect_timeout,
+      [&](int left_ms) { return rd_kafka_committed(*consumer, reports.get(), left_ms); });
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return engine::kafka_status(err, "read the worker reports of group " + group);
+  }
+  int64_t now = engine::now_unix_ms();
+  int64_t stuck_after = stage.timeout.count() + engine::kWorkerReportStale.count();
+  for (int i = 0; i < reports->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = reports->elems[i];
+    std::optional<engine::WorkerReport> report;
+    if (!tp.err && tp.metadata != nullptr) {
+      report = engine::parse_worker_report(
+          std::string_view(static_cast<const char*>(tp.metadata), tp.metadata_size));
+    }
+    bool fresh = report && now - report->at_unix_ms <= engine::kWorkerReportStale.count();
+    if (fresh && !report->paused_by.empty()) {
+      out.paused_by = report->paused_by;
+      continue;
+    }
+    bool waiting = tp.partition >= 0 &&
+                   static_cast<size_t>(tp.partition) < input.partitions.size() &&
+                   input.partitions[tp.partition] > 0;
+    if (!waiting || out.workers == 0 || out.circuit_open || out.restoring_partitions > 0) continue;
+    if (!fresh || now - report->progress_unix_ms > stuck_after) ++out.stuck_partitions;
+  }
+  return Status::ok();
 }
 
 Status InspectorImpl::add_restore_progress(const topics::StageSpec& stage,
@@ -181,7 +175,7 @@ Status InspectorImpl::add_restore_progress(const topics::StageSpec& stage,
   std::string changelog = topics::changelog_topic(spec_.pipeline, stage.name);
   auto it = topics.find(changelog);
   if (it == topics.end()) return Status::ok();
-  auto consumer = group_consumer(topics::restore_group_id(spec_.pipeline, stage.name));
+  auto consumer = monitor_->group_consumer(topics::restore_group_id(spec_.pipeline, stage.name));
   if (!consumer.is_ok()) return consumer.status();
   auto progress = engine::restore_progress(*consumer, changelog, it->second.partitions,
                                            kafka_.connect_timeout);
@@ -191,23 +185,34 @@ Status InspectorImpl::add_restore_progress(const topics::StageSpec& stage,
   return Status::ok();
 }
 
-Result<TopicDepth> InspectorImpl::stored(TopicDepth depth, const TopicMap& topics) {
-  auto it = topics.find(depth.topic);
-  if (it == topics.end()) return depth;
-  auto records = engine::stored_records(admin_.get(), depth.topic,
-                                        it->second.partitions, kafka_.connect_timeout);
-  if (!records.is_ok()) return records.status();
-  depth.depth = *records;
-  return depth;
-}
-
 }  // namespace
+
+std::string StageStatus::state() const {
+  if (!paused_by.empty()) return "paused";
+  if (stuck()) return "stuck";
+  int64_t waiting = 0;
+  for (const TopicDepth& topic : topics) {
+    if (topic.role == "input" || topic.role == "retry") waiting += topic.depth;
+  }
+  if (waiting == 0) return "idle";
+  return workers == 0 ? "no workers" : "running";
+}
 
 Result<std::unique_ptr<Inspector>> Inspector::create(const topics::PipelineSpec& spec,
                                                      const KafkaOptions& kafka) {
-  auto inspector = std::make_unique<InspectorImpl>(spec, kafka);
-  if (Status s = inspector->start(); !s.is_ok()) return s;
-  return std::unique_ptr<Inspector>(std::move(inspector));
+  std::vector<engine::GroupQueues> groups;
+  std::vector<std::string> stored;
+  for (const topics::StageSpec& stage : spec.stages) {
+    groups.push_back({topics::group_id(spec.pipeline, stage.name),
+                      {topics::input_topic(spec, stage),
+                       topics::retry_topic(spec.pipeline, stage.name)}});
+    stored.push_back(topics::dlq_topic(spec.pipeline, stage.name));
+  }
+  stored.push_back(topics::done_topic(spec.pipeline));
+  auto monitor = engine::LagMonitor::create(kafka, std::move(groups), std::move(stored));
+  if (!monitor.is_ok()) return monitor.status();
+  return std::unique_ptr<Inspector>(
+      std::make_unique<InspectorImpl>(spec, kafka, std::move(monitor).value()));
 }
 
 }  // namespace sluice

@@ -49,7 +49,7 @@ enum PauseReason : uint32_t {
   kPauseStarting = 1u << 2,  // start offset unknown
   kPauseRewinding = 1u << 3,
   kPauseStopping = 1u << 4,
-  kPauseBackpressure = 1u << 5,  // reserved: a stage in `next` is over its watermark
+  kPauseBackpressure = 1u << 5,  // a stage in `next` is full (worker_backpressure.cc)
   kPauseRetryDelay = 1u << 6,    // a retry partition whose head is not due yet
   kPauseRestore = 1u << 7,       // its state is being restored from the changelog
   kPauseCircuit = 1u << 8,       // the stage's circuit breaker is open

@@ -2,12 +2,8 @@
 
 #include <algorithm>
 
-#include "done_offsets.h"
 #include "restore_progress.h"
 #include "task_codec.h"
-
-#include <algorithm>
-#include <thread>
 
 #include "kafka_errors.h"
 #include "kafka_handles.h"
@@ -38,51 +34,6 @@ int64_t partition_depth(Watermarks marks, int64_t next_offset) {
   return std::max<int64_t>(0, marks.high - from);
 }
 
-// Right after a topic is created, or while a leader moves, the broker answers
-// "not leader" for a moment: such transient answers are retried until the
-// timeout, so `sluice status` after `topics apply` just works.
-Result<Watermarks> query_watermarks(rd_kafka_t* rk, const std::string& topic,
-                                    int32_t partition,
-                                    std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    Watermarks marks;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        rk, topic.c_str(), partition, &marks.low, &marks.high,
-        static_cast<int>(timeout.count()));
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return marks;
-    Status status = kafka_status(err, "watermarks of " + topic + "/" + std::to_string(partition));
-    if (status.code() != StatusCode::kTransient ||
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(100) >= deadline) {
-      return status;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
-Result<int64_t> uncommitted_records(rd_kafka_t* group_consumer,
-                                    const std::string& topic, int partitions,
-                                    std::chrono::milliseconds timeout,
-                                    int64_t* circuit_until) {
-  auto committed = committed_offsets(group_consumer, topic, partitions, timeout);
-  if (!committed.is_ok()) return committed.status();
-  int64_t depth = 0;
-  for (int i = 0; i < (*committed)->cnt; ++i) {
-    const rd_kafka_topic_partition_t& tp = (*committed)->elems[i];
-    if (circuit_until != nullptr && tp.metadata != nullptr) {
-      *circuit_until = std::max(*circuit_until, decode_circuit_until(std::string_view(
-                                                    static_cast<const char*>(tp.metadata),
-                                                    tp.metadata_size)));
-    }
-    auto marks = query_watermarks(group_consumer, topic, tp.partition, timeout);
-    if (!marks.is_ok()) return marks.status();
-    // A per-partition error leaves offset at RD_KAFKA_OFFSET_INVALID (< 0):
-    // counted from the low watermark, like a partition never committed.
-    depth += partition_depth(*marks, tp.err ? -1 : tp.offset);
-  }
-  return depth;
-}
-
 Result<RestoreProgress> restore_progress(rd_kafka_t* restore_group_consumer,
                                          const std::string& changelog_topic, int partitions,
                                          std::chrono::milliseconds timeout) {
@@ -102,17 +53,6 @@ Result<RestoreProgress> restore_progress(rd_kafka_t* restore_group_consumer,
     progress.records_left += left;
   }
   return progress;
-}
-
-Result<int64_t> stored_records(rd_kafka_t* rk, const std::string& topic,
-                               int partitions, std::chrono::milliseconds timeout) {
-  int64_t records = 0;
-  for (int32_t p = 0; p < partitions; ++p) {
-    auto marks = query_watermarks(rk, topic, p, timeout);
-    if (!marks.is_ok()) return marks.status();
-    records += marks->high - marks->low;
-  }
-  return records;
 }
 
 }  // namespace sluice::engine

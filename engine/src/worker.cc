@@ -97,6 +97,7 @@ Status WorkerImpl::start() {
   if (Status s = check_reachable(sink_->producer(), options_.kafka); !s.is_ok()) return s;
   if (Status s = check_topics(); !s.is_ok()) return s;
   if (Status s = open_state(); !s.is_ok()) return s;
+  if (Status s = start_lag_watcher(); !s.is_ok()) return s;
   if (Status s = stage_->init({pipeline, *spec_}); !s.is_ok()) {
     return Status(s.code(), "stage " + spec_->name + ": " + s.message());
   }
@@ -258,6 +259,7 @@ void WorkerImpl::move_to(TaskRecord& record, TaskState state) {
 Status WorkerImpl::shutdown() {
   stopping_ = true;
   auto deadline = stop_deadline();
+  lag_watcher_.reset();  // its pause gives way to kPauseStopping; no report after this
   spdlog::info("stage {}: shutting down ({} tasks running)", spec_->name,
                dispatcher_.in_flight());
   for (auto& [where, partition] : partitions_) partition.set_reason(kPauseStopping, true);

@@ -33,6 +33,7 @@
 #include "input_decoder.h"
 #include "kafka_handles.h"
 #include "key_dispatcher.h"
+#include "lag_watcher.h"
 #include "log_budget.h"
 #include "output_encoder.h"
 #include "output_sink.h"
@@ -200,6 +201,11 @@ class WorkerImpl final : public Worker {
   void bind_task_state(TaskRecord& record);
   bool take_state_change(TaskRecord& record, const Outcome& outcome);
 
+  // worker_backpressure.cc
+  Status start_lag_watcher();
+  void assignment_changed();
+  void follow_backpressure(size_t buffered);
+
   // worker_ticks.cc
   void arm_tick(PartitionContext& partition, std::chrono::milliseconds after);
   void tick_phase();
@@ -307,6 +313,17 @@ class WorkerImpl final : public Worker {
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s
   bool flow_paused_ = false;
+  bool paused_reported_ = false;  // flow_paused_ || backpressure_shut_, as last observed
+  // worker_backpressure.cc: the gate and the report.
+  std::unique_ptr<LagWatcher> lag_watcher_;
+  uint64_t gate_version_seen_ = 0;
+  bool gate_shut_ = false;
+  int64_t room_ = INT64_MAX;           // records to take in until the next reading
+  int64_t taken_since_reading_ = 0;    // take_in()'s count
+  bool out_of_room_ = false;
+  bool backpressure_shut_ = false;     // gate_shut_ || out_of_room_: kPauseBackpressure
+  uint64_t tasks_ended_ = 0;  // observe() calls
+  uint64_t tasks_ended_reported_ = 0;
   // Flow control that met a hold (exactly_once) takes no records in instead
   // of pausing, from then until it ends or kMaxIntakeStop has passed
   // (flow_control_phase); unset: flow_paused_ pauses the partitions.

@@ -29,8 +29,12 @@ void WorkerImpl::consume_phase(int wait_ms) {
   KafkaMessage first(rd_kafka_consumer_poll(consumer_.get(), wait_ms));
   if (!first) return;
   take_in(first.get());
+  // Backpressure: no more than the room the next stages have left
+  // (worker_backpressure.cc); past it the partitions pause.
+  size_t room = static_cast<size_t>(std::clamp<int64_t>(room_ - taken_since_reading_, 0, kMaxBatch));
+  if (room == 0) return;
   rd_kafka_message_t* batch[kMaxBatch];
-  ssize_t count = rd_kafka_consume_batch_queue(consumer_queue_.get(), 0, batch, kMaxBatch);
+  ssize_t count = rd_kafka_consume_batch_queue(consumer_queue_.get(), 0, batch, room);
   for (ssize_t i = 0; i < count; ++i) {
     KafkaMessage message(batch[i]);
     take_in(message.get());
@@ -79,6 +83,7 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
     case PartitionOffsets::Intake::kSkip: return;   // done by the previous owner
     case PartitionOffsets::Intake::kTrack: break;
   }
+  ++taken_since_reading_;
   if (window_full(partition)) partition.set_reason(kPauseWindow, true);
   TaskRecord& record = records_.create();
   uint64_t id = record.id;

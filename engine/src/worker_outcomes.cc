@@ -388,6 +388,7 @@ void WorkerImpl::on_send_failed(uint64_t record_id, SendFailure failure, const s
 }
 
 void WorkerImpl::observe(TaskResult result, const TaskRecord& record) {
+  ++tasks_ended_;
   Clock::time_point now = Clock::now();
   double duration = std::chrono::duration<double>(now - record.started).count();
   int64_t submitted = record.body->input.submitted_at_unix_ms;

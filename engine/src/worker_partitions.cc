@@ -61,6 +61,7 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
     context.set_reason(kPauseStopping, stopping_);
     context.set_reason(kPauseStageDown, stage_down_);
     context.set_reason(kPauseHeld, held());
+    context.set_reason(kPauseBackpressure, backpressure_shut_);
     open_partition_state(context);
     added.push_back(&context);
   }
@@ -71,7 +72,7 @@ void WorkerImpl::assign(rd_kafka_topic_partition_list_t* partitions) {
   }));
   spdlog::info("stage {}: assigned {} partitions of {} (and {} of {})", spec_->name, input,
                consumed_topics_[kInputTopic], added.size() - input, consumed_topics_[kRetryTopic]);
-  observer_->assignment_changed(input_partitions());
+  assignment_changed();
 }
 
 // What the observer hears of: the input's partitions (each comes with its
@@ -264,7 +265,7 @@ void WorkerImpl::revoke(rd_kafka_topic_partition_list_t* partitions) {
   spdlog::info("stage {}: revoked {} partitions of {} (and {} of {})", spec_->name,
                revoked_input, consumed_topics_[kInputTopic], revoked.size() - revoked_input,
                consumed_topics_[kRetryTopic]);
-  observer_->assignment_changed(input_partitions());
+  assignment_changed();
 }
 
 // Forgets the selected records, uncommitted. Waiting, parked and producing
@@ -443,11 +444,14 @@ void WorkerImpl::flow_control_phase() {
   if (!flow_paused_ && full) {
     flow_paused_ = true;
     if (sink_->holding()) intake_stopped_since_ = now;
-    observer_->paused_changed(true);
   } else if (flow_paused_ && half_empty) {
     flow_paused_ = false;
     intake_stopped_since_.reset();
-    observer_->paused_changed(false);
+  }
+  follow_backpressure(buffered);
+  if (bool paused = flow_paused_ || backpressure_shut_; paused != paused_reported_) {
+    paused_reported_ = paused;
+    observer_->paused_changed(paused);
   }
   // Rebalance callbacks wait while the intake is stopped: bounded.
   if (intake_stopped_since_ && now - *intake_stopped_since_ >= kMaxIntakeStop) {
@@ -466,6 +470,7 @@ void WorkerImpl::flow_control_phase() {
     partition.set_reason(kPauseFlow, flow_pauses_partitions());
     partition.set_reason(kPauseStageDown, stage_down_);
     partition.set_reason(kPauseHeld, held_now);
+    partition.set_reason(kPauseBackpressure, backpressure_shut_);
     if (window_half_empty(partition)) partition.set_reason(kPauseWindow, false);
   }
   apply_pauses();

@@ -97,6 +97,12 @@ void add_submit(CLI::App& app, CliState& s) {
   submit->add_option("--deadline", s.submit.deadline,
                      "Every job's deadline: a duration from now (30s, 5m) or an RFC 3339 time "
                      "(2026-12-01T18:00:00Z)");
+  submit->add_option("--wait", s.submit.wait,
+                     "While the entry stage is full, wait this long in all for room (default "
+                     "60s), then exit 3")
+      ->capture_default_str();
+  submit->add_flag("--no-wait", s.submit.no_wait,
+                   "Exit 3 at once while the entry stage is full");
   submit->add_option("job", s.submit.job, "A JSON job, or - for JSON lines on stdin")->required();
   submit->callback([&s] { s.action = [&s] { return submit_command(s.submit); }; });
 }

@@ -34,6 +34,7 @@ extern "C" void on_stop_signal(int) {
 
 int exit_code(const Status& status) {
   if (status.is_ok()) return kExitOk;
+  if (status.code() == StatusCode::kBusy) return kExitBusy;
   return status.code() == StatusCode::kUsage ? kExitUsage : kExitFailure;
 }
 

@@ -14,10 +14,12 @@
 
 namespace sluice::ops {
 
-// The exit codes of README.md: 0 ok, 1 runtime failure, 2 bad usage or bad spec.
+// The exit codes of README.md: 0 ok, 1 runtime failure, 2 bad usage or bad
+// spec, 3 busy (admission refused: the entry stage is full).
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitBusy = 3;
 
 int exit_code(const Status& status);
 // Prints "sluice: <message>" on stderr and returns exit_code(status).

@@ -29,6 +29,10 @@ struct SubmitOptions {
   std::optional<std::string> key_field;
   std::optional<std::string> deadline;  // a duration from now or an RFC 3339 time
   std::string job;  // a JSON document, or "-" for JSON lines on stdin
+  // While the entry stage is full: how long to wait for room in all (a
+  // duration), or with no_wait, none: exit 3 at once.
+  std::string wait = "60s";
+  bool no_wait = false;
 };
 int submit_command(const SubmitOptions& options);
 

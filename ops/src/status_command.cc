@@ -28,6 +28,12 @@ nlohmann::json to_json(const PipelineStatus& status) {
     stages.push_back({{"stage", stage.stage}, {"group", stage.group},
                       {"workers", stage.workers}, {"queue", queue},
                       {"circuit_open", stage.circuit_open},
+                      {"state", stage.state()},
+                      {"paused", !stage.paused_by.empty()},
+                      {"paused_by", stage.paused_by.empty() ? nlohmann::json(nullptr)
+                                                            : nlohmann::json(stage.paused_by)},
+                      {"stuck", stage.stuck()},
+                      {"stuck_partitions", stage.stuck_partitions},
                       {"restore", {{"partitions", stage.restoring_partitions},
                                    {"records_left", stage.restore_records_left}}}});
   }
@@ -42,15 +48,25 @@ std::string restore_cell(const StageStatus& stage) {
          (stage.restoring_partitions == 1 ? "" : "s");
 }
 
+// "paused by NEXT", "stuck (2 partitions)", or the state as it is.
+std::string state_cell(const StageStatus& stage) {
+  if (!stage.paused_by.empty()) return "paused by " + stage.paused_by;
+  if (stage.stuck()) {
+    return "stuck (" + std::to_string(stage.stuck_partitions) + " partition" +
+           (stage.stuck_partitions == 1 ? ")" : "s)");
+  }
+  return stage.state();
+}
+
 void print_table(const PipelineStatus& status) {
   std::printf("pipeline %s\n", status.pipeline.c_str());
-  std::printf("%-24s %8s %12s %10s %10s %8s %s\n", "STAGE", "WORKERS", "QUEUE", "RETRY", "DLQ",
-              "CIRCUIT", "RESTORE");
+  std::printf("%-24s %8s %12s %10s %10s %-22s %8s %s\n", "STAGE", "WORKERS", "QUEUE", "RETRY",
+              "DLQ", "STATE", "CIRCUIT", "RESTORE");
   for (const StageStatus& stage : status.stages) {
-    std::printf("%-24s %8d %12lld %10lld %10lld %8s %s\n", stage.stage.c_str(), stage.workers,
-                static_cast<long long>(depth_of(stage, "input")),
+    std::printf("%-24s %8d %12lld %10lld %10lld %-22s %8s %s\n", stage.stage.c_str(),
+                stage.workers, static_cast<long long>(depth_of(stage, "input")),
                 static_cast<long long>(depth_of(stage, "retry")),
-                static_cast<long long>(depth_of(stage, "dlq")),
+                static_cast<long long>(depth_of(stage, "dlq")), state_cell(stage).c_str(),
                 stage.circuit_open ? "open" : "-", restore_cell(stage).c_str());
   }
   std::printf("%-24s %8s %12lld\n", "done", "", static_cast<long long>(status.done));

@@ -5,19 +5,59 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_support.h"
 #include "commands.h"
 #include "deadline_arg.h"
+#include "sluice/admission.h"
 #include "sluice/stages/json_payload.h"
 #include "sluice/submitter.h"
+#include "sluice/topics/spec.h"
 
 namespace sluice::ops {
 namespace {
 
 constexpr size_t kFlushEvery = 5000;  // bounds memory for endless stdin
 constexpr std::chrono::milliseconds kFlushTimeout{60000};
+constexpr std::chrono::milliseconds kRoomPoll{1000};  // the workers report every second
+
+using Clock = std::chrono::steady_clock;
+
+// Admission: before the first job and before each batch of kFlushEvery, the
+// entry stage must have room (sluice/admission.h). While it has none, waits
+// until `until` (saying why on stderr, once), or fails kBusy: the caller
+// flushes what it submitted, prints those ids, and exits 3.
+class Admission {
+ public:
+  Admission(std::unique_ptr<AdmissionCheck> check, Clock::time_point until)
+      : check_(std::move(check)), until_(until) {}
+
+  Status wait_for_room() {
+    bool said = false;
+    for (;;) {
+      auto room = check_->read();
+      if (!room.is_ok()) return room.status();
+      if (!room->busy()) return Status::ok();
+      if (Clock::now() >= until_ || stop_requested().load()) {
+        return Status(StatusCode::kBusy, "busy: " + room->why());
+      }
+      if (!said) {
+        std::fprintf(stderr, "sluice: waiting for room: %s\n", room->why().c_str());
+        said = true;
+      }
+      auto pause = std::min<Clock::duration>(kRoomPoll, until_ - Clock::now());
+      for (auto end = Clock::now() + pause; Clock::now() < end && !stop_requested().load();) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+
+ private:
+  std::unique_ptr<AdmissionCheck> check_;
+  Clock::time_point until_;
+};
 
 // "stdin:12: what"; just "what" for the job given as an argument (where "").
 std::string located(const std::string& where, const std::string& what) {
@@ -103,14 +143,17 @@ Status outcome(const Status& status, const Batch& batch, bool interrupted,
                                    " on was not read");
   std::string message = parts[0];
   for (size_t i = 1; i < parts.size(); ++i) message += "; " + parts[i];
-  return Status(status.code() == StatusCode::kUsage ? StatusCode::kUsage : StatusCode::kFatal,
-                message);
+  StatusCode code = status.code() == StatusCode::kUsage || status.code() == StatusCode::kBusy
+                        ? status.code()
+                        : StatusCode::kFatal;
+  return Status(code, message);
 }
 
 // Reads and submits until the input ends, a line is bad, the broker fails
 // a batch, stdout fails, or SIGINT/SIGTERM: then stops reading, flushes and
 // prints what was submitted, and says what is left.
-Status submit_all(JobSubmitter& submitter, const Job& base, const SubmitOptions& options) {
+Status submit_all(JobSubmitter& submitter, Admission& admission, const Job& base,
+                  const SubmitOptions& options) {
   Batch batch;
   // Errors name the line: neither it nor any after it is submitted.
   auto submit_one = [&](const std::string& text, const std::string& where) -> Status {
@@ -128,7 +171,10 @@ Status submit_all(JobSubmitter& submitter, const Job& base, const SubmitOptions&
   Status status;
   std::optional<long> unread_line;  // the first line not read, when reading stopped early
   if (options.job != "-") {
-    status = submit_one(options.job, "");
+    status = admission.wait_for_room();
+    if (status.is_ok()) status = submit_one(options.job, "");
+  } else if (status = admission.wait_for_room(); !status.is_ok()) {
+    unread_line = 1;
   } else {
     std::string line;
     long number = 1;
@@ -140,6 +186,10 @@ Status submit_all(JobSubmitter& submitter, const Job& base, const SubmitOptions&
       if (status = submit_one(line, where); !status.is_ok()) break;
       if (batch.ids.size() < kFlushEvery) continue;
       if (status = flush_and_print(submitter, batch); !status.is_ok()) {
+        unread_line = number;
+        break;
+      }
+      if (status = admission.wait_for_room(); !status.is_ok()) {
         unread_line = number;
         break;
       }
@@ -171,9 +221,18 @@ int submit_command(const SubmitOptions& options) {
   }
   auto target = load_external_target(options.spec_path, "submit to; try `sluice demo`");
   if (!target.is_ok()) return report(target.status());
+  Clock::duration wait{0};
+  if (!options.no_wait) {
+    auto parsed = topics::parse_duration(options.wait);
+    if (!parsed.is_ok()) return report(usage_error("submit: --wait: " + parsed.status().message()));
+    wait = *parsed;
+  }
   auto submitter = JobSubmitter::create(target->spec, target->kafka);
   if (!submitter.is_ok()) return report(submitter.status());
-  return report(submit_all(**submitter, base, options));
+  auto check = AdmissionCheck::create(target->spec, target->kafka);
+  if (!check.is_ok()) return report(check.status());
+  Admission admission(std::move(check).value(), Clock::now() + wait);
+  return report(submit_all(**submitter, admission, base, options));
 }
 
 }  // namespace sluice::ops

@@ -48,6 +48,10 @@ std::string restore_group_id(const std::string& pipeline, const std::string& sta
   return group_id(pipeline, stage) + ".restore";
 }
 
+std::string status_group_id(const std::string& pipeline, const std::string& stage) {
+  return group_id(pipeline, stage) + ".status";
+}
+
 std::string transactional_id(const std::string& pipeline, const std::string& stage,
                              const std::string& instance) {
   return group_id(pipeline, stage) + "." + instance;

@@ -14,6 +14,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kFatal: return "fatal";
     case StatusCode::kNotFound: return "not found";
     case StatusCode::kUsage: return "usage";
+    case StatusCode::kBusy: return "busy";
   }
   return "unknown";
 }

@@ -3,6 +3,8 @@
 // depth per topic, computed from broker offsets (high watermark minus the
 // group's committed offset, per partition), never from client statistics.
 // Blocking calls bounded by kafka.connect_timeout; one thread at a time.
+// Its reads are batched (engine/src/lag_monitor.h): their cost does not
+// grow with partitions.
 // create() fails if the broker is unreachable; status() fails if it stops
 // answering, but reports topics that do not exist (yet) with depth 0. The
 // Inspector keeps one non-member consumer handle per stage group (to read
@@ -43,6 +45,18 @@ struct StageStatus {
   // them, every second: engine/src/restore_progress.h).
   int restoring_partitions = 0;
   int64_t restore_records_left = 0;
+  // Backpressure: a worker of the stage holds its input back because this
+  // stage in its `next` is full (as the workers report it, every second:
+  // engine/src/worker_report.h); empty when none does.
+  std::string paused_by;
+  // Input partitions whose records wait while the worker that owns them
+  // neither holds back nor makes progress: it stopped reporting (stopped,
+  // dead, or none owns them though the stage has workers), or it finished
+  // no task for the stage's timeout plus 10 s while holding some.
+  int stuck_partitions = 0;
+  bool stuck() const { return stuck_partitions > 0; }
+  // "paused", "stuck", "idle" (nothing waits), "no workers" or "running".
+  std::string state() const;
 };
 
 struct PipelineStatus {

@@ -22,6 +22,7 @@ enum class StatusCode {
   kFatal,         // the process cannot go on; the supervisor restarts it
   kNotFound,      // a named thing (topic, stage, file) does not exist
   kUsage,         // bad spec or bad arguments: the user must fix them (exit 2)
+  kBusy,          // admission refused: the entry stage is full (exit 3)
 };
 
 const char* status_code_name(StatusCode code);

@@ -35,6 +35,9 @@ std::string group_id(const std::string& pipeline, const std::string& stage);
 // sluice.<p>.<stage>.restore: never joined; a stateful stage's workers commit
 // how far their restores are there (engine/src/restore_progress.h).
 std::string restore_group_id(const std::string& pipeline, const std::string& stage);
+// sluice.<p>.<stage>.status: never joined; each worker commits a report of
+// itself there for the input partitions it owns (engine/src/worker_report.h).
+std::string status_group_id(const std::string& pipeline, const std::string& stage);
 // exactly_once: the transactional.id of one worker instance of a stage,
 // sluice.<p>.<stage>.<instance>. Stable across restarts of the instance, so
 // that a restarted worker fences its predecessor (and aborts its open

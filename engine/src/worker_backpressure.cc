@@ -1,0 +1,65 @@
+// Backpressure and the worker's report, through the LagWatcher
+// (lag_watcher.h): while a stage in `next` is full, or the records taken in
+// since the last reading used up the room it left, every consumed partition
+// (input and retry) carries kPauseBackpressure, so the records wait on the
+// broker, where this stage's queue depth shows them, and the pause reaches
+// intake stage by stage. Tasks already taken in run on, and consume_phase
+// takes in no more than the room left, less what this worker holds: a next
+// stage goes over its high watermark by what the other workers of this
+// stage send between two readings, at most.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "worker_impl.h"
+
+namespace sluice::engine {
+
+Status WorkerImpl::start_lag_watcher() {
+  auto watcher = LagWatcher::start(options_.kafka, options_.spec, *spec_);
+  if (!watcher.is_ok()) return watcher.status();
+  lag_watcher_ = std::move(watcher).value();
+  return Status::ok();
+}
+
+void WorkerImpl::assignment_changed() {
+  observer_->assignment_changed(input_partitions());
+  if (!lag_watcher_) return;
+  std::vector<int32_t> owned;
+  for (const auto& [where, partition] : partitions_) {
+    if (where.topic == kInputTopic) owned.push_back(where.partition);
+  }
+  lag_watcher_->set_partitions(std::move(owned));
+}
+
+void WorkerImpl::follow_backpressure(size_t buffered) {
+  if (!lag_watcher_) return;
+  // Progress, for the report: a task ended since last time, or none is held.
+  if (buffered == 0 || tasks_ended_ != tasks_ended_reported_) {
+    tasks_ended_reported_ = tasks_ended_;
+    lag_watcher_->set_progress(now_unix_ms());
+  }
+  if (uint64_t version = lag_watcher_->gate_version(); version != gate_version_seen_) {
+    gate_version_seen_ = version;
+    LagWatcher::Gate gate = lag_watcher_->gate();
+    if (gate.shut && !gate_shut_) {
+      spdlog::info("stage {}: backpressure: pausing its input: {}", spec_->name, gate.why);
+    } else if (!gate.shut && gate_shut_) {
+      spdlog::info("stage {}: backpressure: resuming its input", spec_->name);
+    }
+    gate_shut_ = gate.shut;
+    // The records this worker holds have outputs the reading did not see
+    // yet (not produced, or not acknowledged): they take room too.
+    int64_t held = static_cast<int64_t>(records_.size());
+    room_ = gate.room == INT64_MAX ? gate.room : std::max<int64_t>(0, gate.room - held);
+    taken_since_reading_ = 0;
+  }
+  bool out_of_room = !gate_shut_ && taken_since_reading_ >= room_;
+  if (out_of_room != out_of_room_) {
+    out_of_room_ = out_of_room;
+    lag_watcher_->set_out_of_room(out_of_room);
+  }
+  backpressure_shut_ = gate_shut_ || out_of_room_;
+}
+
+}  // namespace sluice::engine

@@ -1,0 +1,37 @@
+// What each worker tells `sluice status` about itself, through the broker,
+// so that status needs no connection to any worker: every
+// kWorkerReportInterval the worker commits, for each input partition it
+// owns, a report to the group sluice.<p>.<stage>.status (never joined; only
+// these commits) with metadata
+//
+//   "worker <at unix ms> <progress unix ms> <paused-by stage or ->"
+//
+// `progress` is when the worker last finished a task or held none: a
+// partition with records waiting whose report is stale (a stopped or dead
+// worker) or whose progress is old (a hung one) is stuck. `paused-by` names
+// the stage in `next` whose depth holds this one back (backpressure).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::engine {
+
+inline constexpr std::chrono::milliseconds kWorkerReportInterval{1000};
+// A report older than this is from a worker that stopped reporting.
+inline constexpr std::chrono::milliseconds kWorkerReportStale{10000};
+
+struct WorkerReport {
+  int64_t at_unix_ms = 0;
+  int64_t progress_unix_ms = 0;
+  std::string paused_by;  // empty: not held back
+};
+
+std::string encode_worker_report(const WorkerReport& report);
+// nullopt for metadata this did not write.
+std::optional<WorkerReport> parse_worker_report(std::string_view metadata);
+
+}  // namespace sluice::engine
