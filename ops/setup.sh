@@ -13,7 +13,7 @@ readonly PACKAGES=(
   libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libcivetweb-dev
   python3 prometheus
 )
 

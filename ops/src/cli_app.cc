@@ -48,6 +48,7 @@ struct CliState {
   RunOptions run;
   SubmitOptions submit;
   StatusOptions status;
+  ServeOptions serve;
   TailOptions tail;
   std::string tail_idle;
   DlqOptions dlq;
@@ -105,6 +106,32 @@ void add_submit(CLI::App& app, CliState& s) {
                    "Exit 3 at once while the entry stage is full");
   submit->add_option("job", s.submit.job, "A JSON job, or - for JSON lines on stdin")->required();
   submit->callback([&s] { s.action = [&s] { return submit_command(s.submit); }; });
+}
+
+void add_serve(CLI::App& app, CliState& s) {
+  auto* serve = app.add_subcommand("serve", "HTTP intake: POST /v1/jobs, GET /v1/health, /metrics");
+  add_spec_option(serve, s.serve.spec_path);
+  serve->add_option("--addr", s.serve.addr, "Listen on HOST:PORT (a bare PORT: 127.0.0.1:PORT)")
+      ->required();
+  serve->add_option("--token-file", s.serve.token_file,
+                    "Require 'Authorization: Bearer TOKEN' with the token in this file (else "
+                    "$SLUICE_SERVE_TOKEN, if set)");
+  serve->add_option("--max-request-bytes", s.serve.max_request_bytes,
+                    "Larger request bodies get 413")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  serve->add_option("--max-jobs", s.serve.max_jobs_per_request, "Jobs in one request, at most")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  serve->add_option("--max-connections", s.serve.max_connections,
+                    "Connections served at once (more wait in the backlog)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  serve->add_option("--producers", s.serve.producers,
+                    "Requests producing to the broker at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{64}));
+  serve->callback([&s] { s.action = [&s] { return serve_command(s.serve); }; });
 }
 
 void add_status(CLI::App& app, CliState& s) {
@@ -278,6 +305,7 @@ int run_cli(int argc, char** argv) {
   add_run(app, state);
   add_submit(app, state);
   add_status(app, state);
+  add_serve(app, state);
   add_tail(app, state);
   add_dlq(app, state);
   add_verify(app, state);

@@ -36,6 +36,17 @@ struct SubmitOptions {
 };
 int submit_command(const SubmitOptions& options);
 
+struct ServeOptions {
+  std::string spec_path;
+  std::string addr;  // HOST:PORT (a bare PORT: 127.0.0.1:PORT)
+  std::optional<std::string> token_file;  // else $SLUICE_SERVE_TOKEN, else no token
+  size_t max_request_bytes = size_t{1} << 20;
+  size_t max_jobs_per_request = 10000;
+  int max_connections = 16;
+  size_t producers = 4;
+};
+int serve_command(const ServeOptions& options);
+
 struct StatusOptions {
   std::string spec_path;
   bool json = false;
