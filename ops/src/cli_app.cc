@@ -49,6 +49,8 @@ struct CliState {
   SubmitOptions submit;
   StatusOptions status;
   ServeOptions serve;
+  UpOptions up;
+  ScaleOptions scale;
   TailOptions tail;
   std::string tail_idle;
   DlqOptions dlq;
@@ -132,6 +134,25 @@ void add_serve(CLI::App& app, CliState& s) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{64}));
   serve->callback([&s] { s.action = [&s] { return serve_command(s.serve); }; });
+}
+
+void add_up_and_scale(CLI::App& app, CliState& s) {
+  auto* up = app.add_subcommand("up", "Supervise worker processes of every stage on this machine");
+  add_spec_option(up, s.up.spec_path);
+  up->add_option("--scale", s.up.scale, "Workers of a stage, STAGE=N (default 1 each)")
+      ->delimiter(',');
+  up->add_option("--control", s.up.control,
+                 "The control socket (default $XDG_RUNTIME_DIR/sluice/PIPELINE.sock)");
+  up->add_option("--state-dir", s.up.state_dir, "Passed to every worker (see run)")
+      ->envname("SLUICE_STATE_DIR");
+  up->callback([&s] { s.action = [&s] { return up_command(s.up); }; });
+
+  auto* scale = app.add_subcommand("scale", "Change a running `sluice up`'s workers of a stage");
+  add_spec_option(scale, s.scale.spec_path);
+  scale->add_option("stage", s.scale.stage, "The stage")->required();
+  scale->add_option("count", s.scale.count, "Its workers from now on")->required();
+  scale->add_option("--control", s.scale.control, "The control socket of `sluice up`");
+  scale->callback([&s] { s.action = [&s] { return scale_command(s.scale); }; });
 }
 
 void add_status(CLI::App& app, CliState& s) {
@@ -306,6 +327,7 @@ int run_cli(int argc, char** argv) {
   add_submit(app, state);
   add_status(app, state);
   add_serve(app, state);
+  add_up_and_scale(app, state);
   add_tail(app, state);
   add_dlq(app, state);
   add_verify(app, state);
@@ -321,8 +343,8 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return report(usage_error(parse_error_text(e)));  // CLI11's exit() prints two lines
   }
-  // Workers log their progress; the other commands only warnings.
-  configure_logging(state.run.stage.empty() ? "warn" : "info");
+  // Workers and the supervisor log their progress; the other commands only warnings.
+  configure_logging(state.run.stage.empty() && state.up.spec_path.empty() ? "warn" : "info");
   return state.action();
 }
 

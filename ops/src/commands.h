@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sluice::ops {
 
@@ -46,6 +47,22 @@ struct ServeOptions {
   size_t producers = 4;
 };
 int serve_command(const ServeOptions& options);
+
+struct UpOptions {
+  std::string spec_path;
+  std::vector<std::string> scale;  // "STAGE=N"; every other stage gets 1
+  std::string control;             // the control socket; empty: control_socket_path()
+  std::string state_dir;           // passed to every `sluice run`
+};
+int up_command(const UpOptions& options);
+
+struct ScaleOptions {
+  std::string spec_path;
+  std::string stage;
+  int count = 0;
+  std::string control;
+};
+int scale_command(const ScaleOptions& options);
 
 struct StatusOptions {
   std::string spec_path;
