@@ -50,6 +50,7 @@ struct CliState {
   StatusOptions status;
   ServeOptions serve;
   UpOptions up;
+  K8sCommandOptions k8s;
   ScaleOptions scale;
   TailOptions tail;
   std::string tail_idle;
@@ -153,6 +154,16 @@ void add_up_and_scale(CLI::App& app, CliState& s) {
   scale->add_option("count", s.scale.count, "Its workers from now on")->required();
   scale->add_option("--control", s.scale.control, "The control socket of `sluice up`");
   scale->callback([&s] { s.action = [&s] { return scale_command(s.scale); }; });
+}
+
+void add_k8s(CLI::App& app, CliState& s) {
+  auto* k8s = app.add_subcommand(
+      "k8s", "Print Kubernetes manifests: a Deployment and a KEDA ScaledObject per stage");
+  add_spec_option(k8s, s.k8s.spec_path);
+  k8s->add_option("--image", s.k8s.image, "The container image with sluice and your agents")
+      ->capture_default_str();
+  k8s->add_option("--namespace", s.k8s.namespace_name, "metadata.namespace of every object");
+  k8s->callback([&s] { s.action = [&s] { return k8s_command(s.k8s); }; });
 }
 
 void add_status(CLI::App& app, CliState& s) {
@@ -328,6 +339,7 @@ int run_cli(int argc, char** argv) {
   add_status(app, state);
   add_serve(app, state);
   add_up_and_scale(app, state);
+  add_k8s(app, state);
   add_tail(app, state);
   add_dlq(app, state);
   add_verify(app, state);

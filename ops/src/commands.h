@@ -64,6 +64,13 @@ struct ScaleOptions {
 };
 int scale_command(const ScaleOptions& options);
 
+struct K8sCommandOptions {
+  std::string spec_path;
+  std::string image = "sluice:latest";
+  std::string namespace_name;
+};
+int k8s_command(const K8sCommandOptions& options);
+
 struct StatusOptions {
   std::string spec_path;
   bool json = false;

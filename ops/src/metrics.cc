@@ -1,17 +1,20 @@
 #include "metrics.h"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <thread>
 
 #include "error_kind_label.h"
+#include "http_server.h"
 #include "listen_address.h"
 #include "sluice/inspect.h"
 
@@ -92,6 +95,9 @@ class StageObserver final : public WorkerObserver {
     if (result == TaskResult::kOk && end_to_end > 0) end_to_end_.Observe(end_to_end);
   }
   void inflight_changed(size_t tasks) override { inflight_.Set(static_cast<double>(tasks)); }
+  void assignment_changed(size_t) override { joined_.store(true); }
+  // The worker had its first assignment (of any size): it is in its group.
+  bool joined() const { return joined_.load(); }
   void paused_changed(bool paused) override { paused_.Set(paused ? 1 : 0); }
   void task_failed(std::string_view kind) override { error_counter(kind).Increment(); }
   void circuit_changed(bool open) override { circuit_open_.Set(open ? 1 : 0); }
@@ -139,6 +145,7 @@ class StageObserver final : public WorkerObserver {
   prometheus::Gauge& circuit_open_;
   prometheus::Counter& restored_;
   prometheus::Gauge& restore_lag_;
+  std::atomic<bool> joined_{false};
 };
 
 class MetricsServerImpl final : public MetricsServer {
@@ -162,16 +169,21 @@ class MetricsServerImpl final : public MetricsServer {
     if (refresher_.joinable()) refresher_.join();
   }
 
+  // GET /metrics; /healthz (liveness: 200 while the process serves) and
+  // /readyz (200 once every worker of this process joined its group): the
+  // probes of the Kubernetes Deployments `sluice k8s` prints.
   Status listen(const std::string& address) {
-    try {  // prometheus-cpp (civetweb) throws when it cannot bind
-      exposer_ = std::make_unique<prometheus::Exposer>(address);
-    } catch (const std::exception& e) {
-      // civetweb's message ("null context when constructing CivetServer")
-      // names no cause: binding ourselves tells what the system says.
+    HttpServer::Limits limits;
+    limits.threads = 4;
+    limits.max_body_bytes = 0;  // GETs only
+    limits.request_timeout = std::chrono::seconds(10);
+    auto server = HttpServer::start(address, limits,
+                                    [this](const HttpRequest& request) { return serve(request); });
+    if (!server.is_ok()) {
       return transient_error("cannot serve metrics on " + address + ": " +
-                             bind_failure(address).value_or(e.what()));
+                             bind_failure(address).value_or("refused"));
     }
-    exposer_->RegisterCollectable(registry_);
+    server_ = std::move(server).value();
     refresher_ = std::thread([this] { refresh_loop(); });
     return Status::ok();
   }
@@ -182,6 +194,22 @@ class MetricsServerImpl final : public MetricsServer {
   }
 
  private:
+  HttpResponse serve(const HttpRequest& request) {
+    if (request.method != "GET") return {405, "GET only\n", "text/plain", {}};
+    if (request.path == "/metrics") {
+      return {200, prometheus::TextSerializer().Serialize(registry_->Collect()),
+              "text/plain; version=0.0.4; charset=utf-8", {}};
+    }
+    if (request.path == "/healthz") return {200, "ok\n", "text/plain", {}};
+    if (request.path == "/readyz") {
+      bool ready = std::all_of(observers_.begin(), observers_.end(),
+                               [](const auto& entry) { return entry.second->joined(); });
+      return ready ? HttpResponse{200, "ready\n", "text/plain", {}}
+                   : HttpResponse{503, "not in its group yet\n", "text/plain", {}};
+    }
+    return {404, "not found\n", "text/plain", {}};
+  }
+
   prometheus::Labels labels(const std::string& stage) const {
     return {{"pipeline", pipeline_}, {"stage", stage}};
   }
@@ -229,11 +257,11 @@ class MetricsServerImpl final : public MetricsServer {
   std::unique_ptr<Inspector> inspector_;
   std::string status_error_;  // the refresher's last failure; empty: none (refresher only)
   std::map<std::string, std::unique_ptr<StageObserver>> observers_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread refresher_;
+  std::unique_ptr<HttpServer> server_;  // last: it stops first, while the rest still stands
 };
 
 }  // namespace

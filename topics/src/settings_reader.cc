@@ -144,6 +144,15 @@ constexpr KeyReader kBackpressureReaders[] = {
        return read_int_into(f, s.backpressure.low_watermark, 0); }},
 };
 
+constexpr KeyReader kScaleReaders[] = {
+    {"min", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.scale_min = f;
+       return read_int_into(f, s.scale.min, 0, 10000); }},
+    {"max", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.scale_max = f;
+       return read_int_into(f, s.scale.max, 1, 10000); }},
+};
+
 constexpr KeyReader kSettingReaders[] = {
     {"partitions", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_int_into(f, s.partitions, 1, 10000); }},
@@ -160,6 +169,10 @@ constexpr KeyReader kSettingReaders[] = {
     {"circuit", read_circuit},
     {"backpressure", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        return read_sub_fields(f, SpecSection::kBackpressure, kBackpressureReaders, s, b); }},
+    {"scale", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       return read_sub_fields(f, SpecSection::kScale, kScaleReaders, s, b); }},
+    {"lag_threshold", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.lag_threshold, 1); }},
     {"state", read_state},
     {"state_dir", [](const Field& f, StageSpec& s, SettingsBlame&) {
        Result<std::string> v = read_expanded(f);
@@ -234,6 +247,12 @@ Status check_settings(const StageSpec& merged, const SettingsBlame& blame) {
     return blame_one(blame.high_watermark, blame.low_watermark)
         .error("high_watermark " + std::to_string(bp.high_watermark) +
                " must be greater than low_watermark " + std::to_string(bp.low_watermark));
+  }
+  const ScalePolicy& scale = merged.scale;
+  if (scale.max != 0 && scale.max < scale.min) {
+    return blame_one(blame.scale_max, blame.scale_min)
+        .error("scale.max " + std::to_string(scale.max) + " is below scale.min " +
+               std::to_string(scale.min));
   }
   return Status::ok();
 }

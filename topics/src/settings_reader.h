@@ -27,6 +27,8 @@ struct SettingsBlame {
   std::optional<Field> max_backoff;
   std::optional<Field> high_watermark;
   std::optional<Field> low_watermark;
+  std::optional<Field> scale_min;
+  std::optional<Field> scale_max;
 };
 
 std::span<const std::string_view> setting_keys();

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include "spec_field.h"
 
 #include <charconv>
@@ -138,6 +140,9 @@ Result<int64_t> read_int(const Field& f, int64_t lo, int64_t hi) {
   std::optional<Decimal> d = parse_decimal(text);
   if (!d) return f.error("expected an integer, got " + quoted(text));
   if (!d->in(lo, hi)) {
+    if (hi == std::numeric_limits<int64_t>::max()) {
+      return f.error("must be at least " + std::to_string(lo) + ", got " + text);
+    }
     return f.error("must be between " + std::to_string(lo) + " and " +
                    std::to_string(hi) + ", got " + text);
   }

@@ -11,13 +11,14 @@ constexpr std::string_view kSettings[] = {"partitions", "replication", "guarante
                                           "concurrency", "timeout", "commit_interval", "retry",
                                           "circuit", "backpressure", "state", "env",
                                           "inherit_env", "max_outputs", "max_state_bytes",
-                                          "state_dir"};
+                                          "state_dir", "scale", "lag_threshold"};
 constexpr std::string_view kHttp[] = {"url", "method", "headers"};
 constexpr std::string_view kDedupe[] = {"window", "field"};
 constexpr std::string_view kGather[] = {"timeout"};
 constexpr std::string_view kRetry[] = {"max_attempts", "backoff", "max_backoff", "mode"};
 constexpr std::string_view kCircuit[] = {"failures", "failure_rate", "window", "cool_down"};
 constexpr std::string_view kBackpressure[] = {"high_watermark", "low_watermark"};
+constexpr std::string_view kScale[] = {"min", "max"};
 
 }  // namespace
 
@@ -33,6 +34,7 @@ std::span<const std::string_view> spec_fields(SpecSection section) {
     case SpecSection::kRetry: return kRetry;
     case SpecSection::kCircuit: return kCircuit;
     case SpecSection::kBackpressure: return kBackpressure;
+    case SpecSection::kScale: return kScale;
   }
   return {};
 }

@@ -29,8 +29,11 @@ Status read_kafka(const Field& f, KafkaSpec& kafka) {
   Status s = check_map(f, spec_fields(SpecSection::kKafka));
   if (!s.is_ok()) return s;
   if (const YamlEntry* e = f.find("brokers")) {
-    Result<std::string> brokers = read_string(f.entry(*e));
+    // ${VAR}-expanded, so that one spec serves several environments
+    // (`brokers: ${KAFKA_BROKERS}` in a Kubernetes ConfigMap).
+    Result<std::string> brokers = read_expanded(f.entry(*e));
     if (!brokers.is_ok()) return brokers.status();
+    if (brokers->empty()) return f.entry(*e).error("must not be empty");
     kafka.brokers = std::move(brokers).value();
   }
   const YamlEntry* e = f.find("properties");

@@ -167,6 +167,25 @@ stages:
             "greater than low_watermark 10000");
 }
 
+TEST(SpecFields, BlamesScaleMaxBelowMin) {
+  EXPECT_EQ(refusal(R"(pipeline: p
+defaults:
+  scale: {min: 3}
+stages:
+  - name: a
+    kind: builtin
+    builtin: x
+    scale: {max: 2}
+)"),
+            "p.yaml:8: stages[0].scale.max: scale.max 2 is below scale.min 3");
+}
+
+TEST(SpecFields, RefusesALagThresholdBelowOne) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: builtin, builtin: x, "
+                    "lag_threshold: 0}\n"),
+            "p.yaml:3: stages[0].lag_threshold: must be at least 1, got 0");
+}
+
 TEST(SpecFields, RefusesKafkaPropertyWithMapValue) {
   EXPECT_EQ(refusal("pipeline: p\nkafka:\n  properties:\n    ssl: {a: b}\nstages:\n"
                     "  - {name: a, kind: builtin, builtin: x}\n"),

@@ -33,6 +33,7 @@ std::map<std::string, FieldSet> accepted_by_table() {
   add(settings, SpecSection::kRetry, "retry.");
   add(settings, SpecSection::kCircuit, "circuit.");
   add(settings, SpecSection::kBackpressure, "backpressure.");
+  add(settings, SpecSection::kScale, "scale.");
   return {{"Top level", top}, {"Stage fields", stage}, {"Settings", settings}};
 }
 

@@ -7,6 +7,7 @@
 // Plain values: copy freely, share read-only between threads.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -72,6 +73,15 @@ struct BackpressurePolicy {
   int64_t low_watermark = 1000;
 };
 
+// `scale`: how many workers the stage runs, for `sluice k8s` (KEDA's
+// minReplicaCount and maxReplicaCount) and the autoscaler. max 0: as many as
+// its input has partitions (more would idle; a larger max is capped there).
+struct ScalePolicy {
+  int min = 1;
+  int max = 0;
+  int max_for(int partitions) const { return max == 0 ? partitions : std::min(max, partitions); }
+};
+
 struct StageSpec {
   std::string name;
   // The line of each key the stage sets in its file ("builtin" -> 7), for
@@ -95,6 +105,13 @@ struct StageSpec {
   RetryPolicy retry;
   CircuitPolicy circuit;
   BackpressurePolicy backpressure;
+  ScalePolicy scale;
+  // KEDA's lagThreshold (`sluice k8s`): the records waiting per worker above
+  // which another worker is added. 0: the stage's backpressure.low_watermark.
+  int64_t lag_threshold = 0;
+  int64_t lag_threshold_or_default() const {
+    return lag_threshold > 0 ? lag_threshold : std::max<int64_t>(1, backpressure.low_watermark);
+  }
   bool state = false;
   // state: where its workers keep their stores (`sluice run --state-dir`
   // wins); relative to the spec file's directory. Empty: the default.

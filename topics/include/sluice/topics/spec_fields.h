@@ -19,6 +19,7 @@ enum class SpecSection {
   kRetry,         // retry.* (in defaults or a stage)
   kCircuit,       // circuit.* (in defaults or a stage)
   kBackpressure,  // backpressure.* (in defaults or a stage)
+  kScale,         // scale.* (in defaults or a stage)
 };
 
 // The keys of one section, in the order the reference lists them.
