@@ -157,6 +157,7 @@ Status InspectorImpl::add_reports(const topics::StageSpec& stage, const engine::
           std::string_view(static_cast<const char*>(tp.metadata), tp.metadata_size));
     }
     bool fresh = report && now - report->at_unix_ms <= engine::kWorkerReportStale.count();
+    if (fresh) out.throughput += static_cast<double>(report->millitasks_per_second) / 1000.0;
     if (fresh && !report->paused_by.empty()) {
       out.paused_by = report->paused_by;
       continue;

@@ -14,6 +14,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kWarningEvery{30};
+constexpr double kRateWeight = 0.2;
 
 }  // namespace
 
@@ -118,7 +119,19 @@ void LagWatcher::send_report() {
                        : out_of_room_.load(std::memory_order_relaxed) ? gate_.tightest
                                                                        : std::string();
   }
+  Clock::time_point now = Clock::now();
+  uint64_t ended = tasks_ended_.load(std::memory_order_relaxed);
+  if (last_report_ != Clock::time_point{}) {
+    double seconds = std::chrono::duration<double>(now - last_report_).count();
+    double sample = seconds > 0 ? static_cast<double>(ended - ended_at_last_report_) / seconds : 0;
+    // ~10 s of memory at one report a second.
+    tasks_per_second_ += kRateWeight * (sample - tasks_per_second_);
+  }
+  last_report_ = now;
+  ended_at_last_report_ = ended;
   if (partitions.empty()) return;
+  report.millitasks_per_second =
+      static_cast<int64_t>(tasks_per_second_ * 1000.0 / static_cast<double>(partitions.size()));
   auto consumer = monitor_->group_consumer(status_group_);
   if (!consumer.is_ok()) return;
   report.at_unix_ms = now_unix_ms();

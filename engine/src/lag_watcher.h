@@ -56,6 +56,8 @@ class LagWatcher {
   // From the loop: the input partitions it owns; when it last made progress.
   void set_partitions(std::vector<int32_t> partitions);
   void set_progress(int64_t unix_ms) { progress_unix_ms_.store(unix_ms, std::memory_order_relaxed); }
+  // From the loop: tasks ended so far (for the report's rate).
+  void set_tasks_ended(uint64_t count) { tasks_ended_.store(count, std::memory_order_relaxed); }
   // From the loop: it spent the room of the last reading and holds back.
   void set_out_of_room(bool out) { out_of_room_.store(out, std::memory_order_relaxed); }
 
@@ -80,6 +82,11 @@ class LagWatcher {
   std::atomic<uint64_t> gate_version_{0};
   std::atomic<int64_t> progress_unix_ms_{0};
   std::atomic<bool> out_of_room_{false};
+  std::atomic<uint64_t> tasks_ended_{0};
+  // The thread's: the smoothed rate of tasks ended, and the last sample.
+  double tasks_per_second_ = 0;
+  uint64_t ended_at_last_report_ = 0;
+  std::chrono::steady_clock::time_point last_report_{};
   std::thread thread_;
 };
 

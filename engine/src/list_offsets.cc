@@ -47,8 +47,14 @@ Result<PartitionOffsetMap> list_once(rd_kafka_t* rk,
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_topic_partition_t* p = rd_kafka_ListOffsetsResultInfo_topic_partition(infos[i]);
     if (p->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return kafka_status(p->err, what + " of " + p->topic + "[" + std::to_string(p->partition) +
-                                      "]");
+      Status status = kafka_status(p->err, what + " of " + p->topic + "[" +
+                                               std::to_string(p->partition) + "]");
+      // The caller found the topic listed: a leader that does not know it
+      // yet (it was just created) is a moment away from knowing it.
+      if (p->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        return transient_error(status.message());
+      }
+      return status;
     }
     offsets[{p->topic, p->partition}] = p->offset;
   }

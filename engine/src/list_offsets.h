@@ -20,8 +20,9 @@ using PartitionOffsetMap = std::map<std::pair<std::string, int32_t>, int64_t>;
 // The offset each partition of `partitions` has for `spec`
 // (RD_KAFKA_OFFSET_SPEC_EARLIEST or _LATEST), as a reader of `isolation`
 // sees it. Bounded by `timeout`; a partition's transient error (a leader
-// moving, a topic just created) is asked again until the timeout. `where`
-// names the cluster in errors.
+// moving, a topic just created) is asked again until the timeout. The
+// partitions are of topics the cluster lists, so "unknown topic" counts as
+// transient too. `where` names the cluster in errors.
 Result<PartitionOffsetMap> list_offsets(rd_kafka_t* rk,
                                         const rd_kafka_topic_partition_list_t& partitions,
                                         rd_kafka_OffsetSpec_t spec,

@@ -38,6 +38,7 @@ void WorkerImpl::follow_backpressure(size_t buffered) {
   if (buffered == 0 || tasks_ended_ != tasks_ended_reported_) {
     tasks_ended_reported_ = tasks_ended_;
     lag_watcher_->set_progress(now_unix_ms());
+    lag_watcher_->set_tasks_ended(tasks_ended_);
   }
   if (uint64_t version = lag_watcher_->gate_version(); version != gate_version_seen_) {
     gate_version_seen_ = version;

@@ -22,6 +22,7 @@ std::optional<int64_t> take_number(std::string_view& text) {
 std::string encode_worker_report(const WorkerReport& report) {
   return std::string(kPrefix) + std::to_string(report.at_unix_ms) + " " +
          std::to_string(report.progress_unix_ms) + " " +
+         std::to_string(report.millitasks_per_second) + " " +
          (report.paused_by.empty() ? std::string("-") : report.paused_by);
 }
 
@@ -32,11 +33,13 @@ std::optional<WorkerReport> parse_worker_report(std::string_view metadata) {
   auto at = take_number(metadata);
   if (!at) return std::nullopt;
   auto progress = take_number(metadata);
-  if (!progress || metadata.empty() || metadata.find(' ') != std::string_view::npos) {
+  auto rate = progress ? take_number(metadata) : std::nullopt;
+  if (!rate || metadata.empty() || metadata.find(' ') != std::string_view::npos) {
     return std::nullopt;
   }
   report.at_unix_ms = *at;
   report.progress_unix_ms = *progress;
+  report.millitasks_per_second = *rate;
   if (metadata != "-") report.paused_by = std::string(metadata);
   return report;
 }

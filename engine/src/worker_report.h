@@ -4,12 +4,15 @@
 // owns, a report to the group sluice.<p>.<stage>.status (never joined; only
 // these commits) with metadata
 //
-//   "worker <at unix ms> <progress unix ms> <paused-by stage or ->"
+//   "worker <at unix ms> <progress unix ms> <rate> <paused-by stage or ->"
 //
 // `progress` is when the worker last finished a task or held none: a
 // partition with records waiting whose report is stale (a stopped or dead
 // worker) or whose progress is old (a hung one) is stuck. `paused-by` names
 // the stage in `next` whose depth holds this one back (backpressure).
+// `rate` is the worker's tasks ended a second (smoothed over ~10 s), in
+// thousandths, divided among the partitions it reports for: summed over a
+// stage's partitions, the reports give the stage's throughput.
 #pragma once
 
 #include <chrono>
@@ -27,6 +30,7 @@ inline constexpr std::chrono::milliseconds kWorkerReportStale{10000};
 struct WorkerReport {
   int64_t at_unix_ms = 0;
   int64_t progress_unix_ms = 0;
+  int64_t millitasks_per_second = 0;  // this partition's share
   std::string paused_by;  // empty: not held back
 };
 

@@ -168,6 +168,9 @@ void add_k8s(CLI::App& app, CliState& s) {
 
 void add_status(CLI::App& app, CliState& s) {
   auto* status = app.add_subcommand("status", "Workers and queue depth per stage");
+  status->add_option("--drain-target", s.status.drain_target,
+                     "How many workers would drain each stage within this time")
+      ->capture_default_str();
   add_spec_option(status, s.status.spec_path);
   status->add_flag("--json", s.status.json, "One JSON object per refresh");
   status->add_flag("--watch", s.status.watch, "Refresh every 2 s until interrupted");

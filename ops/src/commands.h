@@ -75,6 +75,7 @@ struct StatusOptions {
   std::string spec_path;
   bool json = false;
   bool watch = false;
+  std::string drain_target = "5m";  // workers_to_drain: how many would drain a stage this fast
 };
 int status_command(const StatusOptions& options);
 

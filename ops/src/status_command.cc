@@ -1,11 +1,14 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <cstdio>
 #include <thread>
 
 #include "cli_support.h"
 #include "commands.h"
+#include "drain_estimate.h"
 #include "sluice/inspect.h"
 
 namespace sluice::ops {
@@ -18,9 +21,33 @@ int64_t depth_of(const StageStatus& stage, const std::string& role) {
   return 0;
 }
 
-nlohmann::json to_json(const PipelineStatus& status) {
-  nlohmann::json stages = nlohmann::json::array();
+// What the status adds to the Inspector's view: drain estimates per stage.
+struct Estimates {
+  std::vector<DrainEstimate> stages;  // as status.stages
+  std::string bottleneck;
+  double target_seconds;
+};
+
+Estimates estimate(const PipelineStatus& status, const topics::PipelineSpec& spec,
+                   double target_seconds) {
+  Estimates out{{}, bottleneck(status), target_seconds};
   for (const StageStatus& stage : status.stages) {
+    const topics::StageSpec* s = spec.find_stage(stage.stage);
+    out.stages.push_back(estimate_drain(stage, s ? s->partitions : 1, target_seconds));
+  }
+  return out;
+}
+
+template <typename T>
+nlohmann::json or_null(const std::optional<T>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json to_json(const PipelineStatus& status, const Estimates& estimates) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (size_t i = 0; i < status.stages.size(); ++i) {
+    const StageStatus& stage = status.stages[i];
+    const DrainEstimate& drain = estimates.stages[i];
     nlohmann::json queue = nlohmann::json::object();
     for (const TopicDepth& topic : stage.topics) {
       queue[topic.role] = {{"topic", topic.topic}, {"depth", topic.depth}};
@@ -34,10 +61,22 @@ nlohmann::json to_json(const PipelineStatus& status) {
                                                             : nlohmann::json(stage.paused_by)},
                       {"stuck", stage.stuck()},
                       {"stuck_partitions", stage.stuck_partitions},
+                      {"throughput", stage.throughput},
+                      {"drain_seconds", or_null(drain.seconds)},
+                      {"workers_to_drain", or_null(drain.workers_to_drain)},
                       {"restore", {{"partitions", stage.restoring_partitions},
                                    {"records_left", stage.restore_records_left}}}});
   }
-  return {{"pipeline", status.pipeline}, {"stages", stages}, {"done", status.done}};
+  nlohmann::json bottleneck = nullptr;
+  for (size_t i = 0; i < status.stages.size(); ++i) {
+    if (status.stages[i].stage != estimates.bottleneck) continue;
+    bottleneck = {{"stage", estimates.bottleneck},
+                  {"drain_seconds", or_null(estimates.stages[i].seconds)},
+                  {"workers_to_drain", or_null(estimates.stages[i].workers_to_drain)},
+                  {"target_seconds", estimates.target_seconds}};
+  }
+  return {{"pipeline", status.pipeline}, {"stages", stages}, {"done", status.done},
+          {"bottleneck", bottleneck}};
 }
 
 // "-", or how much of the stage's state its workers are restoring.
@@ -58,18 +97,42 @@ std::string state_cell(const StageStatus& stage) {
   return stage.state();
 }
 
-void print_table(const PipelineStatus& status) {
+// "-", "45s", "12m", "3h", or "never" (records wait, nothing drains them).
+std::string duration_cell(const std::optional<double>& seconds) {
+  if (!seconds) return "never";
+  if (*seconds <= 0) return "-";
+  double s = *seconds;
+  if (s < 90) return std::to_string(static_cast<long long>(std::ceil(s))) + "s";
+  if (s < 5400) return std::to_string(static_cast<long long>(std::ceil(s / 60))) + "m";
+  return std::to_string(static_cast<long long>(std::ceil(s / 3600))) + "h";
+}
+
+void print_table(const PipelineStatus& status, const Estimates& estimates) {
   std::printf("pipeline %s\n", status.pipeline.c_str());
-  std::printf("%-24s %8s %12s %10s %10s %-22s %8s %s\n", "STAGE", "WORKERS", "QUEUE", "RETRY",
-              "DLQ", "STATE", "CIRCUIT", "RESTORE");
-  for (const StageStatus& stage : status.stages) {
-    std::printf("%-24s %8d %12lld %10lld %10lld %-22s %8s %s\n", stage.stage.c_str(),
+  std::printf("%-24s %8s %12s %10s %10s %9s %7s %-22s %8s %s\n", "STAGE", "WORKERS", "QUEUE",
+              "RETRY", "DLQ", "RATE/S", "DRAIN", "STATE", "CIRCUIT", "RESTORE");
+  for (size_t i = 0; i < status.stages.size(); ++i) {
+    const StageStatus& stage = status.stages[i];
+    std::printf("%-24s %8d %12lld %10lld %10lld %9.1f %7s %-22s %8s %s\n", stage.stage.c_str(),
                 stage.workers, static_cast<long long>(depth_of(stage, "input")),
                 static_cast<long long>(depth_of(stage, "retry")),
-                static_cast<long long>(depth_of(stage, "dlq")), state_cell(stage).c_str(),
+                static_cast<long long>(depth_of(stage, "dlq")), stage.throughput,
+                duration_cell(estimates.stages[i].seconds).c_str(), state_cell(stage).c_str(),
                 stage.circuit_open ? "open" : "-", restore_cell(stage).c_str());
   }
   std::printf("%-24s %8s %12lld\n", "done", "", static_cast<long long>(status.done));
+  for (size_t i = 0; i < status.stages.size(); ++i) {
+    if (status.stages[i].stage != estimates.bottleneck) continue;
+    const DrainEstimate& drain = estimates.stages[i];
+    std::printf("bottleneck: %s (drains in %s", estimates.bottleneck.c_str(),
+                duration_cell(drain.seconds).c_str());
+    if (drain.workers_to_drain) {
+      std::printf("; %d worker%s would drain it within %s", *drain.workers_to_drain,
+                  *drain.workers_to_drain == 1 ? "" : "s",
+                  duration_cell(estimates.target_seconds).c_str());
+    }
+    std::printf(")\n");
+  }
 }
 
 }  // namespace
@@ -78,15 +141,21 @@ int status_command(const StatusOptions& options) {
   install_stop_signals();
   auto target = load_target(options.spec_path);
   if (!target.is_ok()) return report(target.status());
+  auto target_duration = topics::parse_duration(options.drain_target);
+  if (!target_duration.is_ok()) {
+    return report(usage_error("status: --drain-target: " + target_duration.status().message()));
+  }
+  double target_seconds = std::chrono::duration<double>(*target_duration).count();
   auto inspector = Inspector::create(target->spec, target->kafka);
   if (!inspector.is_ok()) return report(inspector.status());
   while (true) {
     auto status = (*inspector)->status();
     if (!status.is_ok()) return report(status.status());
+    Estimates estimates = estimate(*status, target->spec, target_seconds);
     if (options.json) {
-      std::printf("%s\n", to_json(*status).dump().c_str());
+      std::printf("%s\n", to_json(*status, estimates).dump().c_str());
     } else {
-      print_table(*status);
+      print_table(*status, estimates);
     }
     // A reader that left (`--watch | head -3`) ends the watch, as it does a tail.
     Status written = flush_stdout();

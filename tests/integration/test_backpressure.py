@@ -66,6 +66,21 @@ def test_a_slow_stage_holds_back_the_pipeline_up_to_intake(broker, pipeline_name
     assert stages["s2"]["state"] == "paused" and stages["s2"]["stuck"] is False, stages["s2"]
     assert stages["s3"]["state"] == "running", stages["s3"]
 
+    # Throughput, drain time and the bottleneck: s3 runs ~50 tasks/s on one worker.
+    def measured():
+        status = status_json(spec)
+        s3 = by_stage(status)["s3"]
+        return s3["throughput"] > 10 and status
+    status = wait_until(measured, 30, "s3's throughput in its workers' reports")
+    s3 = by_stage(status)["s3"]
+    print(f"\nmeasured: s3 {s3['throughput']:.1f} tasks/s, drains in {s3['drain_seconds']} s; "
+          f"bottleneck {status['bottleneck']}")
+    assert s3["throughput"] < 1000 / DELAY_MS * 1.5
+    assert status["bottleneck"]["stage"] == "s3", status["bottleneck"]
+    assert s3["drain_seconds"] is not None and s3["workers_to_drain"] >= 1
+    table = run_sluice("status", "-f", spec).stdout
+    assert "paused by s3" in table and "bottleneck: " in table, table
+
     busy = run_sluice("submit", "-f", spec, "--no-wait", json.dumps({"late": 1}))
     assert busy.returncode == 3, busy.stderr
     assert busy.stdout == ""

@@ -54,6 +54,9 @@ struct StageStatus {
   // dead, or none owns them though the stage has workers), or it finished
   // no task for the stage's timeout plus 10 s while holding some.
   int stuck_partitions = 0;
+  // Tasks the stage's workers end a second (smoothed over ~10 s), from
+  // their reports; 0 with no worker reporting.
+  double throughput = 0;
   bool stuck() const { return stuck_partitions > 0; }
   // "paused", "stuck", "idle" (nothing waits), "no workers" or "running".
   std::string state() const;
