@@ -146,6 +146,18 @@ void add_up_and_scale(CLI::App& app, CliState& s) {
                  "The control socket (default $XDG_RUNTIME_DIR/sluice/PIPELINE.sock)");
   up->add_option("--state-dir", s.up.state_dir, "Passed to every worker (see run)")
       ->envname("SLUICE_STATE_DIR");
+  up->add_flag("--autoscale", s.up.autoscale,
+               "Add workers to the stage that drains slowest, remove them from idle ones, "
+               "within each stage's scale: {min, max}");
+  up->add_option("--target-drain", s.up.target_drain,
+                 "--autoscale: add a worker to a stage whose queue drains slower than this")
+      ->capture_default_str();
+  up->add_option("--cool-down", s.up.cool_down,
+                 "--autoscale: leave a stage alone this long after changing it")
+      ->capture_default_str();
+  up->add_option("--idle-after", s.up.idle_after,
+                 "--autoscale: remove a worker from a stage idle this long")
+      ->capture_default_str();
   up->callback([&s] { s.action = [&s] { return up_command(s.up); }; });
 
   auto* scale = app.add_subcommand("scale", "Change a running `sluice up`'s workers of a stage");

@@ -53,6 +53,10 @@ struct UpOptions {
   std::vector<std::string> scale;  // "STAGE=N"; every other stage gets 1
   std::string control;             // the control socket; empty: control_socket_path()
   std::string state_dir;           // passed to every `sluice run`
+  bool autoscale = false;          // autoscaler.h, between each stage's scale.min and max
+  std::string target_drain = "1m";
+  std::string cool_down = "30s";
+  std::string idle_after = "1m";
 };
 int up_command(const UpOptions& options);
 

@@ -7,10 +7,15 @@
 #include <charconv>
 #include <climits>
 #include <cstdio>
+#include <optional>
+#include <thread>
+#include <tuple>
 
+#include "autoscaler.h"
 #include "cli_support.h"
 #include "commands.h"
 #include "control_socket.h"
+#include "sluice/inspect.h"
 #include "supervisor.h"
 
 namespace sluice::ops {
@@ -60,6 +65,50 @@ std::string answer(Supervisor& supervisor, const std::string& line) {
   return "error unknown request '" + line + "' (expected 'scale STAGE N' or 'workers')";
 }
 
+constexpr std::chrono::seconds kAutoscaleEvery{2};
+
+Result<AutoscaleSettings> autoscale_settings(const UpOptions& options) {
+  AutoscaleSettings settings;
+  for (auto [flag, text, into] : {std::tuple{"--target-drain", &options.target_drain,
+                                             &settings.target_drain},
+                                  std::tuple{"--cool-down", &options.cool_down, &settings.cool_down},
+                                  std::tuple{"--idle-after", &options.idle_after,
+                                             &settings.idle_after}}) {
+    auto parsed = topics::parse_duration(*text);
+    if (!parsed.is_ok()) return usage_error(std::string(flag) + ": " + parsed.status().message());
+    *into = *parsed;
+  }
+  return settings;
+}
+
+// The autoscaler's loop: a status every kAutoscaleEvery, a decision applied.
+void autoscale(Supervisor& supervisor, Autoscaler& autoscaler, Inspector& inspector,
+               const std::atomic<bool>& stop) {
+  std::string last_error;
+  while (!stop.load()) {
+    auto status = inspector.status();
+    if (!status.is_ok()) {
+      if (status.status().message() != last_error) {
+        spdlog::warn("autoscale: no decision while the broker cannot be read: {}",
+                     status.status().message());
+      }
+      last_error = status.status().message();
+    } else if (auto decision = autoscaler.decide(*status, supervisor.workers(),
+                                                 Autoscaler::Clock::now())) {
+      last_error.clear();
+      spdlog::info("autoscale: stage {}: {} -> {} workers: {} ({} up, {} down so far)",
+                   decision->stage, decision->from, decision->to, decision->reason,
+                   autoscaler.ups(), autoscaler.downs());
+      if (Status s = supervisor.set_workers(decision->stage, decision->to); !s.is_ok()) {
+        spdlog::warn("autoscale: {}", s.message());
+      }
+    }
+    for (int i = 0; i < 20 && !stop.load(); ++i) {
+      std::this_thread::sleep_for(kAutoscaleEvery / 20);
+    }
+  }
+}
+
 }  // namespace
 
 int up_command(const UpOptions& options) {
@@ -73,6 +122,15 @@ int up_command(const UpOptions& options) {
     supervisor_options.extra_args = {"--state-dir", options.state_dir};
   }
   Supervisor supervisor(target->spec, supervisor_options);
+  std::optional<AutoscaleSettings> settings;
+  if (options.autoscale) {
+    auto parsed = autoscale_settings(options);
+    if (!parsed.is_ok()) return report(parsed.status());
+    settings = *parsed;
+    for (const topics::StageSpec& stage : target->spec.stages) {
+      (void)supervisor.set_workers(stage.name, std::min(stage.scale.min, stage.partitions));
+    }
+  }
   for (const std::string& item : options.scale) {
     auto parsed = stage_count(item, "--scale");
     if (!parsed.is_ok()) return report(parsed.status());
@@ -88,7 +146,20 @@ int up_command(const UpOptions& options) {
   std::fprintf(stderr, "sluice up: pipeline %s: %s; control socket %s\n",
                target->spec.pipeline.c_str(), counts_text(supervisor.workers()).c_str(),
                path.c_str());
+  std::thread autoscaler_thread;
+  std::unique_ptr<Autoscaler> autoscaler;
+  std::unique_ptr<Inspector> inspector;
+  if (settings) {
+    auto made = Inspector::create(target->spec, target->kafka);
+    if (!made.is_ok()) return report(made.status());
+    inspector = std::move(made).value();
+    autoscaler = std::make_unique<Autoscaler>(target->spec, *settings);
+    autoscaler_thread = std::thread([&] {
+      autoscale(supervisor, *autoscaler, *inspector, stop_requested());
+    });
+  }
   supervisor.run(stop_requested());
+  if (autoscaler_thread.joinable()) autoscaler_thread.join();
   return kExitOk;
 }
 

@@ -88,3 +88,40 @@ def test_supervise_restart_and_scale_live(broker, pipeline_name, tmp_path):
     for pid in set(re.findall(r"started \S+ \(pid (\d+)\)", log)):
         assert not os.path.exists(f"/proc/{pid}") or \
             open(f"/proc/{pid}/stat").read().split()[2] == "Z", pid
+
+
+def test_autoscale_adds_workers_to_the_slow_stage_and_removes_them_after(broker, pipeline_name,
+                                                                        tmp_path):
+    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
+        builtin_stage("first", "passthrough", next=["slow"]),
+        exec_stage("slow", "--delay-ms", DELAY_MS, scale={"min": 1, "max": 3})],
+        commit_interval="200ms"))
+    apply_topics(spec)
+    log_path = tmp_path / "up.stderr"
+    with open(log_path, "wb") as log:
+        up = subprocess.Popen([str(sluice_path()), "up", "-f", str(spec), "--control",
+                               str(tmp_path / "up.sock"), "--autoscale", "--target-drain", "5s",
+                               "--cool-down", "3s", "--idle-after", "5s"],
+                              stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=repo_path(),
+                              start_new_session=True)
+    try:
+        wait_until(lambda: workers_of(spec, "slow") == 1, 60, "one worker of slow")
+        job_ids = submit(spec, [{"n": n} for n in range(JOBS)])
+        wait_until(lambda: workers_of(spec, "slow") == 3, 90,
+                   "the autoscaler to take slow to its scale.max of 3")
+        records = read_done(spec, JOBS, timeout=180)
+        result = verify(job_ids, records)
+        assert result.missing == 0 and result.unexpected == 0, result
+        wait_until(lambda: workers_of(spec, "slow") == 1, 90,
+                   "the autoscaler to take the idle stage back to its scale.min")
+    finally:
+        up.send_signal(signal.SIGTERM)
+        code = up.wait(timeout=90)
+    log = log_path.read_text()
+    ups = re.findall(r"autoscale: stage slow: (\d) -> (\d) workers: its \d+ waiting records", log)
+    downs = re.findall(r"autoscale: stage slow: (\d) -> (\d) workers: nothing waited", log)
+    print(f"\nmeasured: autoscale decisions up {ups}, down {downs}")
+    assert ups[:2] == [("1", "2"), ("2", "3")], log[-3000:]
+    assert downs[-1] == ("2", "1"), log[-3000:]
+    assert "autoscale: stage first" not in log  # first keeps up: never its bottleneck
+    assert code == 0
