@@ -48,6 +48,10 @@ LagMonitor::LagMonitor(KafkaOptions kafka, std::vector<GroupQueues> groups,
       stored_topics_(std::move(stored_topics)),
       admin_(std::move(admin)) {}
 
+void LagMonitor::bound_reads(std::chrono::milliseconds timeout) {
+  kafka_.connect_timeout = std::min(kafka_.connect_timeout, timeout);
+}
+
 Result<LagReading> LagMonitor::read() {
   auto topics = describe_topics(admin_.get(), kafka_);
   if (!topics.is_ok()) return topics.status();

@@ -16,6 +16,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -70,6 +71,9 @@ class LagMonitor {
              std::vector<std::string> stored_topics, KafkaHandle admin);
 
   Result<LagReading> read();
+  // Bounds each broker call of read() by `timeout` (default: the options'
+  // connect_timeout), when that is shorter.
+  void bound_reads(std::chrono::milliseconds timeout);
 
   // The admin handle, for callers that ask the cluster more (the Inspector).
   rd_kafka_t* admin() const { return admin_.get(); }
@@ -80,7 +84,7 @@ class LagMonitor {
   Status read_group(const GroupQueues& queues, const TopicMap& topics,
                     const PartitionOffsetMap& low, const PartitionOffsetMap& high, GroupLag& out);
 
-  KafkaOptions kafka_;
+  KafkaOptions kafka_;  // connect_timeout: each call's bound (bound_reads())
   std::vector<GroupQueues> groups_;
   std::vector<std::string> stored_topics_;
   KafkaHandle admin_;

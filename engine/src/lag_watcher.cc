@@ -15,6 +15,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kWarningEvery{30};
 constexpr double kRateWeight = 0.2;
+constexpr std::chrono::milliseconds kReadTimeout{2000};
 
 }  // namespace
 
@@ -33,6 +34,11 @@ Result<std::unique_ptr<LagWatcher>> LagWatcher::start(const KafkaOptions& kafka,
   }
   auto monitor = LagMonitor::create(kafka, std::move(groups));
   if (!monitor.is_ok()) return monitor.status();
+  // Each broker call of a reading is bounded by kReadTimeout, not the
+  // spec's connect_timeout: readings come every second, and the worker's
+  // shutdown joins this thread, so one reading against a lost broker must
+  // end well inside the shutdown deadline.
+  (*monitor)->bound_reads(kReadTimeout);
   return std::make_unique<LagWatcher>(std::move(monitor).value(), std::move(downstream),
                                       topics::status_group_id(spec.pipeline, stage.name),
                                       topics::input_topic(spec, stage));
