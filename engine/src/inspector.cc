@@ -188,14 +188,17 @@ Status InspectorImpl::add_restore_progress(const topics::StageSpec& stage,
 
 }  // namespace
 
+int64_t StageStatus::depth(const std::string& role) const {
+  for (const TopicDepth& topic : topics) {
+    if (topic.role == role) return topic.depth;
+  }
+  return 0;
+}
+
 std::string StageStatus::state() const {
   if (!paused_by.empty()) return "paused";
   if (stuck()) return "stuck";
-  int64_t waiting = 0;
-  for (const TopicDepth& topic : topics) {
-    if (topic.role == "input" || topic.role == "retry") waiting += topic.depth;
-  }
-  if (waiting == 0) return "idle";
+  if (waiting() == 0) return "idle";
   return workers == 0 ? "no workers" : "running";
 }
 

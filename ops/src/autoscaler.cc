@@ -12,13 +12,6 @@ std::string seconds_text(double seconds) {
   return std::isinf(seconds) ? "never" : std::to_string(static_cast<long long>(seconds)) + " s";
 }
 
-int64_t depth_of(const StageStatus& stage, const std::string& role) {
-  for (const TopicDepth& topic : stage.topics) {
-    if (topic.role == role) return topic.depth;
-  }
-  return 0;
-}
-
 }  // namespace
 
 bool Autoscaler::cooling(const std::string& stage, Clock::time_point now) const {
@@ -32,7 +25,7 @@ bool Autoscaler::next_stage_full(const topics::StageSpec& stage,
     const topics::StageSpec* spec = spec_.find_stage(next);
     for (const StageStatus& s : status.stages) {
       if (s.stage != next || spec == nullptr) continue;
-      if (depth_of(s, "input") + depth_of(s, "retry") > spec->backpressure.high_watermark) {
+      if (s.waiting() > spec->backpressure.high_watermark) {
         return true;
       }
     }
@@ -79,7 +72,7 @@ std::optional<ScaleDecision> Autoscaler::decide(const PipelineStatus& status,
   if (slowest != nullptr) {
     int from = workers.at(slowest->stage);
     return record({slowest->stage, from, from + 1,
-                   "its " + std::to_string(estimate_drain(*slowest, 1, 0).waiting) +
+                   "its " + std::to_string(slowest->waiting()) +
                        " waiting records drain in " + seconds_text(longest) + " at " +
                        std::to_string(static_cast<long long>(slowest->throughput)) +
                        "/s, over the target " + seconds_text(target)},

@@ -5,21 +5,9 @@
 #include <limits>
 
 namespace sluice::ops {
-namespace {
-
-int64_t waiting_of(const StageStatus& stage) {
-  int64_t waiting = 0;
-  for (const TopicDepth& topic : stage.topics) {
-    if (topic.role == "input" || topic.role == "retry") waiting += topic.depth;
-  }
-  return waiting;
-}
-
-}  // namespace
-
 DrainEstimate estimate_drain(const StageStatus& stage, int partitions, double target_seconds) {
   DrainEstimate estimate;
-  estimate.waiting = waiting_of(stage);
+  estimate.waiting = stage.waiting();
   if (estimate.waiting == 0) {
     estimate.seconds = 0;
     estimate.workers_to_drain = stage.workers;

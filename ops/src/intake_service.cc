@@ -135,20 +135,25 @@ HttpResponse IntakeService::post_jobs(const HttpRequest& request) {
     }
     Status flushed = (*submitter)->flush(settings_.ack_timeout);
     if (status.is_ok()) status = flushed;
-    if (!status.is_ok()) {
-      nlohmann::json maybe = nlohmann::json::array();
-      for (size_t i : queued) {
-        if ((*submitter)->unacknowledged(ids[i])) maybe.push_back(ids[i]);
+    // What the broker acknowledged counts (and is remembered) even when the
+    // rest failed: the answer names both, so a client retries only the rest.
+    nlohmann::json acknowledged = nlohmann::json::array();
+    nlohmann::json maybe = nlohmann::json::array();
+    for (size_t i : queued) {
+      if ((*submitter)->unacknowledged(ids[i])) {
+        maybe.push_back(ids[i]);
+        continue;
       }
-      submitters_.release(std::move(submitter).value(), false);
+      acknowledged.push_back(ids[i]);
+      counters_->jobs->Increment();
+      if (const auto& key = (*jobs)[i].idempotency_key) recent_.remember(*key, ids[i]);
+    }
+    submitters_.release(std::move(submitter).value(), status.is_ok());
+    if (!status.is_ok()) {
       return json_response(503, {{"error", status.message()},
                                  {"code", "unavailable"},
+                                 {"jobs", acknowledged},
                                  {"possibly_delivered", maybe}});
-    }
-    submitters_.release(std::move(submitter).value(), true);
-    counters_->jobs->Increment(static_cast<double>(queued.size()));
-    for (size_t i : queued) {
-      if (const auto& key = (*jobs)[i].idempotency_key) recent_.remember(*key, ids[i]);
     }
   }
   return json_response(202, {{"jobs", ids}});

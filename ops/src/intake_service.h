@@ -6,7 +6,8 @@
 //                   one is set; 413 over the size limit; 429 + Retry-After
 //                   while the entry stage is full (sluice/admission.h); 503
 //                   when the broker is unreachable or did not acknowledge
-//                   in time (with the ids possibly delivered).
+//                   in time (with the ids it did acknowledge, and those
+//                   possibly delivered).
 //   GET /v1/health  200 {"status": "ok"} while the broker answers, else 503
 //   GET /metrics    the serve process's Prometheus metrics
 // Errors are JSON: {"error": "...", "code": "..."}. Thread-safe.

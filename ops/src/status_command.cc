@@ -14,13 +14,6 @@
 namespace sluice::ops {
 namespace {
 
-int64_t depth_of(const StageStatus& stage, const std::string& role) {
-  for (const TopicDepth& topic : stage.topics) {
-    if (topic.role == role) return topic.depth;
-  }
-  return 0;
-}
-
 // What the status adds to the Inspector's view: drain estimates per stage.
 struct Estimates {
   std::vector<DrainEstimate> stages;  // as status.stages
@@ -114,9 +107,9 @@ void print_table(const PipelineStatus& status, const Estimates& estimates) {
   for (size_t i = 0; i < status.stages.size(); ++i) {
     const StageStatus& stage = status.stages[i];
     std::printf("%-24s %8d %12lld %10lld %10lld %9.1f %7s %-22s %8s %s\n", stage.stage.c_str(),
-                stage.workers, static_cast<long long>(depth_of(stage, "input")),
-                static_cast<long long>(depth_of(stage, "retry")),
-                static_cast<long long>(depth_of(stage, "dlq")), stage.throughput,
+                stage.workers, static_cast<long long>(stage.depth("input")),
+                static_cast<long long>(stage.depth("retry")),
+                static_cast<long long>(stage.depth("dlq")), stage.throughput,
                 duration_cell(estimates.stages[i].seconds).c_str(), state_cell(stage).c_str(),
                 stage.circuit_open ? "open" : "-", restore_cell(stage).c_str());
   }

@@ -168,6 +168,7 @@ def test_a_broker_outage_answers_503_in_bounded_time(tmp_path, own_broker, serve
     took = time.monotonic() - started
     print(f"\nmeasured: POST with the broker down: {status} after {took:.1f}s: {body}")
     assert status == 503 and body["code"] == "unavailable", body
+    assert body.get("jobs", []) == [] and body.get("possibly_delivered", []) == [], body
     assert took < 40
     health = serve.request("GET", "/v1/health", token=None, timeout=90)[0]
     assert health == 503

@@ -58,6 +58,10 @@ struct StageStatus {
   // their reports; 0 with no worker reporting.
   double throughput = 0;
   bool stuck() const { return stuck_partitions > 0; }
+  // The depth of the topic of `role` ("input", "retry", "dlq"); 0 if absent.
+  int64_t depth(const std::string& role) const;
+  // What waits for the stage's workers: its input and retry records.
+  int64_t waiting() const { return depth("input") + depth("retry"); }
   // "paused", "stuck", "idle" (nothing waits), "no workers" or "running".
   std::string state() const;
 };
