@@ -102,7 +102,13 @@ def chaos_spec(tmp_path, pipeline_name, broker, plan):
     first = {"name": FIRST, "kind": "exec", "concurrency": plan.concurrency,
              "command": ["python3", APPEND_AGENT, FIRST, "--delay-ms",
                          str(plan.first_delay_ms), "--concurrency", c],
-             "next": [MIDDLE]}
+             "next": [MIDDLE],
+             # Every job is submitted before the first kill: the entry stage admits
+             # them all at once (a high watermark of 10,000 made `submit` wait for
+             # room, and the kill points fell behind the run). Between the stages,
+             # backpressure keeps its defaults.
+             "backpressure": {"high_watermark": 10 * plan.jobs,
+                              "low_watermark": plan.jobs}}
     last = {"name": LAST, "kind": "exec", "concurrency": plan.concurrency,
             "command": ["python3", FATE_AGENT, LAST, "--delay-ms", str(plan.last_delay_ms),
                         "--concurrency", c]}
