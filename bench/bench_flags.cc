@@ -25,7 +25,7 @@ void add_tuning_options(CLI::App& app, Flags* flags) {
   app.add_option("--concurrency", flags->concurrency, "Sluice stage concurrency")
       ->check(CLI::Range(1, 100000));
   app.add_option("--max-buffered-tasks", flags->max_buffered_tasks,
-                 "WorkerOptions::max_buffered_tasks of the Sluice worker")
+                 "max_buffered_tasks of the Sluice worker's stage")
       ->check(CLI::Range(size_t{1}, size_t{100000000}));
   app.add_option("--consumer-property", flags->consumer_properties,
                  "NAME=VALUE for the consumers of both variants (Sluice: kafka.properties, "

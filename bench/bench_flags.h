@@ -33,7 +33,7 @@ struct Flags {
   size_t payload_bytes = 150;
   int keys = 4096;
   int timeout_s = 300;
-  size_t max_buffered_tasks = 10000;             // WorkerOptions' default
+  size_t max_buffered_tasks = 10000;             // the spec's default
   std::vector<std::string> consumer_properties;  // NAME=VALUE, both variants
   // One variant only (profiling): "plain" or "sluice" (passthrough_benchmark),
   // "pass" or "fail" (failure_benchmark).

@@ -2,9 +2,11 @@
 """io_bound_benchmark: stages whose tasks wait (a stand-in for model and API calls),
 driven through the `sluice` CLI against a real broker, as a user runs them.
 
-  concurrency  one exec stage whose every task waits --delay-ms (20), 1 partition,
+  concurrency  one stage whose every task waits --delay-ms (20), 1 partition,
                100 keys, at concurrency 1, 10 and 100; tasks/s against the ideal
-               (concurrency / delay), and per-key order checked on <p>.done.
+               (concurrency / delay), and per-key order checked on <p>.done. Twice:
+               an exec stage (examples/agents/append_stage.py), and a builtin
+               (bench/delay_worker: the same worker with a stage that waits on a timer).
   scaleout     the same stage (concurrency 10 a worker) on 4 partitions with 1, 2 and
                4 worker processes; tasks/s against one worker's.
   flood        three stages (passthrough -> passthrough -> the waiting stage), default
@@ -14,7 +16,7 @@ driven through the `sluice` CLI against a real broker, as a user runs them.
 
 Prints one line per run on stderr and a Markdown table on stdout (bench/README.md).
 Usage: bench/io_bound_benchmark.py --sluice build/ops/sluice --brokers HOST:PORT
-       [--case concurrency|scaleout|flood|all]
+       --delay-worker build/bench/delay_worker [--case concurrency|scaleout|flood|all]
 """
 
 import argparse
@@ -38,8 +40,9 @@ def log(text):
 
 
 class Bench:
-    def __init__(self, sluice, brokers, workdir, delay_ms):
-        self.sluice, self.brokers, self.workdir, self.delay_ms = sluice, brokers, workdir, delay_ms
+    def __init__(self, sluice, delay_worker, brokers, workdir, delay_ms):
+        self.sluice, self.delay_worker = sluice, delay_worker
+        self.brokers, self.workdir, self.delay_ms = brokers, workdir, delay_ms
 
     def cli(self, *args, input=None, timeout=600):
         result = subprocess.run([self.sluice, *map(str, args)], input=input, text=True,
@@ -59,6 +62,9 @@ class Bench:
         return path
 
     def waiting_stage(self, name, concurrency, **fields):
+        # An entry stage admits every job of a case at once (its high watermark above
+        # them all): otherwise `submit` waits for room, the workers not yet started.
+        fields.setdefault("backpressure", {"high_watermark": 1000000, "low_watermark": 1000})
         return {"name": name, "kind": "exec", "concurrency": concurrency,
                 "command": ["python3", str(AGENT), name, "--delay-ms", str(self.delay_ms),
                             "--concurrency", str(concurrency)], **fields}
@@ -72,8 +78,12 @@ class Bench:
     def status(self, spec):
         return json.loads(self.cli("status", "-f", spec, "--json").splitlines()[-1])
 
-    def workers(self, spec, stage, count):
-        return [subprocess.Popen([self.sluice, "run", "-f", str(spec), "--stage", stage,
+    def workers(self, spec, stage, count, builtin=False):
+        """`sluice run` workers, or with `builtin` delay_worker ones (the stage's own
+        kind unused: each task waits delay_ms on a timer)."""
+        program = ([self.delay_worker, "--delay-ms", str(self.delay_ms)] if builtin
+                   else [self.sluice, "run"])
+        return [subprocess.Popen([*program, "-f", str(spec), "--stage", stage,
                                   "--instance", f"{stage}-{i}"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 for i in range(count)]
@@ -115,20 +125,21 @@ class Bench:
 
 
 def case_concurrency(bench, rows):
-    for concurrency, jobs in ((1, 500), (10, 5000), (100, 20000)):
-        name = f"iob-c{concurrency}-{secrets.token_hex(3)}"
-        spec = bench.spec(name, [bench.waiting_stage("wait", concurrency)], partitions=1)
-        bench.submit(spec, jobs)
-        procs = bench.workers(spec, "wait", 1)
-        rate = bench.timed_drain(spec, jobs, procs)
-        bench.stop(procs)
-        violations, read = bench.order_violations(spec, jobs)
-        ideal = concurrency * 1000 / bench.delay_ms
-        log(f"concurrency {concurrency}: {rate:.0f} tasks/s ({rate / ideal:.2f}x of {ideal:.0f});"
-            f" {read} done read, {violations} out of key order")
-        rows.append(("exec, 1 partition, 100 keys", f"concurrency {concurrency}", jobs,
-                     f"{rate:,.0f}", f"{rate / ideal:.2f}x of {ideal:,.0f}",
-                     f"{violations} of {read}"))
+    for kind in ("exec", "builtin"):
+        for concurrency, jobs in ((1, 500), (10, 5000), (100, 40000)):
+            name = f"iob-{kind}-c{concurrency}-{secrets.token_hex(3)}"
+            spec = bench.spec(name, [bench.waiting_stage("wait", concurrency)], partitions=1)
+            bench.submit(spec, jobs)
+            procs = bench.workers(spec, "wait", 1, builtin=kind == "builtin")
+            rate = bench.timed_drain(spec, jobs, procs)
+            bench.stop(procs)
+            violations, read = bench.order_violations(spec, jobs)
+            ideal = concurrency * 1000 / bench.delay_ms
+            log(f"{kind} concurrency {concurrency}: {rate:.0f} tasks/s ({rate / ideal:.2f}x of "
+                f"{ideal:.0f}); {read} done read, {violations} out of key order")
+            rows.append((f"{kind}, 1 partition, 100 keys", f"concurrency {concurrency}", jobs,
+                         f"{rate:,.0f}", f"{rate / ideal:.2f}x of {ideal:,.0f}",
+                         f"{violations} out of order in {read}"))
 
 
 def case_scaleout(bench, rows):
@@ -161,9 +172,11 @@ def peak_rss_kb(pid):
 def case_flood(bench, rows):
     name = f"iob-flood-{secrets.token_hex(3)}"
     spec = bench.spec(name, [
-        {"name": "first", "kind": "builtin", "builtin": "passthrough", "next": ["second"]},
+        # The flood lands on the intake at once; the stages after it keep the defaults.
+        {"name": "first", "kind": "builtin", "builtin": "passthrough", "next": ["second"],
+         "backpressure": {"high_watermark": 1000000, "low_watermark": 1000}},
         {"name": "second", "kind": "builtin", "builtin": "passthrough", "next": ["wait"]},
-        bench.waiting_stage("wait", 100)], partitions=6)
+        bench.waiting_stage("wait", 100, backpressure={})], partitions=6)
     jobs = 100000  # ten times the default high watermark (10,000)
     procs = {stage: bench.workers(spec, stage, 1)[0] for stage in ("first", "second", "wait")}
     bench.submit(spec, jobs)
@@ -189,14 +202,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sluice", required=True)
     parser.add_argument("--brokers", required=True)
+    parser.add_argument("--delay-worker", required=True, help="bench/delay_worker's binary")
     parser.add_argument("--case", default="all", choices=["concurrency", "scaleout", "flood",
                                                           "all"])
     parser.add_argument("--delay-ms", type=int, default=20)
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
-        bench = Bench(os.path.abspath(args.sluice), args.brokers, pathlib.Path(workdir),
-                      args.delay_ms)
+        bench = Bench(os.path.abspath(args.sluice), os.path.abspath(args.delay_worker),
+                      args.brokers, pathlib.Path(workdir), args.delay_ms)
         for case, run in (("concurrency", case_concurrency), ("scaleout", case_scaleout),
                           ("flood", case_flood)):
             if args.case in (case, "all"):

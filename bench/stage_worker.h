@@ -18,7 +18,7 @@
 namespace sluice::bench {
 
 struct StageWorkerOptions {
-  size_t max_buffered_tasks = 10000;   // WorkerOptions' default
+  size_t max_buffered_tasks = 10000;   // the spec's default, set over the stage's
   WorkerObserver* observer = nullptr;  // not owned; may be null
   std::string state_dir;               // a stateful stage's store
 };

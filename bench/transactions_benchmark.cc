@@ -69,12 +69,12 @@ Status run_worker(const topics::PipelineSpec& spec, size_t index, const Flags& f
   if (!stage.is_ok()) return stage.status();
   WorkerOptions options;
   options.spec = spec;
+  options.spec.stages[index].max_buffered_tasks = static_cast<int>(flags.max_buffered_tasks);
   options.stage = stage_spec.name;
   options.kafka = KafkaOptions::from_spec(spec.kafka);
   options.instance = "0";
   options.transaction_interval = std::chrono::milliseconds(own.transaction_interval_ms);
   options.max_transaction_records = own.max_transaction_records;
-  options.max_buffered_tasks = flags.max_buffered_tasks;
   auto worker = Worker::create(std::move(options), std::move(stage).value());
   if (!worker.is_ok()) return worker.status();
   return (*worker)->run(stop);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <map>
 
+#include "head_timestamps.h"
 #include "kafka_errors.h"
 #include "lag_monitor.h"
 #include "queue_depth.h"
@@ -27,8 +28,12 @@ using engine::TopicMap;
 class InspectorImpl final : public Inspector {
  public:
   InspectorImpl(const topics::PipelineSpec& spec, KafkaOptions kafka,
-                std::unique_ptr<engine::LagMonitor> monitor)
-      : spec_(spec), kafka_(std::move(kafka)), monitor_(std::move(monitor)) {}
+                std::unique_ptr<engine::LagMonitor> monitor,
+                std::unique_ptr<engine::HeadTimestamps> heads)
+      : spec_(spec),
+        kafka_(std::move(kafka)),
+        monitor_(std::move(monitor)),
+        heads_(std::move(heads)) {}
 
   Result<PipelineStatus> status() override;
 
@@ -40,10 +45,12 @@ class InspectorImpl final : public Inspector {
                      StageStatus& out);
   Status add_restore_progress(const topics::StageSpec& stage, const TopicMap& topics,
                               StageStatus& out);
+  Status add_oldest_waiting(const engine::LagReading& reading, PipelineStatus& out);
 
   topics::PipelineSpec spec_;
   KafkaOptions kafka_;
   std::unique_ptr<engine::LagMonitor> monitor_;
+  std::unique_ptr<engine::HeadTimestamps> heads_;  // null: ages not read
 };
 
 Result<PipelineStatus> InspectorImpl::status() {
@@ -59,7 +66,39 @@ Result<PipelineStatus> InspectorImpl::status() {
     out.stages.push_back(std::move(stage_out).value());
   }
   out.done = reading->stored[topics::done_topic(spec_.pipeline)];
+  out.done_written = reading->written[topics::done_topic(spec_.pipeline)];
+  out.intake_written = reading->written[topics::intake_topic(spec_.pipeline)];
+  if (heads_) {
+    if (Status s = add_oldest_waiting(*reading, out); !s.is_ok()) return s;
+  }
   return out;
+}
+
+// The record at each waiting partition's committed offset is its oldest.
+Status InspectorImpl::add_oldest_waiting(const engine::LagReading& reading, PipelineStatus& out) {
+  std::vector<engine::PartitionOffset> heads;
+  for (const engine::GroupLag& group : reading.groups) {
+    for (const engine::TopicLag& topic : group.topics) {
+      for (size_t p = 0; p < topic.waiting_from.size(); ++p) {
+        if (topic.waiting_from[p] < 0) continue;
+        heads.push_back({topic.topic, static_cast<int32_t>(p), topic.waiting_from[p]});
+      }
+    }
+  }
+  auto timestamps = heads_->read(heads, kafka_.connect_timeout);
+  if (!timestamps.is_ok()) return timestamps.status();
+  int64_t now = engine::now_unix_ms();
+  for (StageStatus& stage : out.stages) {
+    for (TopicDepth& topic : stage.topics) {
+      if (topic.role != "input" && topic.role != "retry") continue;
+      for (const auto& [key, at] : *timestamps) {
+        if (key.first != topic.topic) continue;
+        topic.oldest_waiting_seconds = std::max(
+            topic.oldest_waiting_seconds, static_cast<double>(std::max<int64_t>(0, now - at)) / 1000);
+      }
+    }
+  }
+  return Status::ok();
 }
 
 Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
@@ -203,7 +242,8 @@ std::string StageStatus::state() const {
 }
 
 Result<std::unique_ptr<Inspector>> Inspector::create(const topics::PipelineSpec& spec,
-                                                     const KafkaOptions& kafka) {
+                                                     const KafkaOptions& kafka,
+                                                     InspectOptions options) {
   std::vector<engine::GroupQueues> groups;
   std::vector<std::string> stored;
   for (const topics::StageSpec& stage : spec.stages) {
@@ -213,10 +253,17 @@ Result<std::unique_ptr<Inspector>> Inspector::create(const topics::PipelineSpec&
     stored.push_back(topics::dlq_topic(spec.pipeline, stage.name));
   }
   stored.push_back(topics::done_topic(spec.pipeline));
+  stored.push_back(topics::intake_topic(spec.pipeline));
   auto monitor = engine::LagMonitor::create(kafka, std::move(groups), std::move(stored));
   if (!monitor.is_ok()) return monitor.status();
-  return std::unique_ptr<Inspector>(
-      std::make_unique<InspectorImpl>(spec, kafka, std::move(monitor).value()));
+  std::unique_ptr<engine::HeadTimestamps> heads;
+  if (options.oldest_waiting) {
+    auto made = engine::HeadTimestamps::create(kafka);
+    if (!made.is_ok()) return made.status();
+    heads = std::move(made).value();
+  }
+  return std::unique_ptr<Inspector>(std::make_unique<InspectorImpl>(
+      spec, kafka, std::move(monitor).value(), std::move(heads)));
 }
 
 }  // namespace sluice

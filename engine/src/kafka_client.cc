@@ -62,7 +62,14 @@ ClientSpec producer_spec(const std::string& transactional_id) {
   // earlier one failed. Without a timeout a record waits for the broker (the
   // sink's queue fills and the worker stops taking work); stops and
   // revocations are bounded by the worker's own deadlines, which purge it.
+  //
+  // queue.buffering.max.kbytes: librdkafka's default is 1 GiB, which a
+  // worker whose broker is slow or gone would fill with outputs before its
+  // queue.buffering.max.messages (100,000) stopped it. 32 MiB is a worker's
+  // bound for records awaiting acks (SPEC.md, "Memory per worker"); a full
+  // queue holds the outputs back (QUEUE_FULL) and consumption pauses.
   spec.defaults = {{"linger.ms", "5"},
+                   {"queue.buffering.max.kbytes", "32768"},
                    {"message.timeout.ms", "0"},
                    {"partitioner", "murmur2_random"},  // Java-compatible
                    {"socket.nagle.disable", "true"}};

@@ -79,13 +79,15 @@ Result<LagReading> LagMonitor::read() {
     reading.groups.push_back(std::move(lag));
   }
   for (const std::string& topic : stored_topics_) {
-    int64_t records = 0;
+    int64_t records = 0, written = 0;
     if (auto it = topics->find(topic); it != topics->end()) {
       for (int32_t p = 0; p < it->second.partitions; ++p) {
         records += offset_or(*high, topic, p, 0) - offset_or(*low, topic, p, 0);
+        written += offset_or(*high, topic, p, 0);
       }
     }
     reading.stored[topic] = records;
+    reading.written[topic] = written;
   }
   reading.topics = std::move(topics).value();
   return reading;
@@ -99,8 +101,9 @@ Status LagMonitor::read_group(const GroupQueues& queues, const TopicMap& topics,
   for (const std::string& topic : queues.topics) {
     add_partitions(committed.get(), topic, topics);
     auto it = topics.find(topic);
-    out.topics.push_back({topic, it != topics.end(), 0,
-                          std::vector<int64_t>(it == topics.end() ? 0 : it->second.partitions)});
+    size_t count = it == topics.end() ? 0 : static_cast<size_t>(it->second.partitions);
+    out.topics.push_back({topic, it != topics.end(), 0, std::vector<int64_t>(count),
+                          std::vector<int64_t>(count, -1)});
   }
   if (committed->cnt == 0) return Status::ok();
   auto consumer = group_consumer(queues.group);
@@ -130,6 +133,7 @@ Status LagMonitor::read_group(const GroupQueues& queues, const TopicMap& topics,
       topic.depth += depth;
       if (tp.partition >= 0 && static_cast<size_t>(tp.partition) < topic.partitions.size()) {
         topic.partitions[tp.partition] = depth;
+        if (depth > 0) topic.waiting_from[tp.partition] = marks.high - depth;
       }
     }
   }

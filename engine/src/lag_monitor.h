@@ -43,6 +43,9 @@ struct TopicLag {
   bool exists = false;  // a topic not created yet has depth 0
   int64_t depth = 0;
   std::vector<int64_t> partitions;  // the depth of each partition, by number
+  // By number: the offset of each partition's oldest waiting record (the
+  // committed offset, or the low watermark), -1 where nothing waits.
+  std::vector<int64_t> waiting_from;
 };
 
 struct GroupLag {
@@ -57,6 +60,9 @@ struct GroupLag {
 struct LagReading {
   std::vector<GroupLag> groups;           // in the order given to create()
   std::map<std::string, int64_t> stored;  // per stored topic: records it holds
+  // Per stored topic: records ever written to it (its partitions' high
+  // watermarks, summed; under exactly_once transaction markers count too).
+  std::map<std::string, int64_t> written;
   TopicMap topics;                        // what the cluster listed
 };
 

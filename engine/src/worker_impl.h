@@ -43,6 +43,7 @@
 #include "state_restorer.h"
 #include "state_store.h"
 #include "state_writes.h"
+#include "sluice/log_fields.h"
 #include "sluice/worker.h"
 #include "task_codec.h"
 #include "task_state.h"
@@ -140,6 +141,10 @@ class WorkerImpl final : public Worker {
   bool encode_extra_dead_letters(TaskRecord& record, const Outcome& outcome);
   void encode_letter(v1::Envelope& letter, std::string* bytes, std::vector<RecordHeader>* headers);
   void dead_letter(TaskRecord& record, const Outcome& outcome);
+  // A task-level log line's fields (task_log.h); they point into `task`.
+  LogFields log_fields(const Task& task, std::string_view error_kind = {}) const {
+    return {spec_->name, task.job_id, task.id, task.attempt, error_kind};
+  }
   void send_dead_letter(TaskRecord& record);
   v1::Envelope& input_envelope(TaskRecord& record);
   void release_body(TaskRecord& record);

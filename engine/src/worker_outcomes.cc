@@ -7,6 +7,7 @@
 #include "output_encoder.h"
 #include "sluice/topics/utf8.h"
 #include "task_codec.h"
+#include "task_log.h"
 #include "worker_impl.h"
 
 namespace sluice::engine {
@@ -47,8 +48,10 @@ void WorkerImpl::ignore_late_outcome(const Completed& done) {
     return t.record_id == done.task_id && t.run == done.run;
   });
   if (it == timed_out_.end()) return;
-  spdlog::info("stage {}: ignored the late outcome of task {} of job {}: that attempt had "
-               "timed out", spec_->name, it->task_id, it->job_id);
+  log_task(spdlog::level::info,
+           {spec_->name, it->job_id, it->task_id, 0, "timeout"},
+           "stage {}: ignored the late outcome of task {} of job {}: that attempt had timed out",
+           spec_->name, it->task_id, it->job_id);
   timed_out_.erase(it);
 }
 
@@ -149,8 +152,10 @@ void WorkerImpl::produce_outputs(TaskRecord& record, Outcome& outcome) {
   for (size_t i = 0; i < letters; ++i) {
     const Outcome::DeadLetter& letter = outcome.dead_letters[i];
     observer_->task_failed(letter.error_kind);
-    spdlog::warn("stage {}: dead-lettering job {} ({}: {})", spec_->name, letter.job_id,
-                 letter.error_kind, letter.error);
+    log_task(spdlog::level::warn,
+             {spec_->name, letter.job_id, {}, 0, letter.error_kind},
+             "stage {}: dead-lettering job {} ({}: {})", spec_->name, letter.job_id,
+             letter.error_kind, letter.error);
     sink_->produce({dlq_topic_, letter.key, extra_letters_scratch_[i], letter.job_id,
                     extra_letter_ids_scratch_[i], extra_letter_headers_scratch_[i]},
                    id);
@@ -278,8 +283,9 @@ void WorkerImpl::dead_letter(TaskRecord& record, const Outcome& outcome) {
   append_error(input_envelope(record),
                {spec_->name, task.attempt, outcome.error_kind, outcome.error});
   if (task_log_.allow(Clock::now())) {
-    spdlog::warn("stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name,
-                 task.id, task.job_id, outcome.error_kind, outcome.error);
+    log_task(spdlog::level::warn, log_fields(task, outcome.error_kind),
+             "stage {}: dead-lettering task {} of job {} ({}: {})", spec_->name, task.id,
+             task.job_id, outcome.error_kind, outcome.error);
   }
   send_dead_letter(record);
 }

@@ -436,10 +436,11 @@ void WorkerImpl::seek_rewound(std::vector<PartitionContext*> contexts) {
 void WorkerImpl::flow_control_phase() {
   size_t buffered = dispatcher_.waiting() + dispatcher_.in_flight() + parked_ + delayed_;
   bool output_blocked = sink_->congested() && !sink_->holding();
-  bool full = buffered >= options_.max_buffered_tasks ||
-              body_bytes_ >= options_.max_buffered_bytes || output_blocked;
-  bool half_empty = buffered <= options_.max_buffered_tasks / 2 &&
-                    body_bytes_ <= options_.max_buffered_bytes / 2 && !output_blocked;
+  // The stage's max_buffered_tasks and max_buffered_bytes (topics/spec.h).
+  auto max_tasks = static_cast<size_t>(spec_->max_buffered_tasks);
+  auto max_bytes = static_cast<size_t>(spec_->max_buffered_bytes);
+  bool full = buffered >= max_tasks || body_bytes_ >= max_bytes || output_blocked;
+  bool half_empty = buffered <= max_tasks / 2 && body_bytes_ <= max_bytes / 2 && !output_blocked;
   auto now = Clock::now();
   if (!flow_paused_ && full) {
     flow_paused_ = true;

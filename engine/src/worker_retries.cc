@@ -6,6 +6,7 @@
 
 #include "retry_delay.h"
 #include "task_codec.h"
+#include "task_log.h"
 #include "worker_impl.h"
 
 namespace sluice::engine {
@@ -35,10 +36,11 @@ void WorkerImpl::retry_later(TaskRecord& record, const Outcome& outcome) {
           ? retry_delay(spec_->retry, task.attempt, outcome.retry_after, options_.retry_jitter())
           : retry_delay(spec_->retry, task.attempt, outcome.retry_after);
   if (task_log_.allow(Clock::now())) {
-    spdlog::info("stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms{}",
-                 spec_->name, task.id, task.job_id, task.attempt, outcome.error_kind,
-                 outcome.error, millis(delay),
-                 spec_->retry.mode == topics::RetryMode::kTopic ? " (retry topic)" : "");
+    log_task(spdlog::level::info, log_fields(task, outcome.error_kind),
+             "stage {}: task {} of job {} attempt {} failed ({}: {}); retrying in {} ms{}",
+             spec_->name, task.id, task.job_id, task.attempt, outcome.error_kind, outcome.error,
+             millis(delay),
+             spec_->retry.mode == topics::RetryMode::kTopic ? " (retry topic)" : "");
   }
   observe(TaskResult::kRetried, record);
   if (spec_->retry.mode == topics::RetryMode::kInPlace) {
@@ -97,8 +99,9 @@ void WorkerImpl::send_retry(TaskRecord& record, const Failure& failure, Clock::d
 
 // The stage was at capacity: not the task's fault, so no attempt is charged.
 void WorkerImpl::refused_later(TaskRecord& record) {
-  spdlog::debug("stage {}: task {} refused by the stage; running it again shortly",
-                spec_->name, record.body->task.id);
+  log_task(spdlog::level::debug, log_fields(record.body->task),
+           "stage {}: task {} refused by the stage; running it again shortly", spec_->name,
+           record.body->task.id);
   park(record, kRefusedDelay);
 }
 
@@ -208,8 +211,9 @@ bool WorkerImpl::may_start_task() { return circuit_.may_start(Clock::now()); }
 // cool-down to pass; then it runs again like any other.
 void WorkerImpl::wait_out_circuit(TaskRecord& record, const Outcome& outcome) {
   observer_->task_failed(outcome.error_kind);
-  spdlog::debug("stage {}: task {} failed while the circuit is open ({}: {}); not charged",
-                spec_->name, record.body->task.id, outcome.error_kind, outcome.error);
+  log_task(spdlog::level::debug, log_fields(record.body->task, outcome.error_kind),
+           "stage {}: task {} failed while the circuit is open ({}: {}); not charged",
+           spec_->name, record.body->task.id, outcome.error_kind, outcome.error);
   Clock::time_point now = Clock::now();
   Clock::duration wait = circuit_.state(now) == CircuitState::kOpen
                              ? circuit_.open_until() - now

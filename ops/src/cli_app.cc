@@ -42,6 +42,14 @@ void add_spec_option(CLI::App* command, std::string& path) {
   command->add_option("-f,--file", path, "Pipeline spec (YAML)")->required();
 }
 
+// For the commands that run and log (workers, supervisor, intake, exporter).
+void add_log_format_option(CLI::App* command, std::string& format) {
+  command->add_option("--log-format", format,
+                      "Log lines as text (default) or json: one object a line, with job, task, "
+                      "stage, attempt and error_kind on a task's lines (else $SLUICE_LOG_FORMAT)")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
 // Everything the command line fills in; outlives parsing.
 struct CliState {
   std::string spec;
@@ -51,6 +59,7 @@ struct CliState {
   ServeOptions serve;
   UpOptions up;
   K8sCommandOptions k8s;
+  ExporterOptions exporter;
   ScaleOptions scale;
   TailOptions tail;
   std::string tail_idle;
@@ -59,6 +68,7 @@ struct CliState {
   std::string verify_timeout;
   StateOptions state;
   DemoOptions demo;
+  std::string log_format;  // --log-format of the long-running commands; empty: not given
   std::function<int()> action;
 };
 
@@ -76,6 +86,7 @@ void add_validate_and_topics(CLI::App& app, CliState& s) {
 void add_run(CLI::App& app, CliState& s) {
   auto* run = app.add_subcommand("run", "Run workers of one stage, or of all");
   add_spec_option(run, s.run.spec_path);
+  add_log_format_option(run, s.log_format);
   run->add_option("--stage", s.run.stage, "Stage name, or all")->required();
   run->add_option("--metrics-addr", s.run.metrics_addr,
                  "Serve /metrics on HOST:PORT, or on 127.0.0.1:PORT for a bare PORT");
@@ -114,6 +125,7 @@ void add_submit(CLI::App& app, CliState& s) {
 void add_serve(CLI::App& app, CliState& s) {
   auto* serve = app.add_subcommand("serve", "HTTP intake: POST /v1/jobs, GET /v1/health, /metrics");
   add_spec_option(serve, s.serve.spec_path);
+  add_log_format_option(serve, s.log_format);
   serve->add_option("--addr", s.serve.addr, "Listen on HOST:PORT (a bare PORT: 127.0.0.1:PORT)")
       ->required();
   serve->add_option("--token-file", s.serve.token_file,
@@ -137,9 +149,23 @@ void add_serve(CLI::App& app, CliState& s) {
   serve->callback([&s] { s.action = [&s] { return serve_command(s.serve); }; });
 }
 
+void add_exporter(CLI::App& app, CliState& s) {
+  auto* exporter = app.add_subcommand(
+      "exporter", "Serve every stage's queue depth, oldest waiting age and workers on /metrics");
+  add_spec_option(exporter, s.exporter.spec_path);
+  add_log_format_option(exporter, s.log_format);
+  exporter->add_option("--metrics-addr", s.exporter.metrics_addr,
+                       "Serve /metrics on HOST:PORT (a bare PORT: 127.0.0.1:PORT)")
+      ->required();
+  exporter->add_option("--interval", s.exporter.interval, "How often to read the broker")
+      ->capture_default_str();
+  exporter->callback([&s] { s.action = [&s] { return exporter_command(s.exporter); }; });
+}
+
 void add_up_and_scale(CLI::App& app, CliState& s) {
   auto* up = app.add_subcommand("up", "Supervise worker processes of every stage on this machine");
   add_spec_option(up, s.up.spec_path);
+  add_log_format_option(up, s.log_format);
   up->add_option("--scale", s.up.scale, "Workers of a stage, STAGE=N (default 1 each)")
       ->delimiter(',');
   up->add_option("--control", s.up.control,
@@ -355,6 +381,7 @@ int run_cli(int argc, char** argv) {
   add_serve(app, state);
   add_up_and_scale(app, state);
   add_k8s(app, state);
+  add_exporter(app, state);
   add_tail(app, state);
   add_dlq(app, state);
   add_verify(app, state);
@@ -371,7 +398,8 @@ int run_cli(int argc, char** argv) {
     return report(usage_error(parse_error_text(e)));  // CLI11's exit() prints two lines
   }
   // Workers and the supervisor log their progress; the other commands only warnings.
-  configure_logging(state.run.stage.empty() && state.up.spec_path.empty() ? "warn" : "info");
+  configure_logging(state.run.stage.empty() && state.up.spec_path.empty() ? "warn" : "info",
+                    state.log_format);
   return state.action();
 }
 

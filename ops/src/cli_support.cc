@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "json_log_formatter.h"
 #include "log_level.h"
 
 namespace sluice::ops {
@@ -21,6 +23,7 @@ namespace {
 constexpr const char* kLogPattern = "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v";
 
 std::atomic<bool> g_stop{false};
+bool g_json_logs = false;  // set once, before any thread logs
 std::atomic<bool> g_abandon{false};
 
 // The first SIGTERM, SIGINT or SIGHUP (the terminal closed) asks for a
@@ -111,14 +114,29 @@ Status write_line(const std::string& line) {
   return flush_stdout();  // a failed write above leaves the stream's error flag set
 }
 
-void configure_logging(const std::string& fallback) {
-  // Logs go to stderr: stdout carries data (job ids, tailed records).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("sluice"));
-  spdlog::set_pattern(kLogPattern);
+static void set_format(spdlog::sinks::sink& sink) {
+  if (g_json_logs) {
+    sink.set_formatter(std::make_unique<JsonLogFormatter>());
+  } else {
+    sink.set_pattern(kLogPattern);
+  }
+}
+
+void configure_logging(const std::string& fallback, const std::string& format_flag) {
+  LogFormatChoice format = choose_log_format(format_flag, std::getenv("SLUICE_LOG_FORMAT"));
+  g_json_logs = format.json;
+  // Logs go to stderr: stdout carries data (job ids, tailed records). No
+  // colours in JSON: a terminal's escape codes would be in the line.
+  spdlog::set_default_logger(g_json_logs ? spdlog::stderr_logger_mt("sluice")
+                                         : spdlog::stderr_color_mt("sluice"));
+  for (auto& sink : spdlog::default_logger()->sinks()) set_format(*sink);
   LogLevelChoice choice = choose_log_level(std::getenv("SLUICE_LOG_LEVEL"), fallback);
   spdlog::set_level(spdlog::level::from_str(choice.level));
   if (!choice.warning.empty()) spdlog::warn("{}", choice.warning);
+  if (!format.warning.empty()) spdlog::warn("{}", format.warning);
 }
+
+bool json_logs() { return g_json_logs; }
 
 Status log_to_file(const std::string& path) {
   std::shared_ptr<spdlog::sinks::sink> file;
@@ -127,7 +145,7 @@ Status log_to_file(const std::string& path) {
   } catch (const spdlog::spdlog_ex& e) {
     return usage_error(std::string("--log-file: ") + e.what());
   }
-  file->set_pattern(kLogPattern);
+  set_format(*file);
   // Before any thread logs: the default logger keeps its level, loses stderr.
   spdlog::logger& logger = *spdlog::default_logger();
   logger.sinks() = {file};

@@ -65,7 +65,11 @@ void request_stop();
 
 // SLUICE_LOG_LEVEL (trace, debug, info, warn, error, critical, off), else
 // `fallback`; a value not understood is info, with a warning (log_level.h).
-void configure_logging(const std::string& fallback);
+// The format: `format_flag` (--log-format: text or json; empty: not given),
+// else SLUICE_LOG_FORMAT, else text (json: json_log_formatter.h).
+void configure_logging(const std::string& fallback, const std::string& format_flag = {});
+// Whether configure_logging chose JSON lines (the supervisor passes it on).
+bool json_logs();
 // After configure_logging: logs go to the file at `path` (appended, flushed
 // line by line) instead of stderr; errors still go to stderr. kUsage when
 // the file cannot be opened.

@@ -75,6 +75,13 @@ struct K8sCommandOptions {
 };
 int k8s_command(const K8sCommandOptions& options);
 
+struct ExporterOptions {
+  std::string spec_path;
+  std::string metrics_addr;  // HOST:PORT (a bare PORT: 127.0.0.1:PORT)
+  std::string interval = "5s";
+};
+int exporter_command(const ExporterOptions& options);
+
 struct StatusOptions {
   std::string spec_path;
   bool json = false;

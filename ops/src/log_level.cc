@@ -34,4 +34,15 @@ LogLevelChoice choose_log_level(const char* env, const std::string& fallback) {
               std::string(kNotUnderstood)};
 }
 
+LogFormatChoice choose_log_format(const std::string& flag, const char* env) {
+  if (!flag.empty()) return {flag == "json", ""};
+  if (env == nullptr) return {};
+  std::string name(env);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (name == "json" || name == "text") return {name == "json", ""};
+  return {false, "SLUICE_LOG_FORMAT=" + std::string(env) +
+                     " is not a log format (text, json); using text"};
+}
+
 }  // namespace sluice::ops

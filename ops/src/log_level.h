@@ -16,4 +16,14 @@ struct LogLevelChoice {
 // `fallback` the command's default level when it is unset.
 LogLevelChoice choose_log_level(const char* env, const std::string& fallback);
 
+struct LogFormatChoice {
+  bool json = false;
+  std::string warning;  // empty, or one line to log once the format is set
+};
+
+// `--log-format`'s value (empty when not given; CLI11 allows only text and
+// json) wins over `env`, SLUICE_LOG_FORMAT's (nullptr when unset, any case);
+// neither: text. An env value not understood means text, with a warning.
+LogFormatChoice choose_log_format(const std::string& flag, const char* env);
+
 }  // namespace sluice::ops

@@ -4,18 +4,18 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "error_kind_label.h"
-#include "http_server.h"
 #include "listen_address.h"
+#include "metrics_endpoint.h"
 #include "sluice/inspect.h"
 
 namespace sluice::ops {
@@ -173,16 +173,9 @@ class MetricsServerImpl final : public MetricsServer {
   // /readyz (200 once every worker of this process joined its group): the
   // probes of the Kubernetes Deployments `sluice k8s` prints.
   Status listen(const std::string& address) {
-    HttpServer::Limits limits;
-    limits.threads = 4;
-    limits.max_body_bytes = 0;  // GETs only
-    limits.request_timeout = std::chrono::seconds(10);
-    auto server = HttpServer::start(address, limits,
-                                    [this](const HttpRequest& request) { return serve(request); });
-    if (!server.is_ok()) {
-      return transient_error("cannot serve metrics on " + address + ": " +
-                             bind_failure(address).value_or("refused"));
-    }
+    auto server = start_metrics_endpoint(
+        address, registry_, [this](const HttpRequest& request) { return readiness(request); });
+    if (!server.is_ok()) return server.status();
     server_ = std::move(server).value();
     refresher_ = std::thread([this] { refresh_loop(); });
     return Status::ok();
@@ -194,20 +187,12 @@ class MetricsServerImpl final : public MetricsServer {
   }
 
  private:
-  HttpResponse serve(const HttpRequest& request) {
-    if (request.method != "GET") return {405, "GET only\n", "text/plain", {}};
-    if (request.path == "/metrics") {
-      return {200, prometheus::TextSerializer().Serialize(registry_->Collect()),
-              "text/plain; version=0.0.4; charset=utf-8", {}};
-    }
-    if (request.path == "/healthz") return {200, "ok\n", "text/plain", {}};
-    if (request.path == "/readyz") {
-      bool ready = std::all_of(observers_.begin(), observers_.end(),
-                               [](const auto& entry) { return entry.second->joined(); });
-      return ready ? HttpResponse{200, "ready\n", "text/plain", {}}
-                   : HttpResponse{503, "not in its group yet\n", "text/plain", {}};
-    }
-    return {404, "not found\n", "text/plain", {}};
+  std::optional<HttpResponse> readiness(const HttpRequest& request) {
+    if (request.path != "/readyz") return std::nullopt;
+    bool ready = std::all_of(observers_.begin(), observers_.end(),
+                             [](const auto& entry) { return entry.second->joined(); });
+    return ready ? HttpResponse{200, "ready\n", "text/plain", {}}
+                 : HttpResponse{503, "not in its group yet\n", "text/plain", {}};
   }
 
   prometheus::Labels labels(const std::string& stage) const {

@@ -90,7 +90,8 @@ void Supervisor::start(Worker& worker) {
     return;
   }
   worker.child = std::move(child).value();
-  worker.logs = std::make_unique<WorkerLogs>(worker.name(), worker.child->take_stdout(),
+  worker.logs = std::make_unique<WorkerLogs>(worker.name(), options_.json_logs,
+                                             worker.child->take_stdout(),
                                              worker.child->take_stderr());
   worker.started = Clock::now();
   spdlog::info("supervisor: started {} (pid {})", worker.name(), worker.child->pid());

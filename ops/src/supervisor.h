@@ -34,6 +34,7 @@ class Supervisor {
     std::string program;    // the sluice binary
     std::string spec_path;  // as given to `sluice up`
     std::vector<std::string> extra_args;  // passed to every `sluice run`
+    bool json_logs = false;  // the workers log JSON lines; so does the supervisor of them
     std::chrono::milliseconds grace{45000};  // SIGTERM to SIGKILL, at stop
   };
 

@@ -121,6 +121,13 @@ int up_command(const UpOptions& options) {
   if (!options.state_dir.empty()) {
     supervisor_options.extra_args = {"--state-dir", options.state_dir};
   }
+  // The workers log as the supervisor does, whether --log-format or
+  // SLUICE_LOG_FORMAT chose it.
+  supervisor_options.json_logs = json_logs();
+  if (json_logs()) {
+    supervisor_options.extra_args.insert(supervisor_options.extra_args.end(),
+                                         {"--log-format", "json"});
+  }
   Supervisor supervisor(target->spec, supervisor_options);
   std::optional<AutoscaleSettings> settings;
   if (options.autoscale) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "builtin_stages.h"
+#include "sluice/log_fields.h"
 #include "sluice/stages/json_payload.h"
 
 namespace sluice::stages {
@@ -130,6 +131,7 @@ class DedupeStage final : public SyncStage {
     std::optional<Seen> seen = decode_seen(*stored);
     if (seen && seen->at_ms > now - window_ms_) {  // within the window
       if (seen->task_id == task.id) return pass(task);  // this task, run again
+      ScopedLogFields fields({name_, task.job_id, task.id, task.attempt, {}});
       spdlog::debug("stage {}: dropped task {} of job {}: {} passed {} ms ago (task {})", name_,
                     task.id, task.job_id, *identity, now - seen->at_ms, seen->task_id);
       return Outcome::ok({});

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "builtin_stages.h"
+#include "sluice/log_fields.h"
 #include "sluice/stages/json_payload.h"
 
 namespace sluice::stages {
@@ -180,6 +181,7 @@ class GatherStage final : public SyncStage {
     if (!parts.is_ok()) return state_failure(parts.status());
     for (const StoredPart& p : *parts) {
       if (p.index == part.index) {
+        ScopedLogFields fields({name_, task.job_id, task.id, task.attempt, {}});
         spdlog::debug("stage {}: dropped part {} of group {} (job {}): it came before",
                       name_, part.index, part.group, task.job_id);
         return outcome;

@@ -386,7 +386,7 @@ TEST_F(WorkerCore, ConstantPauseAndResumeSkipsNoOffset) {
   submit(400, 40);
   Assignments seen;
   WorkerOptions o = options();
-  o.max_buffered_tasks = 5;
+  o.spec.stages[0].max_buffered_tasks = 5;  // the spec's one stage
   o.observer = &seen;
   Running worker(o, std::make_unique<ProbeStage>(1, 0));
   auto done = read_jobs(done_topic(), 400, seconds(15));
@@ -562,7 +562,7 @@ stages:
   submit(60, 60);
   PauseSeen first_seen, second_seen;
   WorkerOptions first = options();
-  first.max_buffered_tasks = 10;
+  first.spec.stages[0].max_buffered_tasks = 10;
   first.observer = &first_seen;
   Running a(first, std::make_unique<AlwaysRetryStage>());
   ASSERT_TRUE(testing::wait_until([&] { return first_seen.pauses >= 1; }, seconds(30)))
@@ -571,7 +571,7 @@ stages:
   // A second member takes some partitions: the first drops its parked
   // retries with them, and must not stay paused on their account.
   WorkerOptions second = options();
-  second.max_buffered_tasks = 10;
+  second.spec.stages[0].max_buffered_tasks = 10;
   second.observer = &second_seen;
   Running b(second, std::make_unique<AlwaysRetryStage>());
   bool resumed = testing::wait_until([&] { return first_seen.resumes >= 1; }, seconds(30));

@@ -235,7 +235,7 @@ TEST_F(WorkerFaults, BufferedInputBytesPauseConsumptionUntilTheyDrain) {
   testing::GatedStage* stage = holding.get();
   PauseEvents pauses;
   WorkerOptions options{spec_, "pass", kafka_};
-  options.max_buffered_bytes = 16 * 1024;
+  options.spec.stages[0].max_buffered_bytes = 16 * 1024;  // the spec's one stage
   options.observer = &pauses;
   auto worker = Worker::create(std::move(options), std::move(holding));
   auto reader = TopicReader::create(kafka_, topics::done_topic(spec_.pipeline), true);

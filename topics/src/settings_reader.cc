@@ -153,13 +153,22 @@ constexpr KeyReader kScaleReaders[] = {
        return read_int_into(f, s.scale.max, 1, 10000); }},
 };
 
+constexpr KeyReader kSloReaders[] = {
+    {"end_to_end_p99", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       Millis p99{0};
+       Status st = read_duration_into(f, p99, Millis{1});
+       if (st.is_ok()) s.slo.end_to_end_p99 = p99;
+       return st; }},
+};
+
 constexpr KeyReader kSettingReaders[] = {
     {"partitions", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_int_into(f, s.partitions, 1, 10000); }},
     {"replication", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_int_into(f, s.replication, 1, 32767); }},
     {"guarantee", read_guarantee},
-    {"concurrency", [](const Field& f, StageSpec& s, SettingsBlame&) {
+    {"concurrency", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.concurrency = f;
        return read_int_into(f, s.concurrency, 1, 10000); }},
     {"timeout", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_duration_into(f, s.timeout, Millis{1}); }},
@@ -171,6 +180,8 @@ constexpr KeyReader kSettingReaders[] = {
        return read_sub_fields(f, SpecSection::kBackpressure, kBackpressureReaders, s, b); }},
     {"scale", [](const Field& f, StageSpec& s, SettingsBlame& b) {
        return read_sub_fields(f, SpecSection::kScale, kScaleReaders, s, b); }},
+    {"slo", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       return read_sub_fields(f, SpecSection::kSlo, kSloReaders, s, b); }},
     {"lag_threshold", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_int_into(f, s.lag_threshold, 1); }},
     {"state", read_state},
@@ -188,6 +199,11 @@ constexpr KeyReader kSettingReaders[] = {
        return read_int_into(f, s.max_outputs, 1, 100000); }},
     {"max_state_bytes", [](const Field& f, StageSpec& s, SettingsBlame&) {
        return read_int_into(f, s.max_state_bytes, 1024, 64 * 1024 * 1024); }},
+    {"max_buffered_tasks", [](const Field& f, StageSpec& s, SettingsBlame& b) {
+       b.max_buffered_tasks = f;
+       return read_int_into(f, s.max_buffered_tasks, 1, 1000000); }},
+    {"max_buffered_bytes", [](const Field& f, StageSpec& s, SettingsBlame&) {
+       return read_int_into(f, s.max_buffered_bytes, 1024 * 1024, 1024 * 1024 * 1024); }},
 };
 
 // `key` passed check_map against spec_fields(), the one list of accepted
@@ -247,6 +263,14 @@ Status check_settings(const StageSpec& merged, const SettingsBlame& blame) {
     return blame_one(blame.high_watermark, blame.low_watermark)
         .error("high_watermark " + std::to_string(bp.high_watermark) +
                " must be greater than low_watermark " + std::to_string(bp.low_watermark));
+  }
+  // The tasks in flight are buffered too: below concurrency, the buffer
+  // would cap it silently.
+  if (merged.max_buffered_tasks < merged.concurrency) {
+    return blame_one(blame.max_buffered_tasks, blame.concurrency)
+        .error("max_buffered_tasks " + std::to_string(merged.max_buffered_tasks) +
+               " is below concurrency " + std::to_string(merged.concurrency) +
+               " (the tasks in flight are buffered too)");
   }
   const ScalePolicy& scale = merged.scale;
   if (scale.max != 0 && scale.max < scale.min) {

@@ -29,6 +29,8 @@ struct SettingsBlame {
   std::optional<Field> low_watermark;
   std::optional<Field> scale_min;
   std::optional<Field> scale_max;
+  std::optional<Field> concurrency;
+  std::optional<Field> max_buffered_tasks;
 };
 
 std::span<const std::string_view> setting_keys();

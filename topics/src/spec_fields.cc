@@ -11,7 +11,8 @@ constexpr std::string_view kSettings[] = {"partitions", "replication", "guarante
                                           "concurrency", "timeout", "commit_interval", "retry",
                                           "circuit", "backpressure", "state", "env",
                                           "inherit_env", "max_outputs", "max_state_bytes",
-                                          "state_dir", "scale", "lag_threshold"};
+                                          "state_dir", "scale", "lag_threshold",
+                                          "max_buffered_tasks", "max_buffered_bytes", "slo"};
 constexpr std::string_view kHttp[] = {"url", "method", "headers"};
 constexpr std::string_view kDedupe[] = {"window", "field"};
 constexpr std::string_view kGather[] = {"timeout"};
@@ -19,6 +20,7 @@ constexpr std::string_view kRetry[] = {"max_attempts", "backoff", "max_backoff",
 constexpr std::string_view kCircuit[] = {"failures", "failure_rate", "window", "cool_down"};
 constexpr std::string_view kBackpressure[] = {"high_watermark", "low_watermark"};
 constexpr std::string_view kScale[] = {"min", "max"};
+constexpr std::string_view kSlo[] = {"end_to_end_p99"};
 
 }  // namespace
 
@@ -35,6 +37,7 @@ std::span<const std::string_view> spec_fields(SpecSection section) {
     case SpecSection::kCircuit: return kCircuit;
     case SpecSection::kBackpressure: return kBackpressure;
     case SpecSection::kScale: return kScale;
+    case SpecSection::kSlo: return kSlo;
   }
   return {};
 }

@@ -28,6 +28,10 @@ struct TopicDepth {
   std::string role;  // "input", "retry", "dlq", "done"
   int64_t depth = 0;  // records not yet committed by the stage's group;
                       // for dlq and done: records in the topic
+  // input and retry, when the Inspector reads ages: how long the oldest
+  // waiting record has waited (now less its Kafka timestamp, over the
+  // partitions); 0 when nothing waits.
+  double oldest_waiting_seconds = 0;
 };
 
 struct StageStatus {
@@ -70,12 +74,25 @@ struct PipelineStatus {
   std::string pipeline;
   std::vector<StageStatus> stages;
   int64_t done = 0;  // records in <pipeline>.done
+  // Records ever written to <pipeline>.intake and <pipeline>.done (high
+  // watermarks summed: retention does not lower them; under exactly_once
+  // transaction markers count too).
+  int64_t intake_written = 0;
+  int64_t done_written = 0;
+};
+
+struct InspectOptions {
+  // Also read each waiting queue's oldest record (TopicDepth's
+  // oldest_waiting_seconds): one small fetch per partition with records
+  // waiting, per status().
+  bool oldest_waiting = false;
 };
 
 class Inspector {
  public:
   static Result<std::unique_ptr<Inspector>> create(const topics::PipelineSpec& spec,
-                                                   const KafkaOptions& kafka);
+                                                   const KafkaOptions& kafka,
+                                                   InspectOptions options = {});
   virtual ~Inspector() = default;
   virtual Result<PipelineStatus> status() = 0;
 };

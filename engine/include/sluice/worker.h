@@ -49,10 +49,6 @@ struct WorkerOptions {
   // all: an offset done but left out would run again after a crash, and its
   // outputs appear twice. At the bound the partition pauses.
   size_t max_done_ranges_per_partition = 150;
-  // Consumption pauses when the tasks consumed but not yet produced reach
-  // either bound (and resumes below half of both): records may be large.
-  size_t max_buffered_tasks = 10000;
-  size_t max_buffered_bytes = size_t{256} << 20;  // their input record values
   // Per partition, offsets tracked above its committable position (done or
   // not): behind one slow task the window grows; at this bound that partition
   // pauses until the task ends.

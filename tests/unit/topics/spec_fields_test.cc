@@ -9,6 +9,7 @@
 namespace sluice::topics {
 namespace {
 
+using testing::kFile;
 using testing::refusal;
 
 TEST(SpecFields, RefusesUnknownTopLevelField) {
@@ -184,6 +185,43 @@ TEST(SpecFields, RefusesALagThresholdBelowOne) {
   EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: builtin, builtin: x, "
                     "lag_threshold: 0}\n"),
             "p.yaml:3: stages[0].lag_threshold: must be at least 1, got 0");
+}
+
+TEST(SpecFields, ReadsBufferBoundsOverTheDefaults) {
+  auto spec = parse_spec(R"(pipeline: p
+defaults: {max_buffered_tasks: 500}
+stages:
+  - {name: a, kind: builtin, builtin: x, max_buffered_bytes: 2097152}
+  - {name: b, kind: builtin, builtin: x, next: [a]}
+)",
+                         kFile);
+  ASSERT_TRUE(spec.is_ok()) << spec.status().message();
+  EXPECT_EQ(spec->find_stage("a")->max_buffered_tasks, 500);
+  EXPECT_EQ(spec->find_stage("a")->max_buffered_bytes, 2097152);
+  EXPECT_EQ(spec->find_stage("b")->max_buffered_bytes, 64 * 1024 * 1024);
+}
+
+TEST(SpecFields, RefusesABufferBelowOneMebibyte) {
+  EXPECT_EQ(refusal("pipeline: p\nstages:\n  - {name: a, kind: builtin, builtin: x, "
+                    "max_buffered_bytes: 1000}\n"),
+            "p.yaml:3: stages[0].max_buffered_bytes: must be between 1048576 and 1073741824, "
+            "got 1000");
+}
+
+// The tasks in flight are buffered: a smaller buffer would cap concurrency.
+// The stage's own field is blamed over the default it breaks.
+TEST(SpecFields, BlamesABufferSmallerThanConcurrency) {
+  EXPECT_EQ(refusal(R"(pipeline: p
+defaults:
+  max_buffered_tasks: 50
+stages:
+  - name: a
+    kind: builtin
+    builtin: x
+    concurrency: 64
+)"),
+            "p.yaml:8: stages[0].concurrency: max_buffered_tasks 50 is below concurrency 64 "
+            "(the tasks in flight are buffered too)");
 }
 
 TEST(SpecFields, RefusesKafkaPropertyWithMapValue) {

@@ -34,6 +34,7 @@ std::map<std::string, FieldSet> accepted_by_table() {
   add(settings, SpecSection::kCircuit, "circuit.");
   add(settings, SpecSection::kBackpressure, "backpressure.");
   add(settings, SpecSection::kScale, "scale.");
+  add(settings, SpecSection::kSlo, "slo.");
   return {{"Top level", top}, {"Stage fields", stage}, {"Settings", settings}};
 }
 

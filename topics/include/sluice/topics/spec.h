@@ -82,6 +82,14 @@ struct ScalePolicy {
   int max_for(int partitions) const { return max == 0 ? partitions : std::min(max, partitions); }
 };
 
+// Service levels the stage promises, for alerting (ops/prometheus): the
+// exporter serves them as gauges the alert rules compare against.
+struct SloPolicy {
+  // The 99th percentile of the time from a job's submission to the end of
+  // its task at this stage (sluice_end_to_end_seconds). Absent: none.
+  std::optional<Millis> end_to_end_p99;
+};
+
 struct StageSpec {
   std::string name;
   // The line of each key the stage sets in its file ("builtin" -> 7), for
@@ -106,6 +114,7 @@ struct StageSpec {
   CircuitPolicy circuit;
   BackpressurePolicy backpressure;
   ScalePolicy scale;
+  SloPolicy slo;
   // KEDA's lagThreshold (`sluice k8s`): the records waiting per worker above
   // which another worker is added. 0: the stage's backpressure.low_watermark.
   int64_t lag_threshold = 0;
@@ -124,6 +133,11 @@ struct StageSpec {
   // state: the keys and values one task may write (its changelog records
   // must fit the broker's record limit); more fails the task.
   int max_state_bytes = 256 * 1024;
+  // A worker's memory: it stops consuming while the tasks it consumed but has
+  // not yet produced the results of reach either bound (and resumes below
+  // half of both). Bytes are their input records' values.
+  int max_buffered_tasks = 10000;
+  int max_buffered_bytes = 64 * 1024 * 1024;
   // exec: the child's working directory, the spec file's directory (absolute),
   // so that relative paths in `command` mean the same from any cwd.
   std::string workdir;

@@ -20,6 +20,7 @@ enum class SpecSection {
   kCircuit,       // circuit.* (in defaults or a stage)
   kBackpressure,  // backpressure.* (in defaults or a stage)
   kScale,         // scale.* (in defaults or a stage)
+  kSlo,           // slo.* (in defaults or a stage)
 };
 
 // The keys of one section, in the order the reference lists them.
