@@ -61,13 +61,14 @@ class Bench:
         self.cli("topics", "apply", "-f", path)
         return path
 
-    def waiting_stage(self, name, concurrency, **fields):
+    def waiting_stage(self, name, concurrency, agent_async=False, **fields):
         # An entry stage admits every job of a case at once (its high watermark above
         # them all): otherwise `submit` waits for room, the workers not yet started.
         fields.setdefault("backpressure", {"high_watermark": 1000000, "low_watermark": 1000})
         return {"name": name, "kind": "exec", "concurrency": concurrency,
                 "command": ["python3", str(AGENT), name, "--delay-ms", str(self.delay_ms),
-                            "--concurrency", str(concurrency)], **fields}
+                            "--concurrency", str(concurrency),
+                            *(["--async"] if agent_async else [])], **fields}
 
     def submit(self, spec, jobs):
         lines = "".join(json.dumps({"key": f"k{n % KEYS}", "seq": n}) + "\n"
@@ -77,6 +78,17 @@ class Bench:
 
     def status(self, spec):
         return json.loads(self.cli("status", "-f", spec, "--json").splitlines()[-1])
+
+    def wait_joined(self, spec, stage, count):
+        """Until the stage's group has `count` members: a run timed from then on
+        measures the workers, not their joins and the rebalances between them."""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            stages = {s["stage"]: s for s in self.status(spec)["stages"]}
+            if stages[stage]["workers"] == count:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"{spec}: {count} workers of {stage} never joined")
 
     def workers(self, spec, stage, count, builtin=False):
         """`sluice run` workers, or with `builtin` delay_worker ones (the stage's own
@@ -124,38 +136,50 @@ class Bench:
         return violations, len(out.splitlines())
 
 
+# The stage kinds measured: exec with append_stage.py's threaded serve() (a thread per
+# waiting task), exec with its asyncio serve_async(), and a builtin (delay_worker).
+KINDS = ("exec", "exec-async", "builtin")
+
+
+def timed_run(bench, name, kind, concurrency, partitions, workers, jobs):
+    """Workers first, joined; then the jobs; tasks/s from the first output to the last."""
+    stage = bench.waiting_stage("wait", concurrency, agent_async=kind == "exec-async")
+    spec = bench.spec(name, [stage], partitions=partitions)
+    procs = bench.workers(spec, "wait", workers, builtin=kind == "builtin")
+    bench.wait_joined(spec, "wait", workers)
+    bench.submit(spec, jobs)
+    rate = bench.timed_drain(spec, jobs, procs)
+    bench.stop(procs)
+    return spec, rate
+
+
 def case_concurrency(bench, rows):
-    for kind in ("exec", "builtin"):
+    for kind in KINDS:
         for concurrency, jobs in ((1, 500), (10, 5000), (100, 40000)):
             name = f"iob-{kind}-c{concurrency}-{secrets.token_hex(3)}"
-            spec = bench.spec(name, [bench.waiting_stage("wait", concurrency)], partitions=1)
-            bench.submit(spec, jobs)
-            procs = bench.workers(spec, "wait", 1, builtin=kind == "builtin")
-            rate = bench.timed_drain(spec, jobs, procs)
-            bench.stop(procs)
+            spec, rate = timed_run(bench, name, kind, concurrency, 1, 1, jobs)
             violations, read = bench.order_violations(spec, jobs)
             ideal = concurrency * 1000 / bench.delay_ms
             log(f"{kind} concurrency {concurrency}: {rate:.0f} tasks/s ({rate / ideal:.2f}x of "
                 f"{ideal:.0f}); {read} done read, {violations} out of key order")
+            assert read == jobs and violations == 0, (read, violations)
             rows.append((f"{kind}, 1 partition, 100 keys", f"concurrency {concurrency}", jobs,
                          f"{rate:,.0f}", f"{rate / ideal:.2f}x of {ideal:,.0f}",
                          f"{violations} out of order in {read}"))
 
 
 def case_scaleout(bench, rows):
-    base = None
-    for count in (1, 2, 4):
-        name = f"iob-s{count}-{secrets.token_hex(3)}"
-        spec = bench.spec(name, [bench.waiting_stage("wait", 10)], partitions=4)
-        jobs = 2500 * count
-        bench.submit(spec, jobs)
-        procs = bench.workers(spec, "wait", count)
-        rate = bench.timed_drain(spec, jobs, procs)
-        bench.stop(procs)
-        base = base or rate
-        log(f"scale-out {count} workers: {rate:.0f} tasks/s ({rate / base:.2f}x of one)")
-        rows.append(("exec, 4 partitions, concurrency 10 a worker", f"{count} workers", jobs,
-                     f"{rate:,.0f}", f"{rate / base:.2f}x of 1 worker", "-"))
+    for kind in KINDS:
+        base = None
+        for count in (1, 2, 4):
+            name = f"iob-{kind}-s{count}-{secrets.token_hex(3)}"
+            jobs = 5000 * count  # about 10 s at the ideal rate of `count` workers
+            _, rate = timed_run(bench, name, kind, 10, 4, count, jobs)
+            base = base or rate
+            log(f"{kind} scale-out {count} workers: {rate:.0f} tasks/s ({rate / base:.2f}x of "
+                f"one)")
+            rows.append((f"{kind}, 4 partitions, concurrency 10 a worker", f"{count} workers",
+                         jobs, f"{rate:,.0f}", f"{rate / base:.2f}x of 1 worker", "-"))
 
 
 def peak_rss_kb(pid):

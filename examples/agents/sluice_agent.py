@@ -10,9 +10,12 @@ or bare payloads; or, for a stage with `state: true`, reply(outputs, state=VALUE
 set the key's state (state=None clears it); the next task of the key brings it
 back as task["state"] (absent when the key has none). Raising PermanentError dead-letters the task (error kind "error");
 any other exception asks Sluice to retry it (error kind "exception"). With concurrency > 1, tasks run on a thread pool and answers
-may come out of order, which the protocol allows. Returns when stdin closes (the
-engine is stopping), after the tasks already read are answered.
+may come out of order, which the protocol allows. serve_async(handle) takes an
+`async def handle(task)` instead: its tasks wait on one event loop, not a thread each.
+Returns when stdin closes (the engine is stopping), after the tasks already read are
+answered.
 """
+import asyncio
 import base64
 import json
 import os
@@ -68,31 +71,44 @@ def _exit_if_failed(future):
         os._exit(1)
 
 
+def _result_message(task, result):
+    """The answer to `task` whose handler returned `result`."""
+    message = {"id": task["id"]}
+    if isinstance(result, Reply):
+        if result.state is not _KEEP:
+            message["state"] = result.state
+        result = result.outputs
+    message["outputs"] = [_as_output(item) for item in result or []]
+    return message
+
+
+def _failure_message(task, error):
+    """The answer to `task` whose handler raised `error`."""
+    if isinstance(error, PermanentError):
+        return {"id": task["id"], "error": str(error), "retry": False}
+    traceback.print_exception(error, file=sys.stderr)
+    return {"id": task["id"], "error": f"{type(error).__name__}: {error}", "retry": True,
+            "kind": "exception"}
+
+
+def _line(message):
+    return json.dumps(message, separators=(",", ":")) + "\n"
+
+
 def serve(handler, concurrency=1):
     lock = threading.Lock()
 
     def answer(message):
-        line = json.dumps(message, separators=(",", ":")) + "\n"
         with lock:  # one whole line at a time, whichever thread answers
-            sys.stdout.write(line)
+            sys.stdout.write(_line(message))
             sys.stdout.flush()
 
     def run(task):
         try:
-            result = handler(task)
-            message = {"id": task["id"]}
-            if isinstance(result, Reply):
-                if result.state is not _KEEP:
-                    message["state"] = result.state
-                result = result.outputs
-            message["outputs"] = [_as_output(item) for item in result or []]
-            answer(message)
-        except PermanentError as e:
-            answer({"id": task["id"], "error": str(e), "retry": False})
-        except Exception as e:  # noqa: BLE001 - anything else is worth a retry
-            traceback.print_exc(file=sys.stderr)
-            answer({"id": task["id"], "error": f"{type(e).__name__}: {e}", "retry": True,
-                    "kind": "exception"})
+            message = _result_message(task, handler(task))
+        except Exception as e:  # noqa: BLE001 - PermanentError dead-letters, the rest retry
+            message = _failure_message(task, e)
+        answer(message)
 
     # One path for any concurrency: with 1 worker, tasks run one at a time.
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -100,3 +116,50 @@ def serve(handler, concurrency=1):
             if line.strip():
                 task = json.loads(line)
                 pool.submit(run, task).add_done_callback(_exit_if_failed)
+
+
+def serve_async(handler, concurrency=1):
+    """serve() for a coroutine handler (`async def handle(task)`): up to `concurrency`
+    tasks wait at once on one event loop, none holding a thread, which is what calls to
+    a model or an API through an async client want (a thread per waiting task costs
+    the threaded serve() most of its time at high concurrency: bench/README.md).
+    Answers written in one loop iteration go out in one flush."""
+    asyncio.run(_serve_async(handler, max(1, concurrency)))
+
+
+async def _serve_async(handler, concurrency):
+    loop = asyncio.get_running_loop()
+    # A task line holds its payload: well past StreamReader's 64 KiB default.
+    reader = asyncio.StreamReader(limit=64 << 20)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    flush_due = False
+
+    def flush():
+        nonlocal flush_due
+        flush_due = False
+        sys.stdout.flush()
+
+    async def run(task):
+        nonlocal flush_due
+        try:
+            message = _result_message(task, await handler(task))
+        except Exception as e:  # noqa: BLE001 - PermanentError dead-letters, the rest retry
+            message = _failure_message(task, e)
+        sys.stdout.write(_line(message))
+        if not flush_due:
+            flush_due = True
+            loop.call_soon(flush)
+
+    running = set()
+    while line := await reader.readline():
+        if not line.strip():
+            continue
+        # The engine sends at most `concurrency` at once; this holds if it sends more.
+        while len(running) >= concurrency:
+            _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        task = asyncio.create_task(run(json.loads(line)))
+        task.add_done_callback(_exit_if_failed)
+        running.add(task)
+    if running:
+        await asyncio.wait(running)
+    sys.stdout.flush()

@@ -211,7 +211,7 @@ void add_status(CLI::App& app, CliState& s) {
       ->capture_default_str();
   add_spec_option(status, s.status.spec_path);
   status->add_flag("--json", s.status.json, "One JSON object per refresh");
-  status->add_flag("--watch", s.status.watch, "Refresh every 2 s until interrupted");
+  status->add_flag("--watch", s.status.watch, "Refresh every 2 s until Ctrl-C: a live view redrawn in place on a terminal, plain frames otherwise");
   status->callback([&s] { s.action = [&s] { return status_command(s.status); }; });
 }
 

@@ -4,12 +4,15 @@
 #include <cmath>
 #include <optional>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "cli_support.h"
 #include "commands.h"
 #include "drain_estimate.h"
 #include "sluice/inspect.h"
+#include "status_view.h"
+#include "terminal_screen.h"
 
 namespace sluice::ops {
 namespace {
@@ -128,6 +131,39 @@ void print_table(const PipelineStatus& status, const Estimates& estimates) {
   }
 }
 
+// HH:MM:SS, local time: when the frame was read.
+std::string clock_time() {
+  std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char text[16];
+  std::strftime(text, sizeof text, "%H:%M:%S", &local);
+  return text;
+}
+
+// --watch on a terminal: the live view, redrawn in place every 2 s (at once
+// after a resize) until Ctrl-C or SIGTERM.
+int watch_on_terminal(Inspector& inspector, const topics::PipelineSpec& spec) {
+  std::vector<int64_t> high_watermarks;
+  for (const topics::StageSpec& stage : spec.stages) {
+    high_watermarks.push_back(stage.backpressure.high_watermark);
+  }
+  TerminalScreen screen;
+  while (!stop_requested().load()) {
+    auto status = inspector.status();
+    if (!status.is_ok()) {
+      screen.draw({"sluice status: " + status.status().message(), "(retrying; Ctrl-C to quit)"});
+    } else {
+      StatusViewInput input{&*status, high_watermarks, bottleneck(*status), clock_time()};
+      screen.draw(render_status_view(input, screen.width()));
+    }
+    for (int i = 0; i < 20 && !stop_requested().load() && !screen.resized(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // refresh period
+    }
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int status_command(const StatusOptions& options) {
@@ -141,6 +177,9 @@ int status_command(const StatusOptions& options) {
   double target_seconds = std::chrono::duration<double>(*target_duration).count();
   auto inspector = Inspector::create(target->spec, target->kafka);
   if (!inspector.is_ok()) return report(inspector.status());
+  if (options.watch && !options.json && stdout_is_terminal()) {
+    return watch_on_terminal(**inspector, target->spec);
+  }
   while (true) {
     auto status = (*inspector)->status();
     if (!status.is_ok()) return report(status.status());
