@@ -14,7 +14,7 @@ readonly PACKAGES=(
   librocksdb-dev libprotobuf-dev protobuf-compiler prometheus-cpp-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev
   libcurl4-openssl-dev libcivetweb-dev
-  python3 prometheus tmux
+  python3 prometheus tmux docker-compose
 )
 
 die() {

@@ -27,16 +27,6 @@ Result<std::unique_ptr<LagWatcher>> LagWatcher::start(const KafkaOptions& kafka,
   for (const std::string& name : stage.next) {
     const topics::StageSpec* next = spec.find_stage(name);
     if (next == nullptr) continue;  // the spec's validation refuses this
-    // Not yet for an exactly_once next stage: records of aborted
-    // transactions (a worker killed mid-transaction) stay counted between
-    // its committed offset and the high watermark, its workers never commit
-    // past them while nothing new arrives, and a gate shut on that depth
-    // never opens (seen in test_chaos_kills: the pipeline stalled).
-    if (next->guarantee == topics::Guarantee::kExactlyOnce) {
-      spdlog::info("stage {}: no backpressure from stage {} (exactly_once: its depth counts "
-                   "aborted transactions)", stage.name, name);
-      continue;
-    }
     groups.push_back({topics::group_id(spec.pipeline, name),
                       {topics::input_topic(spec, *next), topics::retry_topic(spec.pipeline, name)}});
     downstream.push_back({name, next->backpressure.high_watermark,

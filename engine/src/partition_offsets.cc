@@ -57,6 +57,13 @@ void PartitionOffsets::complete(int64_t offset) {
   advance();
 }
 
+void PartitionOffsets::pass_to(int64_t position) {
+  if (!start_ || !window_.empty() || position <= next_) return;
+  while (!skips_.empty() && skips_.front().last < position) skips_.pop_front();
+  if (!skips_.empty() && skips_.front().first < position) skips_.front().first = position;
+  next_ = watermark_ = position;
+}
+
 void PartitionOffsets::advance() {
   // A done front is the first run: it goes whole.
   if (!window_.empty() && window_.front().done) --done_runs_;

@@ -45,6 +45,11 @@ class PartitionOffsets {
   Intake take(int64_t offset);
   // Marks a tracked offset done. Unknown or already done offsets are ignored.
   void complete(int64_t offset);
+  // The consumer's position moved to `position` past offsets it never handed
+  // over (transaction markers; under read_committed, aborted transactions'
+  // records): with nothing tracked, everything below it is done. Ignored
+  // while offsets are tracked, or for a position not past next_fetch().
+  void pass_to(int64_t position);
 
   bool started() const { return start_.has_value(); }
   // The committable position: everything below it is done. Only when started().

@@ -45,7 +45,38 @@ void WorkerImpl::send_commit(bool all) {
 
 // Periodic, asynchronous: the loop goes on while the broker answers.
 // exactly_once: the transaction commits, in the loop (worker_transactions.cc).
+// A partition written by transactions ends with a marker, which takes an
+// offset and is never handed to the worker; under read_committed, so do the
+// records of aborted transactions. Committing only past the last record
+// handed over left each such partition's queue depth above 0 for good: an
+// aborted batch of thousands held a stage that gates on it (backpressure)
+// shut, and nothing new came to move the commit on. librdkafka moves the
+// consumer's position past markers (rd_kafka_consume_batch_queue), so a
+// partition with nothing in flight is done up to there.
+void WorkerImpl::pass_unseen_offsets() {
+  PartitionList idle(rd_kafka_topic_partition_list_new(0));
+  for (const auto& [where, partition] : partitions_) {
+    if (partition.phase != PartitionPhase::kActive || !partition.offsets.started() ||
+        partition.offsets.window() > 0) {
+      continue;
+    }
+    rd_kafka_topic_partition_list_add(idle.get(), consumed_topics_[where.topic].c_str(),
+                                      where.partition);
+  }
+  if (idle->cnt == 0 || rd_kafka_position(consumer_.get(), idle.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return;
+  }
+  for (int i = 0; i < idle->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = idle->elems[i];
+    if (tp.err || tp.offset < 0) continue;
+    if (PartitionContext* context = find_partition(tp.topic, tp.partition)) {
+      context->offsets.pass_to(tp.offset);
+    }
+  }
+}
+
 void WorkerImpl::commit_phase() {
+  pass_unseen_offsets();
   bool circuit_not_closed = circuit_.state(Clock::now()) != CircuitState::kClosed;
   if (exactly_once_) return transaction_phase(circuit_not_closed);
   send_commit(circuit_not_closed);

@@ -225,6 +225,7 @@ class WorkerImpl final : public Worker {
   void commit_phase();
   bool commit_and_wait(Clock::time_point deadline);
   void send_commit(bool all);
+  void pass_unseen_offsets();
   std::vector<CommitRequest> positions(bool all) const;
   int64_t circuit_until_unix_ms() const;
   void on_committed(const std::string& topic, int32_t partition, int64_t position, bool ok);

@@ -170,6 +170,12 @@ void add_up_and_scale(CLI::App& app, CliState& s) {
       ->delimiter(',');
   up->add_option("--control", s.up.control,
                  "The control socket (default $XDG_RUNTIME_DIR/sluice/PIPELINE.sock)");
+  up->add_option("--metrics-addr", s.up.metrics_addr,
+                 "Each worker serves /metrics on HOST and a port of its own from PORT up (a "
+                 "stage's workers after the partitions of the stages before it)");
+  up->add_option("--targets-file", s.up.targets_file,
+                 "With --metrics-addr: keep this Prometheus file_sd JSON listing the running "
+                 "workers (ops/prometheus/targets/up-PIPELINE.json)");
   up->add_option("--state-dir", s.up.state_dir, "Passed to every worker (see run)")
       ->envname("SLUICE_STATE_DIR");
   up->add_flag("--autoscale", s.up.autoscale,

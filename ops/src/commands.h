@@ -53,6 +53,8 @@ struct UpOptions {
   std::vector<std::string> scale;  // "STAGE=N"; every other stage gets 1
   std::string control;             // the control socket; empty: control_socket_path()
   std::string state_dir;           // passed to every `sluice run`
+  std::string metrics_addr;        // HOST:PORT, the first worker's; empty: no /metrics
+  std::string targets_file;        // Prometheus file_sd of the running workers; empty: none
   bool autoscale = false;          // autoscaler.h, between each stage's scale.min and max
   std::string target_drain = "1m";
   std::string cool_down = "30s";

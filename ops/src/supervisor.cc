@@ -5,6 +5,11 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "child_process.h"
@@ -83,6 +88,10 @@ void Supervisor::start(Worker& worker) {
                                    options_.spec_path, "--stage", worker.stage,
                                    "--instance", worker.stage + "-" + std::to_string(worker.index)};
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  if (options_.metrics_port > 0) {
+    argv.insert(argv.end(), {"--metrics-addr", options_.metrics_host + ":" +
+                                                   std::to_string(metrics_port_of(worker))});
+  }
   auto child = stages::ChildProcess::spawn(argv);
   if (!child.is_ok()) {
     spdlog::error("supervisor: cannot start {}: {}", worker.name(), child.status().message());
@@ -157,6 +166,48 @@ void Supervisor::tend() {
   }
   // Leaving workers that were not running (waiting for a restart) just go.
   std::erase_if(workers_, [](const auto& w) { return w->leaving && !w->child; });
+  write_targets();
+}
+
+int Supervisor::metrics_port_of(const Worker& worker) const {
+  int offset = 0;
+  for (const topics::StageSpec& stage : spec_.stages) {
+    if (stage.name == worker.stage) break;
+    offset += stage.partitions;  // the most workers a stage gets
+  }
+  return options_.metrics_port + offset + worker.index;
+}
+
+// Prometheus' file_sd format: a target group per running worker, labelled
+// as the series it serves (ops/prometheus/prometheus.yml keeps them with
+// honor_labels). Written to a temporary file and renamed: Prometheus never
+// reads half a file. Only when the running set changed.
+void Supervisor::write_targets() {
+  if (options_.targets_file.empty() || options_.metrics_port <= 0) return;
+  nlohmann::json groups = nlohmann::json::array();
+  for (const auto& worker : workers_) {
+    if (!worker->child || worker->leaving) continue;
+    groups.push_back(
+        {{"targets", {options_.metrics_host + ":" + std::to_string(metrics_port_of(*worker))}},
+         {"labels", {{"pipeline", spec_.pipeline}, {"stage", worker->stage},
+                     {"worker", worker->name()}}}});
+  }
+  std::string text = groups.dump(2) + "\n";
+  if (text == targets_written_) return;
+  std::string temporary = options_.targets_file + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    if (!out.flush()) {
+      spdlog::warn("supervisor: cannot write {}: {}", temporary, std::strerror(errno));
+      return;
+    }
+  }
+  if (std::rename(temporary.c_str(), options_.targets_file.c_str()) != 0) {
+    spdlog::warn("supervisor: cannot replace {}: {}", options_.targets_file, std::strerror(errno));
+    return;
+  }
+  targets_written_ = std::move(text);
 }
 
 void Supervisor::stop_all() {

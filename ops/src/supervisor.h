@@ -35,6 +35,14 @@ class Supervisor {
     std::string spec_path;  // as given to `sluice up`
     std::vector<std::string> extra_args;  // passed to every `sluice run`
     bool json_logs = false;  // the workers log JSON lines; so does the supervisor of them
+    // With a port: each worker serves /metrics on metrics_host and a port of
+    // its own from metrics_port up, the same for a worker's restarts (its
+    // stage's offset, the partitions of the stages before it, plus its
+    // number), and `targets_file` (when set) lists the running ones for
+    // Prometheus (file_sd JSON, rewritten whole at each change).
+    std::string metrics_host = "127.0.0.1";
+    int metrics_port = 0;
+    std::string targets_file;
     std::chrono::milliseconds grace{45000};  // SIGTERM to SIGKILL, at stop
   };
 
@@ -56,6 +64,8 @@ class Supervisor {
   void tend();
   void start(Worker& worker);
   void stop_all();
+  int metrics_port_of(const Worker& worker) const;
+  void write_targets();
 
   topics::PipelineSpec spec_;
   Options options_;
@@ -63,6 +73,7 @@ class Supervisor {
   std::map<std::string, int> wanted_;  // by stage
   std::vector<std::unique_ptr<Worker>> workers_;  // the loop's own
   std::atomic<int> restarts_{0};
+  std::string targets_written_;  // the targets file's content as last written
 };
 
 }  // namespace sluice::ops

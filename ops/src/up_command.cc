@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <climits>
+#include <cstdlib>
 #include <cstdio>
 #include <optional>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "cli_support.h"
 #include "commands.h"
 #include "control_socket.h"
+#include "listen_address.h"
 #include "sluice/inspect.h"
 #include "supervisor.h"
 
@@ -117,9 +119,21 @@ int up_command(const UpOptions& options) {
   if (!target.is_ok()) return report(target.status());
   auto program = own_program();
   if (!program.is_ok()) return report(program.status());
-  Supervisor::Options supervisor_options{*program, options.spec_path, {}};
+  Supervisor::Options supervisor_options;
+  supervisor_options.program = *program;
+  supervisor_options.spec_path = options.spec_path;
   if (!options.state_dir.empty()) {
     supervisor_options.extra_args = {"--state-dir", options.state_dir};
+  }
+  if (!options.metrics_addr.empty()) {
+    auto address = listen_address(options.metrics_addr);
+    if (!address.is_ok()) return report(address.status());
+    size_t colon = address->rfind(':');
+    supervisor_options.metrics_host = address->substr(0, colon);
+    supervisor_options.metrics_port = std::atoi(address->c_str() + colon + 1);
+    supervisor_options.targets_file = options.targets_file;
+  } else if (!options.targets_file.empty()) {
+    return report(usage_error("up: --targets-file needs --metrics-addr"));
   }
   // The workers log as the supervisor does, whether --log-format or
   // SLUICE_LOG_FORMAT chose it.

@@ -465,6 +465,14 @@ def run_chaos(plan, tmp_path, pipeline_name, broker, start_worker, seed=None,
                 print(f"chaos: sluice status at the deadline:\n"
                       f"{run_sluice('status', '-f', spec, timeout=60).stdout}")
             if verified.code == 0:
+                # Every job is done: every queue must drain to 0 too, its workers
+                # committing past transaction markers and aborted transactions'
+                # records (worker_commit.cc). Before, the depth they left behind (a
+                # marker per partition, an aborted batch after each kill) stayed, and
+                # a backpressure gate on it never opened.
+                wait_until(lambda: all(
+                    s["queue"]["input"]["depth"] == 0 and s["queue"]["retry"]["depth"] == 0
+                    for s in status_json(spec)["stages"]), 30, "every queue to drain to 0")
                 # Once the workers stopped (committing what is complete, aborting the
                 # rest), nothing more can come out: what verify says then is final.
                 pipeline.stop_all()

@@ -2,17 +2,20 @@
 Prometheus scraping a running pipeline (its workers, `sluice exporter` and `sluice
 serve`) on the real broker.
 
-One pipeline, three stages: `first` (exec; a child that crashes on every 7th job, so
-some tasks retry; a payload that is not an object is dead-lettered), `tally` (builtin
-count, state: true) and `slow` (exec, 40 ms a task, a low high watermark, so that
-`tally` pauses for backpressure). Jobs arrive through the HTTP intake and `submit`.
+One pipeline, three stages: `first` (exec; a child that crashes on every 100th job, so
+a few tasks retry, and not so often that its restarts make it the slowest; a payload
+that is not an object is dead-lettered), `tally` (builtin count, state: true) and
+`slow` (exec, 100 ms a task, 10 tasks/s on its 2 partitions, a high watermark of 30,
+so that `tally` pauses for backpressure). Jobs arrive through the HTTP intake and `submit`.
 Then every PromQL expression of the dashboard and of the rule files runs against
 Prometheus' HTTP API and must return data with the labels its panel or rule promises;
 the alerts "DLQ growing" and "stage with queue depth and no workers" must fire; and
 every log line the workers wrote (--log-format json) parses, with the dead letters'
-job ids among them."""
+job ids among them. With SLUICE_DASHBOARD_PNG=PATH it also renders the dashboard over
+the run to PATH (ops/grafana/render.py; the README's picture is made so)."""
 
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -156,11 +159,11 @@ def post_jobs(port, lines):
 def test_dashboard_and_rules_against_a_real_prometheus(broker, pipeline_name, tmp_path,
                                                         start_worker):
     spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
-        stage("first", "--crash-every", 7, next=["tally"], concurrency=4,
+        stage("first", "--crash-every", 100, next=["tally"], concurrency=4,
               backpressure={"high_watermark": 100000, "low_watermark": 1000}),
         {"name": "tally", "kind": "builtin", "builtin": "count", "state": True,
          "retry": {"mode": "in_place"}, "next": ["slow"]},
-        stage("slow", "--delay-ms", 40, "--concurrency", 2, concurrency=2,
+        stage("slow", "--delay-ms", 100, concurrency=1,
               backpressure={"high_watermark": 30, "low_watermark": 5},
               slo={"end_to_end_p99": "30s"}),
     ], partitions=2))
@@ -187,6 +190,12 @@ def test_dashboard_and_rules_against_a_real_prometheus(broker, pipeline_name, tm
         for port in (*worker_ports.values(), exporter_port):
             wait_until(lambda port=port: scrape_metrics(f"127.0.0.1:{port}"), 60,
                        f"/metrics on {port}")
+
+        # Prometheus has recorded the empty DLQ before the poison comes: "DLQ growing"
+        # compares with that sample.
+        wait_until(lambda: prometheus.query(
+            f'pipeline_stage_topic:sluice_queue_depth:max{{pipeline="{pipeline_name}",'
+            f'stage="first",topic="dlq"}} == 0'), 90, "Prometheus to record the empty DLQ")
 
         # Half over HTTP, half with submit, and the poison among them.
         status, answer = post_jobs(serve_port, [{"payload": {"n": n}} for n in range(JOBS // 2)])
@@ -232,6 +241,14 @@ def test_dashboard_and_rules_against_a_real_prometheus(broker, pipeline_name, tm
             checked += 1
         print(f"measured: {checked} expressions checked against Prometheus; empty: {empty}")
         assert not empty, "queries that returned no data:\n" + "\n".join(empty)
+
+        if os.environ.get("SLUICE_DASHBOARD_PNG"):
+            rendered = subprocess.run(
+                ["/usr/bin/python3", str(repo_path() / "ops" / "grafana" / "render.py"),
+                 "--prometheus", f"http://{prometheus.address}", "--start", "-4m",
+                 "--pipeline", pipeline_name, "--out", os.environ["SLUICE_DASHBOARD_PNG"]],
+                capture_output=True, text=True, timeout=120)
+            assert rendered.returncode == 0, rendered.stderr
 
         # A stage whose workers stop while jobs keep arriving.
         assert workers["slow"].terminate() == 0

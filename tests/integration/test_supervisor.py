@@ -125,3 +125,51 @@ def test_autoscale_adds_workers_to_the_slow_stage_and_removes_them_after(broker,
     assert downs[-1] == ("2", "1"), log[-3000:]
     assert "autoscale: stage first" not in log  # first keeps up: never its bottleneck
     assert code == 0
+
+
+def test_up_gives_each_worker_a_metrics_port_and_lists_them_for_prometheus(
+        broker, pipeline_name, tmp_path):
+    """--metrics-addr: a port per worker, from the base up by stage; --targets-file: the
+    running workers as Prometheus file_sd, rewritten when `scale` changes them."""
+    from conftest import free_port, scrape_metrics
+    import json
+    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
+        builtin_stage("first", "passthrough", next=["second"]),
+        builtin_stage("second", "passthrough")], partitions=2))
+    apply_topics(spec)
+    base = free_port()
+    targets = tmp_path / "up-targets.json"
+    control = tmp_path / "up.sock"
+    with open(tmp_path / "up.stderr", "wb") as log:
+        up = subprocess.Popen([str(sluice_path()), "up", "-f", str(spec), "--control",
+                               str(control), "--metrics-addr", f"127.0.0.1:{base}",
+                               "--targets-file", str(targets)],
+                              stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                              cwd=repo_path(), start_new_session=True)
+
+    def listed():
+        try:
+            return {g["labels"]["worker"]: g["targets"][0]
+                    for g in json.loads(targets.read_text())}
+        except (OSError, ValueError):
+            return None
+
+    try:
+        # first#0 at the base; second's workers after first's 2 partitions.
+        want = {"first#0": f"127.0.0.1:{base}", "second#0": f"127.0.0.1:{base + 2}"}
+        wait_until(lambda: listed() == want, 60, f"the targets file to list {want}")
+        for worker, address in want.items():
+            samples = wait_until(lambda a=address: scrape_metrics(a), 30, f"/metrics of {worker}")
+            stages = {labels.get("stage") for _, labels, _ in samples}
+            assert worker.split("#")[0] in stages, (worker, stages)
+        scaled = run_sluice("scale", "-f", spec, "second", "2", "--control", control)
+        assert scaled.returncode == 0, scaled.stderr
+        want["second#1"] = f"127.0.0.1:{base + 3}"
+        wait_until(lambda: listed() == want, 60, "second#1 listed")
+        scaled = run_sluice("scale", "-f", spec, "first", "0", "--control", control)
+        assert scaled.returncode == 0, scaled.stderr
+        del want["first#0"]
+        wait_until(lambda: listed() == want, 60, "first#0 no longer listed")
+    finally:
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=90) == 0

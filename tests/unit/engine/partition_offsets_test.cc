@@ -183,5 +183,34 @@ TEST(PartitionOffsets, ChangedWhenAnOffsetAboveAStuckPositionIsDone) {
   EXPECT_TRUE(tracker.changed());
 }
 
+// A transaction's marker (and, read_committed, an aborted transaction's
+// records) take offsets the worker never sees: the position passes them only
+// once nothing is tracked, never over a task still open.
+TEST(PartitionOffsets, PassesOffsetsNeverHandedOverOnlyWhenNothingIsTracked) {
+  PartitionOffsets tracker = taking(10, {10, 11});
+  tracker.pass_to(500);
+  EXPECT_EQ(tracker.position(), 10) << "passed over a running task";
+  tracker.complete(10);
+  tracker.complete(11);
+  EXPECT_EQ(tracker.position(), 12);
+  tracker.mark_committed(tracker.position());
+  tracker.pass_to(12);
+  EXPECT_FALSE(tracker.changed()) << "not past next_fetch(): nothing to pass";
+  tracker.pass_to(500);
+  EXPECT_EQ(tracker.position(), 500);
+  EXPECT_EQ(tracker.next_fetch(), 500);
+  EXPECT_TRUE(tracker.moved());
+  EXPECT_EQ(tracker.take(499), PartitionOffsets::Intake::kStale);
+  EXPECT_EQ(tracker.take(500), PartitionOffsets::Intake::kTrack);
+}
+
+TEST(PartitionOffsets, PassingMovesSkipsOnWithIt) {
+  PartitionOffsets tracker(10, {{20, 30}});
+  tracker.pass_to(25);
+  EXPECT_EQ(tracker.position(), 25);
+  EXPECT_EQ(tracker.take(26), PartitionOffsets::Intake::kSkip) << "the rest of the skip holds";
+  EXPECT_THAT(tracker.done_above(), ElementsAre(OffsetRange{27, 30}));
+}
+
 }  // namespace
 }  // namespace sluice::engine
