@@ -8,6 +8,7 @@
 // status() over and over, and a new handle per call would mean a new
 // coordinator lookup and connection.
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "head_timestamps.h"
@@ -24,6 +25,8 @@ namespace {
 
 using engine::GroupLag;
 using engine::TopicMap;
+
+constexpr std::chrono::milliseconds kHeadsTimeout{2000};
 
 class InspectorImpl final : public Inspector {
  public:
@@ -85,7 +88,11 @@ Status InspectorImpl::add_oldest_waiting(const engine::LagReading& reading, Pipe
       }
     }
   }
-  auto timestamps = heads_->read(heads, kafka_.connect_timeout);
+  // Bounded apart from connect_timeout: a partition whose waiting offsets
+  // hold only a transaction marker (until its worker commits past it) gives
+  // no record, and the read waits out its bound each time.
+  auto timestamps = heads_->read(
+      heads, std::min<std::chrono::milliseconds>(kafka_.connect_timeout, kHeadsTimeout));
   if (!timestamps.is_ok()) return timestamps.status();
   int64_t now = engine::now_unix_ms();
   for (StageStatus& stage : out.stages) {

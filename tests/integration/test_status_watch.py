@@ -45,11 +45,11 @@ def test_watch_draws_rows_bars_and_the_bottleneck_then_restores_the_terminal(
     submit(spec, [{"n": n} for n in range(60)])  # no worker runs: fetch is the bottleneck
 
     exit_file = tmp_path / "exit-code"
-    command = f"{sluice_path()} status -f {spec} --watch; echo $? > {exit_file}"
+    # After it, the pane's shell waits on its terminal (`cat`), alive, so that what the
+    # command left the terminal in can be read (a dead pane's flags are tmux's own).
+    command = f"{sluice_path()} status -f {spec} --watch; echo $? > {exit_file}; exec cat"
     started = tmux("new-session", "-d", "-s", tmux_session, "-x", "120", "-y", "20", command)
     assert started.returncode == 0, started.stderr
-    # The pane outlives the command, so that what it left the terminal in can be read.
-    tmux("set-option", "-t", tmux_session, "remain-on-exit", "on")
 
     frame = wait_until(lambda: (lambda s: s if "bottleneck" in s else None)(screen(tmux_session)),
                        30, "the live view's first frame")

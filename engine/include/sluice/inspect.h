@@ -84,7 +84,7 @@ struct PipelineStatus {
 struct InspectOptions {
   // Also read each waiting queue's oldest record (TopicDepth's
   // oldest_waiting_seconds): one small fetch per partition with records
-  // waiting, per status().
+  // waiting, per status(), at most 2 s for all of them.
   bool oldest_waiting = false;
 };
 
