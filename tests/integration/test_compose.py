@@ -7,6 +7,7 @@ and the Dockerfile builds with options and flags that exist. No broker."""
 import collections
 import fnmatch
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -384,10 +385,13 @@ def flags_after(text, script):
 def cmake_cache_names():
     """The options and cache variables the project's CMakeLists.txt files declare."""
     names = set()
-    for path in REPO.rglob("CMakeLists.txt"):
-        if any(p.startswith("build") for p in path.relative_to(REPO).parts):
+    # Not rglob: it would walk the build trees too, where the test broker's files come
+    # and go while it walks (CI: FileNotFoundError on a topic's directory).
+    for top, dirs, files in os.walk(REPO):
+        dirs[:] = [d for d in dirs if not d.startswith(("build", "."))]
+        if "CMakeLists.txt" not in files:
             continue
-        text = path.read_text()
+        text = (pathlib.Path(top) / "CMakeLists.txt").read_text()
         names |= set(re.findall(r"\boption\(\s*(\w+)", text))
         names |= set(re.findall(r"\bset\(\s*(\w+)\b[^)]*\bCACHE\b", text))
     return names
