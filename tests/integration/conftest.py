@@ -179,6 +179,19 @@ def wait_or_kill(proc, timeout):
             proc.wait()
 
 
+def terminate(proc, timeout=30):
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds; a process
+    that already exited is left as it is."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def apply_topics(spec):
     """`sluice topics apply -f SPEC`, which must succeed."""
     applied = run_sluice("topics", "apply", "-f", spec)

@@ -27,7 +27,7 @@ import yaml
 
 from conftest import (
     APPEND_AGENT, apply_topics, free_port, pipeline_spec, repo_path, run_sluice,
-    scrape_metrics, sluice_path, status_json, submit, wait_until, write_spec)
+    scrape_metrics, sluice_path, status_json, submit, terminate, wait_until, write_spec)
 
 JOBS = 300
 POISON = 6
@@ -81,12 +81,7 @@ class Prometheus:
         return self.query(f'ALERTS{{alertname="{alertname}",alertstate="firing"{matchers}}}')
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        terminate(self.proc)
 
 
 class Daemon:
@@ -101,13 +96,7 @@ class Daemon:
                 cwd=repo_path())
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
 
 
 def stage(name, *agent_args, **fields):

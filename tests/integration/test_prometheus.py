@@ -9,8 +9,8 @@ import urllib.parse
 import urllib.request
 
 from conftest import (
-    apply_topics, builtin_stage, free_port, pipeline_spec, read_done, submit, wait_until,
-    write_spec)
+    apply_topics, builtin_stage, free_port, pipeline_spec, read_done, submit, terminate,
+    wait_until, write_spec)
 
 JOBS = 500
 STAGE = "count"
@@ -43,15 +43,6 @@ def start_prometheus(tmp_path, target):
             [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
              f"--web.listen-address={address}"], stdout=log, stderr=subprocess.STDOUT)
     return process, address
-
-
-def stop(process):
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def test_prometheus_scrapes_worker_metrics(broker, pipeline_name, tmp_path, start_worker):
@@ -87,5 +78,5 @@ def test_prometheus_scrapes_worker_metrics(broker, pipeline_name, tmp_path, star
               f" queue depth roles {sorted(depth_roles)}")
         assert durations == JOBS
     finally:
-        stop(prometheus)
+        terminate(prometheus)
     assert worker.terminate(timeout=40) == 0, worker.stderr_tail()
