@@ -43,9 +43,13 @@ class InspectorImpl final : public Inspector {
  private:
   Result<StageStatus> stage_status(const topics::StageSpec& stage, const GroupLag& lag,
                                    const engine::LagReading& reading);
-  Result<int> count_workers(const std::string& group);
+  struct GroupMembers {
+    int count = 0;
+    bool stable = true;  // not rebalancing
+  };
+  Result<GroupMembers> count_workers(const std::string& group);
   Status add_reports(const topics::StageSpec& stage, const engine::TopicLag& input,
-                     StageStatus& out);
+                     bool group_stable, StageStatus& out);
   Status add_restore_progress(const topics::StageSpec& stage, const TopicMap& topics,
                               StageStatus& out);
   Status add_oldest_waiting(const engine::LagReading& reading, PipelineStatus& out);
@@ -117,7 +121,7 @@ Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
   out.group = lag.group;
   auto workers = count_workers(out.group);
   if (!workers.is_ok()) return workers.status();
-  out.workers = *workers;
+  out.workers = workers->count;
   static constexpr const char* kRoles[] = {"input", "retry"};
   for (size_t i = 0; i < lag.topics.size(); ++i) {
     out.topics.push_back({lag.topics[i].topic, kRoles[i], lag.topics[i].depth});
@@ -126,7 +130,7 @@ Result<StageStatus> InspectorImpl::stage_status(const topics::StageSpec& stage,
   if (stage.state) {
     if (Status s = add_restore_progress(stage, reading.topics, out); !s.is_ok()) return s;
   }
-  if (Status s = add_reports(stage, lag.topics[0], out); !s.is_ok()) return s;
+  if (Status s = add_reports(stage, lag.topics[0], workers->stable, out); !s.is_ok()) return s;
   std::string dlq = topics::dlq_topic(p, stage.name);
   auto stored = reading.stored.find(dlq);
   out.topics.push_back({dlq, "dlq", stored == reading.stored.end() ? 0 : stored->second});
@@ -146,9 +150,10 @@ rd_kafka_resp_err_t settling_entry(const rd_kafka_group_list& list) {
 }
 
 // A group nobody ever joined is described as "Dead"; one whose members all
-// left as "Empty". With several brokers, those that do not coordinate the
-// group answer with an error for it: the coordinator's entry is the one.
-Result<int> InspectorImpl::count_workers(const std::string& group) {
+// left as "Empty"; one rebalancing as "PreparingRebalance" or
+// "CompletingRebalance". With several brokers, those that do not coordinate
+// the group answer with an error for it: the coordinator's entry is the one.
+Result<InspectorImpl::GroupMembers> InspectorImpl::count_workers(const std::string& group) {
   engine::GroupList list;
   rd_kafka_resp_err_t err = engine::call_when_coordinator_ready(
       kafka_.connect_timeout, [&](int left_ms) {
@@ -160,24 +165,25 @@ Result<int> InspectorImpl::count_workers(const std::string& group) {
       });
   // The embedded broker (librdkafka's mock cluster) cannot describe groups:
   // report no workers rather than failing the whole status.
-  if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return 0;
+  if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) return GroupMembers{};
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return engine::kafka_status(err, "describe group " + group);
   }
-  int workers = 0;
+  GroupMembers members;
   for (int i = 0; i < list->group_cnt; ++i) {
     const rd_kafka_group_info& info = list->groups[i];
     std::string state = info.state ? info.state : "";
     if (info.err || state == "Dead" || state == "Empty") continue;
-    workers = std::max(workers, info.member_cnt);
+    members.count = std::max(members.count, info.member_cnt);
+    members.stable = state == "Stable";
   }
-  return workers;
+  return members;
 }
 
 // The workers' reports (worker_report.h), one per input partition, against
 // what waits on each.
 Status InspectorImpl::add_reports(const topics::StageSpec& stage, const engine::TopicLag& input,
-                                  StageStatus& out) {
+                                  bool group_stable, StageStatus& out) {
   if (input.partitions.empty()) return Status::ok();
   std::string group = topics::status_group_id(spec_.pipeline, stage.name);
   auto consumer = monitor_->group_consumer(group);
@@ -194,7 +200,7 @@ Status InspectorImpl::add_reports(const topics::StageSpec& stage, const engine::
     return engine::kafka_status(err, "read the worker reports of group " + group);
   }
   int64_t now = engine::now_unix_ms();
-  int64_t stuck_after = stage.timeout.count() + engine::kWorkerReportStale.count();
+  int64_t stuck_after = stage.timeout.count() + engine::kNoProgressGrace.count();
   for (int i = 0; i < reports->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = reports->elems[i];
     std::optional<engine::WorkerReport> report;
@@ -212,7 +218,7 @@ Status InspectorImpl::add_reports(const topics::StageSpec& stage, const engine::
                    static_cast<size_t>(tp.partition) < input.partitions.size() &&
                    input.partitions[tp.partition] > 0;
     if (!waiting || out.workers == 0 || out.circuit_open || out.restoring_partitions > 0) continue;
-    if (!fresh || now - report->progress_unix_ms > stuck_after) ++out.stuck_partitions;
+    if (engine::report_shows_stuck(report, now, stuck_after, group_stable)) ++out.stuck_partitions;
   }
   return Status::ok();
 }

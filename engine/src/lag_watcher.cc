@@ -72,18 +72,29 @@ LagWatcher::Gate LagWatcher::gate() const {
 }
 
 void LagWatcher::set_partitions(std::vector<int32_t> partitions) {
-  std::lock_guard lock(mutex_);
-  partitions_ = std::move(partitions);
+  {
+    std::lock_guard lock(mutex_);
+    partitions_ = std::move(partitions);
+    report_now_ = true;
+  }
+  wake_.notify_all();
 }
 
+// A reading and a report every kWorkerReportInterval, and a report at once
+// when the partitions change: until its first, `status` cannot tell a newly
+// assigned partition's owner from none (worker_report.h).
 void LagWatcher::run() {
   std::unique_lock lock(mutex_);
+  Clock::time_point next_round = Clock::now();
   while (!stop_) {
+    bool round = Clock::now() >= next_round;
+    report_now_ = false;
     lock.unlock();
-    if (watches_downstream_) read_downstream();
-    send_report();
+    if (round && watches_downstream_) read_downstream();
+    send_report(round);
     lock.lock();
-    wake_.wait_for(lock, kWorkerReportInterval, [this] { return stop_; });
+    if (round) next_round = Clock::now() + kWorkerReportInterval;
+    wake_.wait_until(lock, next_round, [this] { return stop_ || report_now_; });
   }
 }
 
@@ -115,7 +126,7 @@ void LagWatcher::read_downstream() {
   gate_version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
-void LagWatcher::send_report() {
+void LagWatcher::send_report(bool round) {
   std::vector<int32_t> partitions;
   WorkerReport report;
   {
@@ -127,14 +138,16 @@ void LagWatcher::send_report() {
   }
   Clock::time_point now = Clock::now();
   uint64_t ended = tasks_ended_.load(std::memory_order_relaxed);
-  if (last_report_ != Clock::time_point{}) {
+  if (round && last_report_ != Clock::time_point{}) {
     double seconds = std::chrono::duration<double>(now - last_report_).count();
     double sample = seconds > 0 ? static_cast<double>(ended - ended_at_last_report_) / seconds : 0;
     // ~10 s of memory at one report a second.
     tasks_per_second_ += kRateWeight * (sample - tasks_per_second_);
   }
-  last_report_ = now;
-  ended_at_last_report_ = ended;
+  if (round) {
+    last_report_ = now;
+    ended_at_last_report_ = ended;
+  }
   if (partitions.empty()) return;
   report.millitasks_per_second =
       static_cast<int64_t>(tasks_per_second_ * 1000.0 / static_cast<double>(partitions.size()));

@@ -64,7 +64,9 @@ class LagWatcher {
  private:
   void run();
   void read_downstream();
-  void send_report();
+  // round: a report of the interval, which samples the rate; else an extra
+  // one (the partitions changed), which does not.
+  void send_report(bool round);
 
   std::unique_ptr<LagMonitor> monitor_;
   BackpressureGate gate_logic_;  // the thread's only
@@ -77,6 +79,7 @@ class LagWatcher {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
+  bool report_now_ = false;  // set_partitions()'s
   Gate gate_;
   std::vector<int32_t> partitions_;
   std::atomic<uint64_t> gate_version_{0};

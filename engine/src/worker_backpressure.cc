@@ -63,13 +63,22 @@ void WorkerImpl::follow_backpressure(size_t buffered) {
     int64_t held = static_cast<int64_t>(records_.size());
     room_ = gate.room == INT64_MAX ? gate.room : std::max<int64_t>(0, gate.room - held);
     taken_since_reading_ = 0;
+    ran_out_before_reading_ = ran_out_since_reading_;
+    ran_out_since_reading_ = false;
   }
-  bool out_of_room = !gate_shut_ && taken_since_reading_ >= room_;
-  if (out_of_room != out_of_room_) {
-    out_of_room_ = out_of_room;
-    lag_watcher_->set_out_of_room(out_of_room);
-  }
+  out_of_room_ = !gate_shut_ && taken_since_reading_ >= room_;
+  ran_out_since_reading_ = ran_out_since_reading_ || out_of_room_;
   backpressure_shut_ = gate_shut_ || out_of_room_;
+  // A worker that used up its room between the last two readings is held
+  // back until the next, though its partitions run while it takes in the
+  // new room: it takes in what the next stage drains, no more. Reported as
+  // paused throughout, in status and in sluice_backpressure_paused (sampled
+  // between readings, the pause alone read 0 more often than not).
+  bool held_back = out_of_room_ || ran_out_before_reading_;
+  if (held_back != held_back_) {
+    held_back_ = held_back;
+    lag_watcher_->set_out_of_room(held_back);
+  }
 }
 
 }  // namespace sluice::engine

@@ -319,7 +319,7 @@ class WorkerImpl final : public Worker {
 
   const std::atomic<bool>* stop_ = nullptr;  // run()'s
   bool flow_paused_ = false;
-  bool paused_reported_ = false;  // flow_paused_ || backpressure_shut_, as last observed
+  bool paused_reported_ = false;  // flow_paused_ || backpressure_shut_ || held_back_, as observed
   // worker_backpressure.cc: the gate and the report.
   std::unique_ptr<LagWatcher> lag_watcher_;
   uint64_t gate_version_seen_ = 0;
@@ -327,6 +327,9 @@ class WorkerImpl final : public Worker {
   int64_t room_ = INT64_MAX;           // records to take in until the next reading
   int64_t taken_since_reading_ = 0;    // take_in()'s count
   bool out_of_room_ = false;
+  bool ran_out_since_reading_ = false;
+  bool ran_out_before_reading_ = false;  // in the interval before the last reading
+  bool held_back_ = false;             // out_of_room_ || ran_out_before_reading_
   bool backpressure_shut_ = false;     // gate_shut_ || out_of_room_: kPauseBackpressure
   uint64_t tasks_ended_ = 0;  // observe() calls
   uint64_t tasks_ended_reported_ = 0;

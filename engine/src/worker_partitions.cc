@@ -450,7 +450,7 @@ void WorkerImpl::flow_control_phase() {
     intake_stopped_since_.reset();
   }
   follow_backpressure(buffered);
-  if (bool paused = flow_paused_ || backpressure_shut_; paused != paused_reported_) {
+  if (bool paused = flow_paused_ || backpressure_shut_ || held_back_; paused != paused_reported_) {
     paused_reported_ = paused;
     observer_->paused_changed(paused);
   }

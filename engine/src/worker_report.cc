@@ -44,4 +44,11 @@ std::optional<WorkerReport> parse_worker_report(std::string_view metadata) {
   return report;
 }
 
+bool report_shows_stuck(const std::optional<WorkerReport>& report, int64_t now_unix_ms,
+                        int64_t stuck_after_ms, bool group_stable) {
+  if (!report) return group_stable;
+  bool stale = now_unix_ms - report->at_unix_ms > kWorkerReportStale.count();
+  return stale || now_unix_ms - report->progress_unix_ms > stuck_after_ms;
+}
+
 }  // namespace sluice::engine

@@ -45,7 +45,7 @@ struct Families {
         inflight(prometheus::BuildGauge().Name("sluice_inflight_tasks")
                      .Help("Tasks running in this worker").Register(r)),
         paused(prometheus::BuildGauge().Name("sluice_backpressure_paused")
-                   .Help("1 while the worker has paused consumption").Register(r)),
+                   .Help("1 while the worker holds its input back: backpressure, or its own bounds").Register(r)),
         workers(prometheus::BuildGauge().Name("sluice_stage_workers")
                     .Help("Members of the stage's consumer group").Register(r)),
         errors(prometheus::BuildCounter().Name("sluice_task_errors_total")

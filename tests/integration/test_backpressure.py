@@ -8,8 +8,9 @@ import os
 import signal
 import time
 
-from conftest import (apply_topics, builtin_stage, exec_stage, pipeline_spec, read_done,
-                      run_sluice, status_json, submit, verify, wait_until, write_spec)
+from conftest import (apply_topics, builtin_stage, exec_stage, free_port, pipeline_spec,
+                      read_done, run_sluice, scrape_metrics, status_json, submit, verify,
+                      wait_until, write_spec)
 
 JOBS = 3000
 DELAY_MS = 20  # stage 3's every task: ~50 tasks/s on one worker, concurrency 1
@@ -50,7 +51,9 @@ def test_a_slow_stage_holds_back_the_pipeline_up_to_intake(broker, pipeline_name
                                                           start_worker):
     spec = three_stages(tmp_path, pipeline_name, broker)
     apply_topics(spec)
-    workers = [start_worker(spec, stage) for stage in ("s1", "s2", "s3")]
+    s2_metrics = f"127.0.0.1:{free_port()}"
+    workers = [start_worker(spec, "s1"), start_worker(spec, "s2", "--metrics-addr", s2_metrics),
+               start_worker(spec, "s3")]
     job_ids = submit(spec, [{"n": n} for n in range(JOBS)])
 
     samples = []
@@ -65,6 +68,16 @@ def test_a_slow_stage_holds_back_the_pipeline_up_to_intake(broker, pipeline_name
                         interval=0.5)
     assert stages["s2"]["state"] == "paused" and stages["s2"]["stuck"] is False, stages["s2"]
     assert stages["s3"]["state"] == "running", stages["s3"]
+
+    # Held back, s2 says so on /metrics too, whenever it is scraped: it takes in only
+    # the room s3 leaves, and the pause it spends most of each second in did not
+    # cover the moments it took that room in (a scrape read 0 about half the time).
+    gauges = []
+    for _ in range(12):
+        samples_now = scrape_metrics(s2_metrics) or []
+        gauges += [v for name, _, v in samples_now if name == "sluice_backpressure_paused"]
+        time.sleep(0.25)  # sampling spaced over 3 s, not waiting for a condition
+    assert gauges == [1.0] * 12, gauges
 
     # Throughput, drain time and the bottleneck: s3 runs ~50 tasks/s on one worker.
     def measured():
@@ -119,8 +132,13 @@ def test_a_slow_stage_holds_back_the_pipeline_up_to_intake(broker, pipeline_name
 
 def test_a_stopped_worker_shows_stuck_and_recovers(broker, pipeline_name, tmp_path,
                                                    start_worker):
-    spec = write_spec(tmp_path, pipeline_spec(pipeline_name, broker, [
-        exec_stage("only", "--delay-ms", 50)], partitions=1, commit_interval="200ms"))
+    only = pipeline_spec(pipeline_name, broker, [
+        exec_stage("only", "--delay-ms", 50)], partitions=1, commit_interval="200ms")
+    # Stuck from 5 s without a report until the group evicts the stopped worker (then
+    # "no workers", and its tasks run again): a session of 30 s, not 10, leaves the
+    # test that whole window.
+    only["kafka"]["properties"] = {"session.timeout.ms": "30000"}
+    spec = write_spec(tmp_path, only)
     apply_topics(spec)
     worker = start_worker(spec, "only")
     wait_until(lambda: by_stage(status_json(spec))["only"]["workers"] == 1, 60,

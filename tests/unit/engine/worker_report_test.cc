@@ -33,5 +33,30 @@ TEST(WorkerReport, MetadataItDidNotWriteIsNotAReport) {
   }
 }
 
+TEST(WorkerReport, StuckIsAStaleReportOrOldProgress) {
+  constexpr int64_t kNow = 1700000100000;
+  constexpr int64_t kStuckAfter = 40000;
+  for (bool stable : {true, false}) {
+    EXPECT_FALSE(report_shows_stuck(WorkerReport{kNow - 1000, kNow - 39000, 0, ""}, kNow,
+                                    kStuckAfter, stable));
+    // Stopped reporting: stale after kWorkerReportStale, whatever its progress
+    // said; a frozen member holds a rebalance up too.
+    EXPECT_FALSE(report_shows_stuck(WorkerReport{kNow - 5000, kNow - 5000, 0, ""}, kNow,
+                                    kStuckAfter, stable));
+    EXPECT_TRUE(report_shows_stuck(WorkerReport{kNow - 5001, kNow - 5001, 0, ""}, kNow,
+                                   kStuckAfter, stable));
+    // Reporting, but no task ended for longer than the stage's timeout and more.
+    EXPECT_TRUE(report_shows_stuck(WorkerReport{kNow - 500, kNow - 40001, 0, ""}, kNow,
+                                   kStuckAfter, stable));
+  }
+}
+
+TEST(WorkerReport, NoReportIsStuckOnlyInASettledGroup) {
+  // Settled: nobody owns the partition, or its owner never reported.
+  EXPECT_TRUE(report_shows_stuck(std::nullopt, 1700000100000, 40000, true));
+  // Rebalancing: the partition is nobody's yet.
+  EXPECT_FALSE(report_shows_stuck(std::nullopt, 1700000100000, 40000, false));
+}
+
 }  // namespace
 }  // namespace sluice::engine
