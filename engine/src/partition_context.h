@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "changelog_cache.h"
 #include "partition_offsets.h"
 
 namespace sluice::engine {
@@ -88,6 +89,9 @@ struct PartitionContext {
   bool needs_restore = false;
   bool restoring = false;
   int64_t restore_from = 0;
+  // at_least_once: its tasks' writes the changelog does not have yet, and
+  // the offsets that wait for them (changelog_cache.h).
+  ChangelogCache changelog;
   // A stage that wakes (Stage::wakes): when to send this partition a tick
   // (worker_ticks.cc); none pending when empty.
   std::optional<Clock::time_point> tick_at;

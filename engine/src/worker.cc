@@ -339,6 +339,9 @@ void WorkerImpl::drain_until(Clock::time_point deadline,
     });
     completion_phase();
     sink_->poll(0);
+    // Tasks acknowledged leave their offsets to a flush, which counts as a
+    // record of its partition until acknowledged.
+    flush_changelogs();
     if (!records_.any_of(counts) || Clock::now() >= deadline || abandon_seen()) return;
     // A partition that needs a rewind cannot be acked in full: its records
     // are dropped uncommitted and run again.

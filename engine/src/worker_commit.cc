@@ -76,6 +76,7 @@ void WorkerImpl::pass_unseen_offsets() {
 }
 
 void WorkerImpl::commit_phase() {
+  flush_changelogs();  // their offsets are done once acknowledged: committed next time
   pass_unseen_offsets();
   bool circuit_not_closed = circuit_.state(Clock::now()) != CircuitState::kClosed;
   if (exactly_once_) return transaction_phase(circuit_not_closed);

@@ -90,6 +90,12 @@ class WorkerImpl final : public Worker {
     uint32_t run = 0;             // starts so far: its outcome names the run it ends
     Clock::time_point started;
     std::unique_ptr<TaskBody> body;  // null once produced (kProducing)
+    // A stateful stage's task whose writes wait in its partition's
+    // ChangelogCache: acknowledged, its offset waits there for a flush.
+    bool changelog_cached = false;
+    // Not a task but flush `changelog_flush` (non-zero) of its partition's
+    // ChangelogCache, in kProducing until every record of it is acknowledged.
+    uint64_t changelog_flush = 0;
   };
   struct OutputTarget {
     const Output* output;
@@ -217,6 +223,11 @@ class WorkerImpl final : public Worker {
   Status send_tick(const PartitionContext& partition);
   void close_ticks();
   bool apply_task_state(TaskRecord& record);
+  bool cache_task_state(TaskRecord& record);
+  void defer_to_changelog(TaskRecord& record);
+  void flush_changelog(PartitionContext& partition);
+  void flush_changelogs(bool full = false);
+  void changelog_flushed(TaskRecord& flush);
   void produce_task_state(TaskRecord& record);
   size_t state_records(const TaskRecord& record) const;
   void close_state();
@@ -301,6 +312,10 @@ class WorkerImpl final : public Worker {
   // exactly_once: input partitions whose state was written since the last
   // committed transaction.
   std::set<int32_t> written_since_commit_;
+  // at_least_once: the changelog's writes coalesce per key between flushes
+  // (changelog_cache.h); the last flush's id.
+  bool cache_changelog_ = false;
+  uint64_t last_changelog_flush_ = 0;
   bool warned_state_without_store_ = false;
   Clock::time_point next_restore_report_{};  // restore_progress.h
 

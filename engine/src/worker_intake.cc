@@ -93,6 +93,8 @@ void WorkerImpl::take_in(const rd_kafka_message_t* message) {
   record.run = 0;
   record.partition = &partition;
   record.offset = offset;
+  record.changelog_cached = false;
+  record.changelog_flush = 0;
   std::string_view key(static_cast<const char*>(message->key), message->key ? message->key_len : 0);
   std::string_view value(static_cast<const char*>(message->payload),
                          message->payload ? message->len : 0);

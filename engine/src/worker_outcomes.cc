@@ -134,7 +134,7 @@ void WorkerImpl::produce_outputs(TaskRecord& record, Outcome& outcome) {
   }
   if (!encode_extra_dead_letters(record, outcome)) return;
   if (!apply_task_state(record)) return;
-  size_t changelog_records = state_records(record);
+  size_t changelog_records = cache_task_state(record) ? 0 : state_records(record);
   size_t letters = outcome.dead_letters.size();
   move_to(record, TaskState::kProducing);
   dispatcher_.finish(record.lane);  // see task_state.h: why the key is free now
@@ -353,6 +353,8 @@ void WorkerImpl::on_acked(uint64_t record_id) {
   TaskRecord* record = records_.find(record_id);
   if (record == nullptr || record->state != TaskState::kProducing) return;
   if (--record->pending_acks > 0) return;
+  if (record->changelog_flush != 0) return changelog_flushed(*record);
+  if (record->changelog_cached) return defer_to_changelog(*record);
   record->partition->offsets.complete(record->offset);
   erase_record(*record);
 }
@@ -363,6 +365,15 @@ void WorkerImpl::on_send_failed(uint64_t record_id, SendFailure failure, const s
   if (record == nullptr || record->state != TaskState::kProducing) return;  // dropped already
   spdlog::error("stage {}: {}", spec_->name, why);
   PartitionContext& partition = *record->partition;
+  // A changelog flush (at_least_once only): the offsets waiting for it run
+  // again from the committed position.
+  if (record->changelog_flush != 0) {
+    if (failure == SendFailure::kFatal) {
+      rewind_all_ = true;
+      return;
+    }
+    return start_rewind(partition);
+  }
   // exactly_once: the transaction cannot commit with a record missing; it
   // aborts, and every partition goes back (worker_transactions.cc).
   if (exactly_once_ && failure != SendFailure::kFatal) transaction_doomed_ = true;

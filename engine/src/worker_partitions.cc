@@ -325,6 +325,7 @@ void WorkerImpl::start_rewind(PartitionContext& partition) {
     partition.set_reason(kPauseRewinding, true);
   }
   partition.delayed.clear();  // its delayed records go too, and are read again
+  partition.changelog.clear();  // and the writes and offsets waiting for a flush
   PartitionContext* which = &partition;
   drop_records([which](const TaskRecord& r) { return r.partition == which; });
 }
@@ -450,6 +451,7 @@ void WorkerImpl::flow_control_phase() {
     intake_stopped_since_.reset();
   }
   follow_backpressure(buffered);
+  flush_changelogs(/*full=*/true);
   if (bool paused = flow_paused_ || backpressure_shut_ || held_back_; paused != paused_reported_) {
     paused_reported_ = paused;
     observer_->paused_changed(paused);

@@ -31,6 +31,11 @@ namespace {
 
 constexpr int kCheckpointQueryTimeoutMs = 2000;
 constexpr int kRestoreBatchesPerIteration = 16;
+// A partition's changelog cache flushes at each commit, or sooner at these:
+// its offsets stay in the partition's window meanwhile (max_window_per_partition,
+// 100,000 by default), and its writes in memory.
+constexpr size_t kMaxDeferredOffsets = 10000;
+constexpr size_t kMaxCachedBytes = 1 << 20;
 
 }  // namespace
 
@@ -72,6 +77,8 @@ Status WorkerImpl::open_state() {
   if (!restorer.is_ok()) return restorer.status();
   restorer_ = std::move(restorer).value();
   state_view_ = std::make_unique<StageStateView>(static_cast<size_t>(spec_->max_state_bytes));
+  // exactly_once: the writes go in their task's transaction, as they come.
+  cache_changelog_ = !exactly_once_;
   spdlog::info("stage {}: state in {} (changelog {})", spec_->name, options_.state_dir,
                changelog_topic_);
   return Status::ok();
@@ -169,7 +176,8 @@ void WorkerImpl::close_partition_state(PartitionContext& partition, bool clean) 
     if (Status s = restorer_->cancel(number); !s.is_ok()) spdlog::warn("{}", s.message());
     clean = false;
   }
-  clean = clean && !partition.needs_restore && !written_since_commit_.count(number);
+  clean = clean && !partition.needs_restore && !written_since_commit_.count(number) &&
+          partition.changelog.idle();
   written_since_commit_.erase(number);
   int64_t low = 0, high = 0;
   rd_kafka_resp_err_t err =
@@ -305,6 +313,74 @@ void WorkerImpl::produce_task_state(TaskRecord& record) {
     sink_->produce(out, id);
     if (records_.find(id) != &record) return;  // dropped by a failure the sink knew at once
   }
+}
+
+// at_least_once: the task's writes join its partition's changelog cache
+// instead of going out one record each; its offset then waits for a flush
+// (defer_to_changelog). False when they go out with the task.
+bool WorkerImpl::cache_task_state(TaskRecord& record) {
+  if (!cache_changelog_ || !store_ || record.body->state_writes.empty()) return false;
+  ChangelogCache& cache = record.partition->changelog;
+  for (const auto& [key, value] : record.body->state_writes.latest()) cache.put(key, value);
+  record.changelog_cached = true;
+  return true;
+}
+
+// A task of cached writes whose outputs are acknowledged: done once the
+// next flush of its partition is.
+void WorkerImpl::defer_to_changelog(TaskRecord& record) {
+  record.partition->changelog.defer(record.offset);
+  erase_record(record);
+}
+
+// One changelog record per key written since the last flush, counted in a
+// record of its own (changelog_flush) like a task's outputs.
+void WorkerImpl::flush_changelog(PartitionContext& partition) {
+  if (!partition.changelog.has_unflushed()) return;
+  uint64_t flush_id = ++last_changelog_flush_;
+  std::vector<ChangelogCache::Write> writes = partition.changelog.take(flush_id);
+  TaskRecord& flush = records_.create();
+  flush.state = TaskState::kProducing;
+  flush.dead_letter = false;
+  flush.pending_acks = static_cast<int>(writes.size());
+  flush.run = 0;
+  flush.partition = &partition;
+  flush.offset = -1;
+  flush.changelog_cached = false;
+  flush.changelog_flush = flush_id;
+  if (writes.empty()) return changelog_flushed(flush);
+  uint64_t id = flush.id;
+  for (const ChangelogCache::Write& write : writes) {
+    OutgoingRecord out{changelog_topic_, write.key,
+                       write.value ? std::string_view(*write.value) : std::string_view(), {}, {}};
+    out.partition = partition.where.partition;
+    out.tombstone = !write.value;
+    sink_->produce(out, id);
+    if (records_.find(id) != &flush) return;  // dropped by a failure the sink knew at once
+  }
+}
+
+// At each commit, and before a handover or a stop (drain_until); `full`:
+// only the caches over their bounds, from the loop (never from a delivery
+// report, where the sink is busy serving its events).
+void WorkerImpl::flush_changelogs(bool full) {
+  if (!cache_changelog_) return;
+  for (auto& [where, partition] : partitions_) {
+    const ChangelogCache& cache = partition.changelog;
+    if (!full || cache.deferred() >= kMaxDeferredOffsets ||
+        cache.unflushed_bytes() >= kMaxCachedBytes) {
+      flush_changelog(partition);
+    }
+  }
+}
+
+// Every record of a flush acknowledged: the offsets it carried (and those of
+// earlier flushes that waited for it) are done.
+void WorkerImpl::changelog_flushed(TaskRecord& flush) {
+  PartitionContext& partition = *flush.partition;
+  uint64_t flush_id = flush.changelog_flush;
+  erase_record(flush);
+  for (int64_t offset : partition.changelog.flushed(flush_id)) partition.offsets.complete(offset);
 }
 
 size_t WorkerImpl::state_records(const TaskRecord& record) const {
