@@ -14,7 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kWarningEvery{30};
-constexpr double kRateWeight = 0.2;
 constexpr std::chrono::milliseconds kReadTimeout{2000};
 
 }  // namespace
@@ -141,8 +140,7 @@ void LagWatcher::send_report(bool round) {
   if (round && last_report_ != Clock::time_point{}) {
     double seconds = std::chrono::duration<double>(now - last_report_).count();
     double sample = seconds > 0 ? static_cast<double>(ended - ended_at_last_report_) / seconds : 0;
-    // ~10 s of memory at one report a second.
-    tasks_per_second_ += kRateWeight * (sample - tasks_per_second_);
+    tasks_per_second_.sample(sample);
   }
   if (round) {
     last_report_ = now;
@@ -150,7 +148,7 @@ void LagWatcher::send_report(bool round) {
   }
   if (partitions.empty()) return;
   report.millitasks_per_second =
-      static_cast<int64_t>(tasks_per_second_ * 1000.0 / static_cast<double>(partitions.size()));
+      static_cast<int64_t>(tasks_per_second_.per_second() * 1000.0 / static_cast<double>(partitions.size()));
   auto consumer = monitor_->group_consumer(status_group_);
   if (!consumer.is_ok()) return;
   report.at_unix_ms = now_unix_ms();

@@ -23,6 +23,7 @@
 
 #include "backpressure_gate.h"
 #include "lag_monitor.h"
+#include "task_rate.h"
 #include "sluice/topics/spec.h"
 
 namespace sluice::engine {
@@ -87,7 +88,7 @@ class LagWatcher {
   std::atomic<bool> out_of_room_{false};
   std::atomic<uint64_t> tasks_ended_{0};
   // The thread's: the smoothed rate of tasks ended, and the last sample.
-  double tasks_per_second_ = 0;
+  TaskRate tasks_per_second_;
   uint64_t ended_at_last_report_ = 0;
   std::chrono::steady_clock::time_point last_report_{};
   std::thread thread_;
