@@ -132,8 +132,8 @@ void LagWatcher::send_report(bool round) {
     std::lock_guard lock(mutex_);
     partitions = partitions_;
     report.paused_by = gate_.shut ? gate_.cause
-                       : out_of_room_.load(std::memory_order_relaxed) ? gate_.tightest
-                                                                       : std::string();
+                       : held_back_.load(std::memory_order_relaxed) ? gate_.tightest
+                                                                    : std::string();
   }
   Clock::time_point now = Clock::now();
   uint64_t ended = tasks_ended_.load(std::memory_order_relaxed);
@@ -147,8 +147,8 @@ void LagWatcher::send_report(bool round) {
     ended_at_last_report_ = ended;
   }
   if (partitions.empty()) return;
-  report.millitasks_per_second =
-      static_cast<int64_t>(tasks_per_second_.per_second() * 1000.0 / static_cast<double>(partitions.size()));
+  report.millitasks_per_second = static_cast<int64_t>(
+      tasks_per_second_.per_second() * 1000.0 / static_cast<double>(partitions.size()));
   auto consumer = monitor_->group_consumer(status_group_);
   if (!consumer.is_ok()) return;
   report.at_unix_ms = now_unix_ms();

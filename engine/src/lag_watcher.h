@@ -59,8 +59,9 @@ class LagWatcher {
   void set_progress(int64_t unix_ms) { progress_unix_ms_.store(unix_ms, std::memory_order_relaxed); }
   // From the loop: tasks ended so far (for the report's rate).
   void set_tasks_ended(uint64_t count) { tasks_ended_.store(count, std::memory_order_relaxed); }
-  // From the loop: it spent the room of the last reading and holds back.
-  void set_out_of_room(bool out) { out_of_room_.store(out, std::memory_order_relaxed); }
+  // From the loop: it spent the room the next stages left, now or before
+  // the last reading, and takes in only what they drain.
+  void set_held_back(bool held) { held_back_.store(held, std::memory_order_relaxed); }
 
  private:
   void run();
@@ -85,7 +86,7 @@ class LagWatcher {
   std::vector<int32_t> partitions_;
   std::atomic<uint64_t> gate_version_{0};
   std::atomic<int64_t> progress_unix_ms_{0};
-  std::atomic<bool> out_of_room_{false};
+  std::atomic<bool> held_back_{false};
   std::atomic<uint64_t> tasks_ended_{0};
   // The thread's: the smoothed rate of tasks ended, and the last sample.
   TaskRate tasks_per_second_;

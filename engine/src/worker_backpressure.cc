@@ -77,7 +77,7 @@ void WorkerImpl::follow_backpressure(size_t buffered) {
   bool held_back = out_of_room_ || ran_out_before_reading_;
   if (held_back != held_back_) {
     held_back_ = held_back;
-    lag_watcher_->set_out_of_room(held_back);
+    lag_watcher_->set_held_back(held_back);
   }
 }
 
